@@ -1,0 +1,224 @@
+//! API I/O against a live cluster: the client built from the kubeconfig as kubectl builds it,
+//! and the few requests the commands make. No analysis here.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use futures::{Stream, StreamExt};
+use k8s_openapi::api::core::v1::Pod;
+use kube::Client;
+use kube::api::{
+    Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, WatchEvent, WatchParams,
+};
+use kube::config::{Config, KubeConfigOptions, Kubeconfig};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::target::WorkloadKind;
+
+/// Pods per LIST page: big enough that most namespaces are one request, small enough that
+/// output starts quickly and memory stays bounded on large clusters.
+pub const PAGE_SIZE: u32 = 500;
+
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub request_timeout: Option<Duration>,
+}
+
+#[derive(Clone)]
+pub struct Cluster {
+    client: Client,
+    server: String,
+}
+
+/// A page of pods and where the next one starts.
+pub struct PodPage {
+    pub pods: Vec<Pod>,
+    pub resource_version: String,
+    pub next: Option<String>,
+}
+
+impl Cluster {
+    /// Loads the kubeconfig the way kubectl does: --kubeconfig, else $KUBECONFIG (merged), else
+    /// ~/.kube/config, else the in-cluster service account. Exec plugins, tokens, client
+    /// certificates and insecure-skip-tls-verify are handled by kube's config loader.
+    pub async fn connect(opts: &ConnectOptions) -> Result<Cluster> {
+        let options = KubeConfigOptions {
+            context: opts.context.clone(),
+            ..Default::default()
+        };
+        let kubeconfig_error =
+            |e: kube::config::KubeconfigError| Error::Kubeconfig(error_chain(&e));
+        let mut config = match &opts.kubeconfig {
+            Some(path) => {
+                let kubeconfig = Kubeconfig::read_from(path).map_err(kubeconfig_error)?;
+                Config::from_custom_kubeconfig(kubeconfig, &options).await.map_err(kubeconfig_error)?
+            }
+            None => match Config::from_kubeconfig(&options).await {
+                Ok(config) => config,
+                Err(e) if opts.context.is_none() && is_missing_file(&e) => {
+                    Config::incluster().map_err(|_| {
+                        Error::Kubeconfig(
+                            "no kubeconfig found (looked at $KUBECONFIG and ~/.kube/config) and not running inside a cluster; use --kubeconfig, or -f to read a file".into(),
+                        )
+                    })?
+                }
+                Err(e) => return Err(kubeconfig_error(e)),
+            },
+        };
+        if let Some(timeout) = opts.request_timeout {
+            config.connect_timeout = Some(timeout);
+            config.read_timeout = Some(timeout);
+            config.write_timeout = Some(timeout);
+        }
+        let server = config
+            .cluster_url
+            .to_string()
+            .trim_end_matches('/')
+            .to_string();
+        let namespace = config.default_namespace.clone();
+        let client = Client::try_from(config)
+            .map_err(|e| Error::kube("build the API client", &server, e))?;
+        debug_assert_eq!(client.default_namespace(), namespace);
+        Ok(Cluster { client, server })
+    }
+
+    /// The context's namespace, or "default".
+    pub fn default_namespace(&self) -> &str {
+        self.client.default_namespace()
+    }
+
+    fn err(&self, context: &str) -> impl Fn(kube::Error) -> Error + '_ {
+        let context = context.to_string();
+        move |e| Error::kube(context.clone(), &self.server, e)
+    }
+
+    fn pods(&self, namespace: Option<&str>) -> Api<Pod> {
+        match namespace {
+            Some(ns) => Api::namespaced(self.client.clone(), ns),
+            None => Api::all(self.client.clone()),
+        }
+    }
+
+    pub async fn get_pod(&self, namespace: &str, name: &str) -> Result<Pod> {
+        self.pods(Some(namespace))
+            .get(name)
+            .await
+            .map_err(self.err("get pod"))
+    }
+
+    /// One page of a pod LIST (`limit` + `continue`).
+    pub async fn list_pods_page(
+        &self,
+        namespace: Option<&str>,
+        labels: Option<&str>,
+        fields: Option<&str>,
+        continue_token: Option<String>,
+    ) -> Result<PodPage> {
+        let mut lp = ListParams::default().limit(PAGE_SIZE);
+        lp.label_selector = labels.map(str::to_string);
+        lp.field_selector = fields.map(str::to_string);
+        lp.continue_token = continue_token;
+        let list = self
+            .pods(namespace)
+            .list(&lp)
+            .await
+            .map_err(self.err("list pods"))?;
+        Ok(PodPage {
+            resource_version: list.metadata.resource_version.unwrap_or_default(),
+            next: list.metadata.continue_.filter(|c| !c.is_empty()),
+            pods: list.items,
+        })
+    }
+
+    /// Pod changes after `resource_version`, as a stream of watch events.
+    pub async fn watch_pods(
+        &self,
+        namespace: Option<&str>,
+        labels: Option<&str>,
+        fields: Option<&str>,
+        resource_version: &str,
+    ) -> Result<impl Stream<Item = Result<WatchEvent<Pod>>> + use<>> {
+        let mut wp = WatchParams::default().timeout(290);
+        wp.label_selector = labels.map(str::to_string);
+        wp.field_selector = fields.map(str::to_string);
+        let server = self.server.clone();
+        let stream = self
+            .pods(namespace)
+            .watch(&wp, resource_version)
+            .await
+            .map_err(self.err("watch pods"))?;
+        Ok(stream.map(move |e| e.map_err(|e| Error::kube("watch pods", &server, e))))
+    }
+
+    /// A workload, as JSON (only its selector and identity are used).
+    pub async fn get_workload(
+        &self,
+        kind: WorkloadKind,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Value> {
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(self.client.clone(), namespace, &api_resource(kind));
+        let obj = api.get(name).await.map_err(self.err("get workload"))?;
+        serde_json::to_value(obj).map_err(|e| Error::Client {
+            context: "read workload".into(),
+            detail: e.to_string(),
+        })
+    }
+
+    /// Every Job in a namespace (for resolving a CronJob to its jobs' pods).
+    pub async fn list_jobs(&self, namespace: &str) -> Result<Vec<Value>> {
+        let api: Api<DynamicObject> = Api::namespaced_with(
+            self.client.clone(),
+            namespace,
+            &api_resource(WorkloadKind::Job),
+        );
+        let mut jobs = Vec::new();
+        let mut lp = ListParams::default().limit(PAGE_SIZE);
+        loop {
+            let list = api.list(&lp).await.map_err(self.err("list jobs"))?;
+            for job in list.items {
+                jobs.push(serde_json::to_value(job).unwrap_or_default());
+            }
+            match list.metadata.continue_.filter(|c| !c.is_empty()) {
+                Some(next) => lp.continue_token = Some(next),
+                None => return Ok(jobs),
+            }
+        }
+    }
+}
+
+fn api_resource(kind: WorkloadKind) -> ApiResource {
+    let (group, plural) = match kind {
+        WorkloadKind::ReplicationController => ("", "replicationcontrollers"),
+        WorkloadKind::Job => ("batch", "jobs"),
+        WorkloadKind::CronJob => ("batch", "cronjobs"),
+        WorkloadKind::Deployment => ("apps", "deployments"),
+        WorkloadKind::StatefulSet => ("apps", "statefulsets"),
+        WorkloadKind::DaemonSet => ("apps", "daemonsets"),
+        WorkloadKind::ReplicaSet => ("apps", "replicasets"),
+    };
+    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, "v1", kind.kind()), plural)
+}
+
+fn is_missing_file(err: &kube::config::KubeconfigError) -> bool {
+    matches!(err, kube::config::KubeconfigError::FindPath)
+        || matches!(err, kube::config::KubeconfigError::ReadConfig(e, _) if e.kind() == std::io::ErrorKind::NotFound)
+}
+
+/// "a: b: c" from an error and its sources, skipping repeats.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = vec![err.to_string()];
+    let mut current = err.source();
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
+}

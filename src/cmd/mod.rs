@@ -1,0 +1,3 @@
+//! One module per subcommand; `dispatch` is the only place that matches on the command.
+
+pub mod status;

@@ -1,0 +1,105 @@
+//! Global flags resolved once: where objects come from (a cluster, or -f files), the namespace
+//! scope, selectors, the clock and colours. Commands receive this and never read flags or the
+//! environment themselves.
+
+use std::io::Read;
+
+use k8s_openapi::jiff::Timestamp;
+
+use crate::cli::{ColorChoice, GlobalOpts};
+use crate::cluster::{Cluster, ConnectOptions};
+use crate::error::Result;
+use crate::manifest::Inventory;
+use crate::render::Palette;
+
+/// What `main` knows about the process's surroundings.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    pub now: Timestamp,
+    pub stdout_is_terminal: bool,
+    /// NO_COLOR is set to a non-empty value.
+    pub no_color: bool,
+}
+
+pub enum Source {
+    Cluster(Cluster),
+    Offline(Inventory),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Namespaces {
+    All,
+    One(String),
+    /// Offline input without -n: whatever namespaces the files hold.
+    AsInFiles,
+}
+
+impl Namespaces {
+    pub fn single(&self) -> Option<&str> {
+        match self {
+            Namespaces::One(ns) => Some(ns),
+            _ => None,
+        }
+    }
+}
+
+pub struct Context {
+    pub source: Source,
+    pub namespaces: Namespaces,
+    pub labels: Option<String>,
+    pub fields: Option<String>,
+    pub now: Timestamp,
+    pub palette: Palette,
+    pub headers: bool,
+}
+
+impl Context {
+    pub async fn new(
+        global: &GlobalOpts,
+        env: &Environment,
+        stdin: &mut dyn Read,
+    ) -> Result<Context> {
+        let explicit = if global.all_namespaces {
+            Some(Namespaces::All)
+        } else {
+            global.namespace.clone().map(Namespaces::One)
+        };
+        let (source, namespaces) = if global.filenames.is_empty() {
+            let cluster = Cluster::connect(&ConnectOptions {
+                kubeconfig: global.kubeconfig.clone(),
+                context: global.context.clone(),
+                request_timeout: crate::duration::parse_timeout(&global.request_timeout)?,
+            })
+            .await?;
+            let namespaces = explicit
+                .unwrap_or_else(|| Namespaces::One(cluster.default_namespace().to_string()));
+            (Source::Cluster(cluster), namespaces)
+        } else {
+            let inventory = Inventory::load(&global.filenames, stdin)?;
+            (
+                Source::Offline(inventory),
+                explicit.unwrap_or(Namespaces::AsInFiles),
+            )
+        };
+        if let Some(sel) = &global.selector {
+            crate::selector::Selector::parse(sel)?;
+        }
+        if let Some(sel) = &global.field_selector {
+            crate::selector::FieldSelector::parse(sel)?;
+        }
+        let colors = match global.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => env.stdout_is_terminal && !env.no_color,
+        };
+        Ok(Context {
+            source,
+            namespaces,
+            labels: global.selector.clone().filter(|s| !s.is_empty()),
+            fields: global.field_selector.clone().filter(|s| !s.is_empty()),
+            now: env.now,
+            palette: Palette { enabled: colors },
+            headers: !global.no_headers,
+        })
+    }
+}

@@ -1,0 +1,105 @@
+//! Container image references, compared the way the runtime reports them: the kubelet's
+//! `status.image` is the normalised reference (`busybox:1.28` → `docker.io/library/busybox:1.28`),
+//! so drift detection must normalise the spec's image the same way before comparing.
+
+/// A reference in its fully qualified form: registry, repository, and tag or digest.
+pub fn normalize(image: &str) -> String {
+    let image = image.trim();
+    let (name, digest) = match image.split_once('@') {
+        Some((n, d)) => (n, Some(d)),
+        None => (image, None),
+    };
+    // A tag is the part after the last ':' that is not inside the registry's host:port.
+    let last_slash = name.rfind('/').map_or(0, |i| i + 1);
+    let (repo, tag) = match name[last_slash..].rfind(':') {
+        Some(i) => (&name[..last_slash + i], Some(&name[last_slash + i + 1..])),
+        None => (name, None),
+    };
+    let first = repo.split('/').next().unwrap_or_default();
+    let has_registry =
+        repo.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
+    let mut full = if has_registry {
+        repo.to_string()
+    } else if repo.contains('/') {
+        format!("docker.io/{repo}")
+    } else {
+        format!("docker.io/library/{repo}")
+    };
+    if let Some(full_repo) = full.strip_prefix("index.docker.io/") {
+        full = format!("docker.io/{full_repo}");
+    }
+    match (tag, digest) {
+        (Some(t), Some(d)) => format!("{full}:{t}@{d}"),
+        (Some(t), None) => format!("{full}:{t}"),
+        (None, Some(d)) => format!("{full}@{d}"),
+        (None, None) => format!("{full}:latest"),
+    }
+}
+
+/// Whether the image a container ran differs from the one its spec names now.
+/// `None` when the status cannot tell (no status image, or only an opaque image ID).
+pub fn drifted(spec_image: &str, ran_image: Option<&str>, image_id: Option<&str>) -> Option<bool> {
+    let ran = ran_image.filter(|s| !s.is_empty())?;
+    // Some runtimes report a bare content ID when a pod was started by digest; compare digests.
+    if ran.starts_with("sha256:") {
+        let spec_digest = spec_image.split_once('@').map(|(_, d)| d)?;
+        let id_digest = image_id.and_then(|id| id.rsplit_once('@').map(|(_, d)| d));
+        return Some(Some(spec_digest) != id_digest && spec_digest != ran);
+    }
+    let spec = normalize(spec_image);
+    let ran = normalize(ran);
+    if spec == ran {
+        return Some(false);
+    }
+    // The status may carry a tag where the spec pinned tag@digest (or the other way round).
+    let without_digest = |s: &str| {
+        s.split_once('@')
+            .map_or(s.to_string(), |(n, _)| n.to_string())
+    };
+    if spec.contains('@') != ran.contains('@') {
+        return Some(without_digest(&spec) != without_digest(&ran));
+    }
+    Some(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_docker_hub_shorthand() {
+        assert_eq!(normalize("busybox"), "docker.io/library/busybox:latest");
+        assert_eq!(normalize("busybox:1.28"), "docker.io/library/busybox:1.28");
+        assert_eq!(normalize("bitnami/redis:7"), "docker.io/bitnami/redis:7");
+        assert_eq!(normalize("localhost:5000/app"), "localhost:5000/app:latest");
+        assert_eq!(
+            normalize("registry.k8s.io/pause:3.9"),
+            "registry.k8s.io/pause:3.9"
+        );
+        assert_eq!(
+            normalize("ghcr.io/acme/migrate@sha256:abc"),
+            "ghcr.io/acme/migrate@sha256:abc"
+        );
+    }
+
+    #[test]
+    fn drift_ignores_normalization_but_not_tags() {
+        assert_eq!(
+            drifted("busybox:1.28", Some("docker.io/library/busybox:1.28"), None),
+            Some(false)
+        );
+        assert_eq!(
+            drifted("busybox:1.36", Some("docker.io/library/busybox:1.28"), None),
+            Some(true)
+        );
+        assert_eq!(drifted("busybox", None, None), None);
+        assert_eq!(
+            drifted(
+                "app@sha256:aa",
+                Some("sha256:ff"),
+                Some("docker.io/library/app@sha256:aa")
+            ),
+            Some(false)
+        );
+    }
+}

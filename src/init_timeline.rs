@@ -1,0 +1,189 @@
+//! Pod → the state of each of its init containers, in spec order: what ran, for how long,
+//! how it ended, and whether the image that ran is still the one the spec names.
+
+use k8s_openapi::api::core::v1::{ContainerStateTerminated, ContainerStatus, Pod};
+use k8s_openapi::jiff::Timestamp;
+use serde::Serialize;
+
+use crate::image_ref;
+use crate::pod_status::is_sidecar;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InitKind {
+    Init,
+    Sidecar,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunState {
+    /// No status reported for it yet.
+    Pending,
+    Waiting,
+    Running,
+    Terminated,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Termination {
+    pub exit_code: i32,
+    pub signal: Option<i32>,
+    pub reason: Option<String>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+}
+
+/// One init container, as `status -o wide` and `-o json` show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InitContainerState {
+    /// 1-based position in the spec.
+    pub index: usize,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: InitKind,
+    /// The image the spec names now.
+    pub image: String,
+    /// The image the container last ran, as the kubelet reports it.
+    pub ran_image: Option<String>,
+    /// The spec image differs from the one that ran: an edit that has not taken effect.
+    pub image_drift: bool,
+    pub state: RunState,
+    pub reason: Option<String>,
+    pub message: Option<String>,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub restarts: i32,
+    pub started: bool,
+    pub ready: bool,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    /// finished − started, or the running time so far.
+    pub duration_seconds: Option<i64>,
+    pub last_termination: Option<Termination>,
+}
+
+fn termination(t: &ContainerStateTerminated) -> Termination {
+    Termination {
+        exit_code: t.exit_code,
+        signal: t.signal.filter(|s| *s != 0),
+        reason: t.reason.clone().filter(|r| !r.is_empty()),
+        started_at: t.started_at.as_ref().map(|t| t.0),
+        finished_at: t.finished_at.as_ref().map(|t| t.0),
+    }
+}
+
+fn seconds_between(from: Option<Timestamp>, to: Option<Timestamp>) -> Option<i64> {
+    Some(to?.duration_since(from?).as_secs().max(0))
+}
+
+/// The init containers of `pod` in spec order; `now` measures containers still running.
+pub fn init_containers(pod: &Pod, now: Timestamp) -> Vec<InitContainerState> {
+    let Some(spec) = pod.spec.as_ref() else {
+        return Vec::new();
+    };
+    let statuses: &[ContainerStatus] = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.init_container_statuses.as_deref())
+        .unwrap_or_default();
+    spec.init_containers
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let image = c.image.clone().unwrap_or_default();
+            let kind = if is_sidecar(c) {
+                InitKind::Sidecar
+            } else {
+                InitKind::Init
+            };
+            let Some(cs) = statuses.iter().find(|s| s.name == c.name) else {
+                return InitContainerState {
+                    index: i + 1,
+                    name: c.name.clone(),
+                    kind,
+                    image,
+                    ran_image: None,
+                    image_drift: false,
+                    state: RunState::Pending,
+                    reason: None,
+                    message: None,
+                    exit_code: None,
+                    signal: None,
+                    restarts: 0,
+                    started: false,
+                    ready: false,
+                    started_at: None,
+                    finished_at: None,
+                    duration_seconds: None,
+                    last_termination: None,
+                };
+            };
+            let state = cs.state.as_ref();
+            let (run_state, reason, message, exit_code, signal, started_at, finished_at) =
+                if let Some(t) = state.and_then(|s| s.terminated.as_ref()) {
+                    let term = termination(t);
+                    (
+                        RunState::Terminated,
+                        term.reason,
+                        t.message.clone(),
+                        Some(t.exit_code),
+                        term.signal,
+                        term.started_at,
+                        term.finished_at,
+                    )
+                } else if let Some(r) = state.and_then(|s| s.running.as_ref()) {
+                    let at = r.started_at.as_ref().map(|t| t.0);
+                    (RunState::Running, None, None, None, None, at, None)
+                } else if let Some(w) = state.and_then(|s| s.waiting.as_ref()) {
+                    let reason = w.reason.clone().filter(|r| !r.is_empty());
+                    (
+                        RunState::Waiting,
+                        reason,
+                        w.message.clone(),
+                        None,
+                        None,
+                        None,
+                        None,
+                    )
+                } else {
+                    (RunState::Waiting, None, None, None, None, None, None)
+                };
+            let duration_seconds = match run_state {
+                RunState::Terminated => seconds_between(started_at, finished_at),
+                RunState::Running => seconds_between(started_at, Some(now)),
+                _ => None,
+            };
+            let ran_image = Some(cs.image.clone()).filter(|s| !s.is_empty());
+            InitContainerState {
+                index: i + 1,
+                name: c.name.clone(),
+                kind,
+                image_drift: image_ref::drifted(&image, ran_image.as_deref(), Some(&cs.image_id))
+                    .unwrap_or(false),
+                image,
+                ran_image,
+                state: run_state,
+                reason,
+                message: message.filter(|m| !m.is_empty()),
+                exit_code,
+                signal,
+                restarts: cs.restart_count,
+                started: cs.started.unwrap_or(false),
+                ready: cs.ready,
+                started_at,
+                finished_at,
+                duration_seconds,
+                last_termination: cs
+                    .last_state
+                    .as_ref()
+                    .and_then(|s| s.terminated.as_ref())
+                    .map(termination),
+            }
+        })
+        .collect()
+}

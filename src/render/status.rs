@@ -1,0 +1,202 @@
+//! The `status` table: kubectl's columns with INIT and CURRENT, and in wide mode one indented
+//! line per init container.
+
+use std::io::{self, Write};
+
+use k8s_openapi::jiff::Timestamp;
+
+use super::{Palette, Tone, align};
+use crate::duration;
+use crate::init_timeline::{InitContainerState, InitKind, RunState};
+use crate::sanitize::for_terminal;
+use crate::status_report::InitStatus;
+
+#[derive(Debug, Clone, Copy)]
+pub struct TableOptions {
+    pub show_namespace: bool,
+    pub wide: bool,
+    pub headers: bool,
+    pub palette: Palette,
+}
+
+const HEADER: [&str; 7] = [
+    "NAME", "READY", "STATUS", "INIT", "CURRENT", "RESTARTS", "AGE",
+];
+const INIT_HEADER: [&str; 10] = [
+    "#",
+    "INIT CONTAINER",
+    "TYPE",
+    "STATE",
+    "REASON",
+    "EXIT",
+    "RESTARTS",
+    "STARTED",
+    "DURATION",
+    "IMAGE",
+];
+const INDENT: &str = "  ";
+
+/// Writes one block of rows (a page, or one watch event) with its own column widths, like
+/// `kubectl get` does per chunk. `headers` should be true for the first block only.
+pub fn write_table(
+    out: &mut dyn Write,
+    items: &[InitStatus],
+    opts: TableOptions,
+    now: Timestamp,
+) -> io::Result<()> {
+    let mut pod_rows = Vec::with_capacity(items.len() + 1);
+    let mut init_rows = Vec::new();
+    if opts.headers {
+        let mut header: Vec<String> = HEADER.iter().map(|s| s.to_string()).collect();
+        if opts.show_namespace {
+            header.insert(0, "NAMESPACE".into());
+        }
+        pod_rows.push(header);
+        if opts.wide {
+            init_rows.push(
+                INIT_HEADER
+                    .iter()
+                    .map(|s| opts.palette.paint(Tone::Dim, s))
+                    .collect(),
+            );
+        }
+    }
+    for item in items {
+        pod_rows.push(pod_row(item, opts, now));
+        if opts.wide {
+            init_rows.extend(
+                item.init_containers
+                    .iter()
+                    .map(|c| init_row(c, opts.palette, now)),
+            );
+        }
+    }
+    let pods = align(&pod_rows);
+    let inits = align(&init_rows);
+    let mut inits = inits.iter();
+    let mut pods = pods.iter();
+    if opts.headers {
+        writeln!(
+            out,
+            "{}",
+            pods.next().map(String::as_str).unwrap_or_default()
+        )?;
+        if opts.wide {
+            writeln!(
+                out,
+                "{INDENT}{}",
+                inits.next().map(String::as_str).unwrap_or_default()
+            )?;
+        }
+    }
+    for (item, line) in items.iter().zip(pods) {
+        writeln!(out, "{line}")?;
+        if opts.wide {
+            for sub in inits.by_ref().take(item.init_containers.len()) {
+                writeln!(out, "{INDENT}{sub}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn pod_row(item: &InitStatus, opts: TableOptions, now: Timestamp) -> Vec<String> {
+    let current = match &item.summary.current {
+        Some(c) if c.sidecar => format!("{} [sidecar]", c.name),
+        Some(c) => c.name.clone(),
+        None => "-".to_string(),
+    };
+    let mut row = vec![
+        for_terminal(&item.name).into_owned(),
+        item.ready.clone(),
+        opts.palette
+            .paint(status_tone(&item.status), &for_terminal(&item.status)),
+        format!("{}/{}", item.init.done, item.init.total),
+        for_terminal(&current).into_owned(),
+        item.summary.restarts_column(now),
+        item.age.clone(),
+    ];
+    if opts.show_namespace {
+        row.insert(0, for_terminal(&item.namespace).into_owned());
+    }
+    row
+}
+
+fn init_row(c: &InitContainerState, palette: Palette, now: Timestamp) -> Vec<String> {
+    let dash = || "-".to_string();
+    let state = match c.state {
+        RunState::Pending => "pending",
+        RunState::Waiting => "waiting",
+        RunState::Running => "running",
+        RunState::Terminated => "terminated",
+    };
+    let failed = c.exit_code.is_some_and(|code| code != 0);
+    let tone = match c.state {
+        RunState::Terminated if !failed => Tone::Good,
+        RunState::Running if c.kind == InitKind::Sidecar && c.started => Tone::Good,
+        RunState::Waiting if c.reason.as_deref().is_some_and(is_error_reason) => Tone::Bad,
+        RunState::Terminated => Tone::Bad,
+        _ => Tone::Progress,
+    };
+    let exit = match (c.exit_code, c.signal) {
+        (_, Some(sig)) => format!("signal {sig}"),
+        (Some(code), None) => code.to_string(),
+        (None, None) => dash(),
+    };
+    let image = if c.image_drift {
+        let ran = c.ran_image.as_deref().unwrap_or_default();
+        format!(
+            "{} {}",
+            for_terminal(&c.image),
+            palette.paint(Tone::Bad, &format!("[drift: ran {}]", for_terminal(ran)))
+        )
+    } else {
+        for_terminal(&c.image).into_owned()
+    };
+    vec![
+        c.index.to_string(),
+        for_terminal(&c.name).into_owned(),
+        match c.kind {
+            InitKind::Init => "init".into(),
+            InitKind::Sidecar => "sidecar".into(),
+        },
+        palette.paint(tone, state),
+        c.reason
+            .as_deref()
+            .map_or_else(dash, |r| for_terminal(r).into_owned()),
+        exit,
+        c.restarts.to_string(),
+        c.started_at.map_or_else(dash, |t| {
+            format!("{} ago", duration::human(now.duration_since(t)))
+        }),
+        c.duration_seconds.map_or_else(dash, |s| {
+            duration::human(k8s_openapi::jiff::SignedDuration::from_secs(s))
+        }),
+        image,
+    ]
+}
+
+fn is_error_reason(reason: &str) -> bool {
+    [
+        "Err",
+        "BackOff",
+        "Error",
+        "Invalid",
+        "OOMKilled",
+        "ExitCode",
+        "Signal",
+        "Failed",
+        "Evicted",
+        "Unknown",
+    ]
+    .iter()
+    .any(|bad| reason.contains(bad))
+}
+
+fn status_tone(status: &str) -> Tone {
+    match status {
+        "Running" | "Completed" | "Succeeded" => Tone::Good,
+        s if is_error_reason(s) => Tone::Bad,
+        _ => Tone::Progress,
+    }
+}

@@ -1,0 +1,233 @@
+//! Targets → the pod queries that fetch them: a named pod is a GET, a workload is a LIST with
+//! its selector, no target is one LIST of the whole scope. The same queries run against a
+//! cluster or against offline input, so both give the same answer.
+
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use serde_json::Value;
+
+use crate::context::{Context, Namespaces, Source};
+use crate::error::{Error, Result};
+use crate::manifest::Inventory;
+use crate::selector::{FieldSelector, Selector};
+use crate::target::{Target, WorkloadKind};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodQuery {
+    /// None: every namespace.
+    pub namespace: Option<String>,
+    /// A single named pod.
+    pub name: Option<String>,
+    pub labels: Option<String>,
+    pub fields: Option<String>,
+}
+
+/// Turns targets into queries. Workloads are looked up (GET) to read their selectors.
+pub async fn resolve(ctx: &Context, targets: &[Target]) -> Result<Vec<PodQuery>> {
+    let scope_ns = match &ctx.namespaces {
+        Namespaces::One(ns) => Some(ns.clone()),
+        Namespaces::All | Namespaces::AsInFiles => None,
+    };
+    if targets.is_empty() {
+        return Ok(vec![PodQuery {
+            namespace: scope_ns,
+            name: None,
+            labels: ctx.labels.clone(),
+            fields: ctx.fields.clone(),
+        }]);
+    }
+    if ctx.namespaces == Namespaces::All {
+        return Err(Error::Input(
+            "a resource cannot be retrieved by name across all namespaces; use -n NAMESPACE".into(),
+        ));
+    }
+    let mut queries = Vec::new();
+    for target in targets {
+        match target {
+            Target::Pod(name) => queries.push(PodQuery {
+                namespace: scope_ns.clone(),
+                name: Some(name.clone()),
+                labels: ctx.labels.clone(),
+                fields: ctx.fields.clone(),
+            }),
+            Target::Workload(kind, name) => {
+                let found = match &ctx.source {
+                    Source::Cluster(cluster) => {
+                        let ns = scope_ns.as_deref().unwrap_or("default");
+                        workload_queries(
+                            *kind,
+                            cluster.get_workload(*kind, ns, name).await?,
+                            || cluster.list_jobs(ns),
+                        )
+                        .await?
+                    }
+                    Source::Offline(inv) => {
+                        offline_workload(inv, *kind, scope_ns.as_deref(), name)?
+                    }
+                };
+                queries.extend(found.into_iter().map(|(ns, sel)| {
+                    let sel = match ctx.labels.as_deref().map(Selector::parse).transpose() {
+                        Ok(Some(user)) => sel.and(user),
+                        _ => sel,
+                    };
+                    PodQuery {
+                        namespace: Some(ns),
+                        name: None,
+                        labels: Some(sel.to_query()),
+                        fields: ctx.fields.clone(),
+                    }
+                }));
+            }
+        }
+    }
+    Ok(queries)
+}
+
+/// A workload's namespace and pod selector(s); a CronJob has one per Job it owns.
+async fn workload_queries<F, Fut>(
+    kind: WorkloadKind,
+    obj: Value,
+    jobs: F,
+) -> Result<Vec<(String, Selector)>>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<Value>>>,
+{
+    let ns = obj
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    if kind == WorkloadKind::CronJob {
+        let uid = obj
+            .pointer("/metadata/uid")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        return Ok(owned_jobs(&jobs().await?, &uid)
+            .into_iter()
+            .filter_map(|job| pod_selector(WorkloadKind::Job, job).map(|s| (ns.clone(), s)))
+            .collect());
+    }
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let sel = pod_selector(kind, &obj).ok_or_else(|| {
+        Error::Input(format!(
+            "{}/{name} has no pod selector",
+            kind.kind().to_lowercase()
+        ))
+    })?;
+    Ok(vec![(ns, sel)])
+}
+
+fn owned_jobs<'a>(jobs: &'a [Value], cronjob_uid: &str) -> Vec<&'a Value> {
+    jobs.iter()
+        .filter(|job| {
+            job.pointer("/metadata/ownerReferences")
+                .and_then(Value::as_array)
+                .is_some_and(|refs| {
+                    refs.iter()
+                        .any(|r| r.get("uid").and_then(Value::as_str) == Some(cronjob_uid))
+                })
+        })
+        .collect()
+}
+
+/// `spec.selector` of a workload: a plain map for ReplicationControllers, a LabelSelector otherwise.
+/// An empty or missing selector selects nothing.
+fn pod_selector(kind: WorkloadKind, obj: &Value) -> Option<Selector> {
+    let raw = obj.pointer("/spec/selector")?;
+    let sel = if kind == WorkloadKind::ReplicationController {
+        let labels = serde_json::from_value(raw.clone()).ok()?;
+        Selector::from_label_selector(&LabelSelector {
+            match_labels: Some(labels),
+            match_expressions: None,
+        })
+    } else {
+        Selector::from_label_selector(&serde_json::from_value(raw.clone()).ok()?)
+    };
+    (!sel.is_empty()).then_some(sel)
+}
+
+fn offline_workload(
+    inv: &Inventory,
+    kind: WorkloadKind,
+    namespace: Option<&str>,
+    name: &str,
+) -> Result<Vec<(String, Selector)>> {
+    let in_scope = |v: &&Value| {
+        v.pointer("/metadata/name").and_then(Value::as_str) == Some(name)
+            && namespace.is_none_or(|ns| {
+                v.pointer("/metadata/namespace").and_then(Value::as_str) == Some(ns)
+            })
+    };
+    let obj = inv
+        .of_kind(kind.kind())
+        .find(in_scope)
+        .ok_or_else(|| Error::Api {
+            code: 404,
+            reason: "NotFound".into(),
+            message: format!("{} {name:?} not found in the given files", kind.resource()),
+        })?;
+    let ns = obj
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("default")
+        .to_string();
+    if kind == WorkloadKind::CronJob {
+        let uid = obj
+            .pointer("/metadata/uid")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let jobs: Vec<Value> = inv.of_kind("Job").cloned().collect();
+        return Ok(owned_jobs(&jobs, uid)
+            .into_iter()
+            .filter_map(|job| pod_selector(WorkloadKind::Job, job).map(|s| (ns.clone(), s)))
+            .collect());
+    }
+    let sel = pod_selector(kind, obj).ok_or_else(|| {
+        Error::Input(format!(
+            "{}/{name} has no pod selector",
+            kind.kind().to_lowercase()
+        ))
+    })?;
+    Ok(vec![(ns, sel)])
+}
+
+/// The pods of offline input that a query selects, in file order.
+pub fn offline_pods(inv: &Inventory, query: &PodQuery) -> Result<Vec<Pod>> {
+    let labels = query.labels.as_deref().map(Selector::parse).transpose()?;
+    let fields = query
+        .fields
+        .as_deref()
+        .map(FieldSelector::parse)
+        .transpose()?;
+    let mut selected = Vec::new();
+    for pod in inv.pods()? {
+        let meta = &pod.metadata;
+        if query
+            .namespace
+            .as_deref()
+            .is_some_and(|ns| meta.namespace.as_deref().unwrap_or("default") != ns)
+            || query
+                .name
+                .as_deref()
+                .is_some_and(|n| meta.name.as_deref() != Some(n))
+            || labels
+                .as_ref()
+                .is_some_and(|s| !s.matches(meta.labels.as_ref()))
+        {
+            continue;
+        }
+        if let Some(fields) = &fields {
+            let value = serde_json::to_value(&pod).unwrap_or_default();
+            if !fields.matches(&value)? {
+                continue;
+            }
+        }
+        selected.push(pod);
+    }
+    Ok(selected)
+}

@@ -1,0 +1,123 @@
+//! Pod → the `status` command's record: kubectl's columns plus the init sequence. Pure: the same
+//! record feeds the table, `-o wide`, and the `initctl/v1 InitStatusList` document.
+
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::jiff::Timestamp;
+use serde::Serialize;
+
+use crate::duration;
+use crate::init_timeline::{self, InitContainerState};
+use crate::pod_status::{self, PodStatusSummary};
+
+pub const API_VERSION: &str = "initctl/v1";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Owner {
+    pub kind: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InitProgress {
+    pub done: usize,
+    pub total: usize,
+    pub current: Option<String>,
+}
+
+/// One pod in the `InitStatusList` document (the scripting contract, see docs/json-schema.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InitStatus {
+    pub namespace: String,
+    pub name: String,
+    pub phase: Option<String>,
+    pub status: String,
+    pub ready: String,
+    pub restarts: i32,
+    pub last_restart: Option<Timestamp>,
+    pub node: Option<String>,
+    pub age: String,
+    pub created: Option<Timestamp>,
+    pub owner: Option<Owner>,
+    pub init: InitProgress,
+    pub init_containers: Vec<InitContainerState>,
+    /// Not part of the document: the summary the table renders from.
+    #[serde(skip)]
+    pub summary: PodStatusSummary,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InitStatusList<'a> {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub items: &'a [InitStatus],
+}
+
+impl<'a> InitStatusList<'a> {
+    pub fn new(items: &'a [InitStatus]) -> Self {
+        InitStatusList {
+            api_version: API_VERSION,
+            kind: "InitStatusList",
+            items,
+        }
+    }
+}
+
+pub fn report(pod: &Pod, now: Timestamp) -> InitStatus {
+    let summary = pod_status::summarize(pod);
+    let created = pod.metadata.creation_timestamp.as_ref().map(|t| t.0);
+    InitStatus {
+        namespace: pod.metadata.namespace.clone().unwrap_or_default(),
+        name: pod.metadata.name.clone().unwrap_or_default(),
+        phase: pod.status.as_ref().and_then(|s| s.phase.clone()),
+        status: summary.status.clone(),
+        ready: summary.ready.clone(),
+        restarts: summary.restarts,
+        last_restart: summary.last_restart,
+        node: pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.node_name.clone())
+            .filter(|n| !n.is_empty()),
+        age: duration::since(created, now),
+        created,
+        owner: owner(pod),
+        init: InitProgress {
+            done: summary.init_done,
+            total: summary.init_total,
+            current: summary.current.as_ref().map(|c| c.name.clone()),
+        },
+        init_containers: init_timeline::init_containers(pod, now),
+        summary,
+    }
+}
+
+/// The workload that owns the pod, as users name it: a Deployment rather than its ReplicaSet.
+/// A Deployment's ReplicaSet is named `<deployment>-<pod-template-hash>`, which the pod carries as
+/// a label, so no extra request is needed to walk up one level.
+pub fn owner(pod: &Pod) -> Option<Owner> {
+    let reference = pod
+        .metadata
+        .owner_references
+        .as_ref()?
+        .iter()
+        .find(|r| r.controller == Some(true))?;
+    let hash = pod
+        .metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get("pod-template-hash"));
+    if reference.kind == "ReplicaSet"
+        && let Some(deployment) = hash.and_then(|h| reference.name.strip_suffix(&format!("-{h}")))
+    {
+        return Some(Owner {
+            kind: "Deployment".into(),
+            name: deployment.to_string(),
+        });
+    }
+    Some(Owner {
+        kind: reference.kind.clone(),
+        name: reference.name.clone(),
+    })
+}
