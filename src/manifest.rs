@@ -151,33 +151,29 @@ impl Inventory {
             .iter()
             .filter(|(v, _)| v.get("kind").and_then(Value::as_str) == Some(kind))
             .map(|(v, origin)| {
-                serde_json::from_value::<T>(v.clone()).map_err(|e| self.type_error::<T>(origin, e))
+                serde_json::from_value::<T>(v.clone()).or_else(|e| self.reparse::<T>(origin, e))
             })
             .collect()
     }
 
-    fn type_error<T: DeserializeOwned>(&self, origin: &Origin, err: serde_json::Error) -> Error {
+    /// Reads a failing object again from its own text: YAML scalars are then taken as YAML
+    /// means them (`uid: 1` is a string), and a real type error gets its file:line:column.
+    fn reparse<T: DeserializeOwned>(&self, origin: &Origin, err: serde_json::Error) -> Result<T> {
         let file = &self.files[origin.file];
         let docs = if file.json {
             vec![(0, file.text.as_str())]
         } else {
             split_documents(&file.text)
         };
-        let located = docs.get(origin.document).and_then(|(first_line, text)| {
-            yaml::type_error_at::<T>(text, origin.item).map(|mut l| {
-                l.line += *first_line as u64;
-                l
-            })
-        });
-        match located {
-            Some(l) => Error::Parse {
-                path: file.name.clone(),
-                line: l.line,
-                column: l.column,
-                message: l.message,
-            },
-            None => self.located(origin.file, origin.document, origin.item, err.to_string()),
-        }
+        let Some((first_line, text)) = docs.get(origin.document) else {
+            return Err(self.located(origin.file, origin.document, origin.item, err.to_string()));
+        };
+        yaml::reparse::<T>(text, origin.item).map_err(|l| Error::Parse {
+            path: file.name.clone(),
+            line: l.line + *first_line as u64,
+            column: l.column,
+            message: l.message,
+        })
     }
 
     /// An error for an object whose exact position is unknown: the start of its document.

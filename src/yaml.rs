@@ -31,24 +31,34 @@ pub fn to_string<T: Serialize>(value: &T) -> Result<String, String> {
     serde_saphyr::to_string(value).map_err(|e| e.to_string())
 }
 
-/// The position of the first type error in `text` when read as `T`, for an object that failed
-/// to convert after parsing. `item` selects `items[item]` of a `kind: List` document.
-pub fn type_error_at<T: DeserializeOwned>(text: &str, item: Option<usize>) -> Option<Located> {
+/// Reads one document (or `items[item]` of a `kind: List` document) as `T` straight from its
+/// text, so that a type error carries the deserializer's own position. YAML is read as YAML:
+/// a plain scalar such as `1` is accepted where a string is expected, as users write it.
+pub fn reparse<T: DeserializeOwned>(text: &str, item: Option<usize>) -> Result<T, Located> {
     let seed = Pick::<T> {
         item,
         marker: PhantomData,
     };
+    let missing = || Located {
+        line: 1,
+        column: 1,
+        message: "list item not found".into(),
+    };
     if text.trim_start().starts_with(['{', '[']) {
         let mut de = serde_json::Deserializer::from_str(text);
-        let err = seed.deserialize(&mut de).err()?;
-        return Some(Located {
-            line: err.line() as u64,
-            column: err.column() as u64,
-            message: strip_json_position(&err.to_string()),
-        });
+        return match seed.deserialize(&mut de) {
+            Ok(v) => v.ok_or_else(missing),
+            Err(e) => Err(Located {
+                line: e.line() as u64,
+                column: e.column() as u64,
+                message: strip_json_position(&e.to_string()),
+            }),
+        };
     }
-    let err = serde_saphyr::with_deserializer_from_str(text, |de| seed.deserialize(de)).err()?;
-    Some(locate_yaml(&err))
+    match serde_saphyr::with_deserializer_from_str(text, |de| seed.deserialize(de)) {
+        Ok(v) => v.ok_or_else(missing),
+        Err(e) => Err(locate_yaml(&e)),
+    }
 }
 
 /// A JSON syntax error, located.
@@ -99,11 +109,11 @@ struct Pick<T> {
 }
 
 impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for Pick<T> {
-    type Value = ();
+    type Value = Option<T>;
 
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Option<T>, D::Error> {
         match self.item {
-            None => T::deserialize(de).map(drop),
+            None => T::deserialize(de).map(Some),
             Some(n) => de.deserialize_map(ListVisitor::<T> {
                 n,
                 marker: PhantomData,
@@ -118,16 +128,17 @@ struct ListVisitor<T> {
 }
 
 impl<'de, T: DeserializeOwned> Visitor<'de> for ListVisitor<T> {
-    type Value = ();
+    type Value = Option<T>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a List object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<T>, A::Error> {
+        let mut found = None;
         while let Some(key) = map.next_key::<String>()? {
             if key == "items" {
-                map.next_value_seed(NthItem::<T> {
+                found = map.next_value_seed(NthItem::<T> {
                     n: self.n,
                     marker: PhantomData,
                 })?;
@@ -135,7 +146,7 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for ListVisitor<T> {
                 map.next_value::<IgnoredAny>()?;
             }
         }
-        Ok(())
+        Ok(found)
     }
 }
 
@@ -145,30 +156,28 @@ struct NthItem<T> {
 }
 
 impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for NthItem<T> {
-    type Value = ();
+    type Value = Option<T>;
 
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Option<T>, D::Error> {
         de.deserialize_seq(self)
     }
 }
 
 impl<'de, T: DeserializeOwned> Visitor<'de> for NthItem<T> {
-    type Value = ();
+    type Value = Option<T>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a list of objects")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut index = 0;
-        while index < self.n {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<T>, A::Error> {
+        for _ in 0..self.n {
             if seq.next_element::<IgnoredAny>()?.is_none() {
-                return Ok(());
+                return Ok(None);
             }
-            index += 1;
         }
-        seq.next_element::<T>()?;
+        let found = seq.next_element::<T>()?;
         while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(())
+        Ok(found)
     }
 }
