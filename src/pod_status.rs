@@ -30,7 +30,7 @@ pub struct PodStatusSummary {
     pub init_done: usize,
     /// Regular (non-sidecar) init containers in the spec.
     pub init_total: usize,
-    /// The init container STATUS points at, while the pod is still initializing.
+    /// The init container STATUS points at (only while STATUS is an `Init:` reason).
     pub current: Option<CurrentInit>,
 }
 
@@ -117,6 +117,7 @@ pub fn summarize(pod: &Pod) -> PodStatusSummary {
     }
 
     let mut initializing = false;
+    let mut init_reason = String::new();
     let mut current = None;
     for (i, cs) in init_statuses.iter().enumerate() {
         restarts += cs.restart_count;
@@ -150,6 +151,7 @@ pub fn summarize(pod: &Pod) -> PodStatusSummary {
             _ => format!("Init:{}/{}", i, init_specs.len()),
         };
         initializing = true;
+        init_reason = reason.clone();
         current = Some(CurrentInit {
             index: init_specs
                 .iter()
@@ -230,6 +232,8 @@ pub fn summarize(pod: &Pod) -> PodStatusSummary {
             .count()
     };
 
+    // CURRENT names the container STATUS points at, so only while STATUS is the init loop's.
+    let current = current.filter(|_| initializing && reason == init_reason);
     PodStatusSummary {
         ready: format!("{ready}/{total}"),
         status: reason,
@@ -237,10 +241,6 @@ pub fn summarize(pod: &Pod) -> PodStatusSummary {
         last_restart,
         init_done,
         init_total: regular.len(),
-        current: if initializing && !initialized {
-            current
-        } else {
-            None
-        },
+        current,
     }
 }
