@@ -53,11 +53,18 @@ pub fn is_sidecar(container: &Container) -> bool {
     container.restart_policy.as_deref() == Some("Always")
 }
 
-fn condition_true(pod: &Pod, kind: &str) -> bool {
+fn conditions(pod: &Pod) -> &[k8s_openapi::api::core::v1::PodCondition] {
     pod.status
         .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .and_then(|conds| conds.iter().find(|c| c.type_ == kind))
+        .and_then(|s| s.conditions.as_deref())
+        .unwrap_or_default()
+}
+
+/// printPod reads `Initialized` from the first condition of that type only…
+fn first_condition_true(pod: &Pod, kind: &str) -> bool {
+    conditions(pod)
+        .iter()
+        .find(|c| c.type_ == kind)
         .is_some_and(|c| c.status == "True")
 }
 
@@ -110,7 +117,7 @@ pub fn summarize(pod: &Pod) -> PodStatusSummary {
         reason = r.clone();
     }
     // No `break` upstream: the last PodScheduled/SchedulingGated condition wins.
-    for c in status.conditions.as_deref().unwrap_or_default() {
+    for c in conditions(pod) {
         if c.type_ == "PodScheduled" && c.reason.as_deref() == Some("SchedulingGated") {
             reason = "SchedulingGated".to_string();
         }
@@ -163,7 +170,7 @@ pub fn summarize(pod: &Pod) -> PodStatusSummary {
         break;
     }
 
-    let initialized = condition_true(pod, "Initialized");
+    let initialized = first_condition_true(pod, "Initialized");
     if !initializing || initialized {
         // Once initialized, the restarts of regular init containers no longer count.
         restarts = sidecar_restarts;
@@ -195,7 +202,11 @@ pub fn summarize(pod: &Pod) -> PodStatusSummary {
             }
         }
         if reason == "Completed" {
-            if has_running && condition_true(pod, "Ready") {
+            // …but accepts any `Ready` condition that is True.
+            let pod_ready = conditions(pod)
+                .iter()
+                .any(|c| c.type_ == "Ready" && c.status == "True");
+            if has_running && pod_ready {
                 reason = "Running".to_string();
             } else if let Some(err) = error_reason {
                 reason = err;
@@ -242,5 +253,41 @@ pub fn summarize(pod: &Pod) -> PodStatusSummary {
         init_done,
         init_total: regular.len(),
         current,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(json: serde_json::Value) -> Pod {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn duplicate_conditions_follow_printpod() {
+        // Initialized: the first condition decides. Ready: any True one will do.
+        let p = pod(serde_json::json!({
+            "spec": {"containers": [{"name": "a"}, {"name": "b"}]},
+            "status": {"phase": "Running", "conditions": [
+                {"type": "Ready", "status": "False"}, {"type": "Ready", "status": "True"}],
+                "containerStatuses": [
+                    {"name": "a", "image": "", "imageID": "", "ready": false, "restartCount": 0,
+                     "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}},
+                    {"name": "b", "image": "", "imageID": "", "ready": true, "restartCount": 0,
+                     "state": {"running": {}}}]}}));
+        assert_eq!(summarize(&p).status, "Running");
+    }
+
+    #[test]
+    fn restarts_show_how_long_ago() {
+        let p = pod(serde_json::json!({
+            "spec": {"containers": [{"name": "a"}]},
+            "status": {"phase": "Running", "containerStatuses": [
+                {"name": "a", "image": "", "imageID": "", "ready": true, "restartCount": 3,
+                 "lastState": {"terminated": {"exitCode": 1, "finishedAt": "2026-11-27T11:58:00Z"}},
+                 "state": {"running": {}}}]}}));
+        let now: Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
+        assert_eq!(summarize(&p).restarts_column(now), "3 (2m ago)");
     }
 }
