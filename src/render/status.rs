@@ -138,9 +138,14 @@ fn init_row(c: &InitContainerState, palette: Palette, now: Timestamp) -> Vec<Str
         RunState::Terminated => Tone::Bad,
         _ => Tone::Progress,
     };
-    let exit = match (c.exit_code, c.signal) {
-        (_, Some(sig)) => format!("signal {sig}"),
-        (Some(code), None) => code.to_string(),
+    let exit_text = |code: i32, signal: Option<i32>| match signal {
+        Some(sig) => format!("signal {sig}"),
+        None => code.to_string(),
+    };
+    // A container waiting to restart shows how its previous run ended.
+    let exit = match (c.exit_code, &c.last_termination) {
+        (Some(code), _) => exit_text(code, c.signal),
+        (None, Some(last)) => format!("{} (last)", exit_text(last.exit_code, last.signal)),
         (None, None) => dash(),
     };
     let image = if c.image_drift {

@@ -1,0 +1,9 @@
+//! The integration suite: one binary, so the stand-in API server is compiled once.
+//! Every test runs the real `kubectl-initctl` binary (and, where installed, real `kubectl`)
+//! against the stand-in server on loopback. No cluster is needed.
+
+mod apiserver;
+mod apiserver_selftest;
+mod harness;
+mod kubectl_compat;
+mod status;
