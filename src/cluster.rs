@@ -5,11 +5,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use futures::{Stream, StreamExt};
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, Secret};
+use k8s_openapi::{ClusterResourceScope, NamespaceResourceScope};
 use kube::Client;
 use kube::api::{
-    Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, WatchEvent, WatchParams,
+    Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, LogParams, WatchEvent,
+    WatchParams,
 };
+use serde::de::DeserializeOwned;
 use kube::config::{Config, KubeConfigOptions, Kubeconfig};
 use serde_json::Value;
 
@@ -153,6 +156,48 @@ impl Cluster {
         Ok(stream.map(move |e| e.map_err(|e| Error::kube("watch pods", &server, e))))
     }
 
+    /// Every object of a namespaced kind in `namespace`, page by page.
+    pub async fn list_namespaced<K>(&self, namespace: &str) -> Result<Vec<K>>
+    where
+        K: kube::Resource<Scope = NamespaceResourceScope, DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
+    {
+        list_pages(&Api::namespaced(self.client.clone(), namespace), self).await
+    }
+
+    /// Every object of a cluster-scoped kind (nodes).
+    pub async fn list_cluster<K>(&self) -> Result<Vec<K>>
+    where
+        K: kube::Resource<Scope = ClusterResourceScope, DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
+    {
+        list_pages(&Api::all(self.client.clone()), self).await
+    }
+
+    /// The names of the Secrets in a namespace, from a metadata-only list: no secret data is read.
+    pub async fn secret_names(&self, namespace: &str) -> Result<Vec<String>> {
+        let api: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
+        let mut names = Vec::new();
+        let mut lp = ListParams::default().limit(PAGE_SIZE);
+        loop {
+            let list = api.list_metadata(&lp).await.map_err(self.err("list secrets"))?;
+            names.extend(list.items.into_iter().filter_map(|s| s.metadata.name));
+            match list.metadata.continue_.filter(|c| !c.is_empty()) {
+                Some(next) => lp.continue_token = Some(next),
+                None => return Ok(names),
+            }
+        }
+    }
+
+    /// The last `tail` lines of a container's log (of its previous instance when `previous`).
+    pub async fn logs(&self, namespace: &str, pod: &str, container: &str, previous: bool, tail: u32) -> Result<String> {
+        let lp = LogParams {
+            container: Some(container.to_string()),
+            previous,
+            tail_lines: Some(i64::from(tail)),
+            ..Default::default()
+        };
+        self.pods(Some(namespace)).logs(pod, &lp).await.map_err(self.err("read logs"))
+    }
+
     /// A workload, as JSON (only its selector and identity are used).
     pub async fn get_workload(
         &self,
@@ -171,22 +216,25 @@ impl Cluster {
 
     /// Every Job in a namespace (for resolving a CronJob to its jobs' pods).
     pub async fn list_jobs(&self, namespace: &str) -> Result<Vec<Value>> {
-        let api: Api<DynamicObject> = Api::namespaced_with(
-            self.client.clone(),
-            namespace,
-            &api_resource(WorkloadKind::Job),
-        );
-        let mut jobs = Vec::new();
-        let mut lp = ListParams::default().limit(PAGE_SIZE);
-        loop {
-            let list = api.list(&lp).await.map_err(self.err("list jobs"))?;
-            for job in list.items {
-                jobs.push(serde_json::to_value(job).unwrap_or_default());
-            }
-            match list.metadata.continue_.filter(|c| !c.is_empty()) {
-                Some(next) => lp.continue_token = Some(next),
-                None => return Ok(jobs),
-            }
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(self.client.clone(), namespace, &api_resource(WorkloadKind::Job));
+        let jobs = list_pages(&api, self).await?;
+        Ok(jobs.into_iter().map(|job| serde_json::to_value(job).unwrap_or_default()).collect())
+    }
+}
+
+async fn list_pages<K>(api: &Api<K>, cluster: &Cluster) -> Result<Vec<K>>
+where
+    K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
+{
+    let mut items = Vec::new();
+    let mut lp = ListParams::default().limit(PAGE_SIZE);
+    loop {
+        let list = api.list(&lp).await.map_err(cluster.err("list objects"))?;
+        items.extend(list.items);
+        match list.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(next) => lp.continue_token = Some(next),
+            None => return Ok(items),
         }
     }
 }

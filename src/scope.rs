@@ -231,3 +231,62 @@ pub fn offline_pods(inv: &Inventory, query: &PodQuery) -> Result<Vec<Pod>> {
     }
     Ok(selected)
 }
+
+/// What fetching left over: named pods that were not found, and where each query's watch resumes.
+pub struct PodFetch {
+    pub missing: Vec<String>,
+    /// (query index, resourceVersion) for every query that was listed from a cluster.
+    pub resume: Vec<(usize, String)>,
+}
+
+/// Fetches the pods of every query, handing them over page by page: one GET per named pod, one
+/// paginated LIST per other query, never a request per pod. Offline, one page per query.
+pub async fn fetch_pods(
+    ctx: &Context,
+    queries: &[PodQuery],
+    on_page: &mut dyn FnMut(Vec<Pod>) -> Result<()>,
+) -> Result<PodFetch> {
+    let mut fetch = PodFetch { missing: Vec::new(), resume: Vec::new() };
+    for (i, query) in queries.iter().enumerate() {
+        match &ctx.source {
+            Source::Offline(inv) => {
+                let found = offline_pods(inv, query)?;
+                if found.is_empty()
+                    && let Some(name) = &query.name
+                {
+                    fetch.missing.push(format!("pods {name:?} not found"));
+                }
+                on_page(found)?;
+            }
+            Source::Cluster(cluster) => {
+                if let Some(name) = &query.name {
+                    let ns = query.namespace.as_deref().unwrap_or("default");
+                    match cluster.get_pod(ns, name).await {
+                        Ok(pod) => {
+                            fetch.resume.push((i, pod.metadata.resource_version.clone().unwrap_or_default()));
+                            on_page(vec![pod])?;
+                        }
+                        Err(e) if e.is_not_found() => fetch.missing.push(e.to_string()),
+                        Err(e) => return Err(e),
+                    }
+                    continue;
+                }
+                let mut next = None;
+                loop {
+                    let page = cluster
+                        .list_pods_page(query.namespace.as_deref(), query.labels.as_deref(), query.fields.as_deref(), next)
+                        .await?;
+                    on_page(page.pods)?;
+                    match page.next {
+                        Some(token) => next = Some(token),
+                        None => {
+                            fetch.resume.push((i, page.resource_version));
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(fetch)
+}

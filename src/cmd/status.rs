@@ -28,7 +28,8 @@ enum Format {
 struct Printer<'a> {
     out: &'a mut dyn Write,
     format: Format,
-    show_namespace: bool,
+    /// None: decided by the first block (offline input spanning namespaces shows them).
+    show_namespace: Option<bool>,
     headers_pending: bool,
     seen: HashSet<(String, String)>,
     collected: Vec<InitStatus>,
@@ -51,10 +52,13 @@ impl Printer<'_> {
             return Ok(());
         }
         self.printed += items.len();
+        let show_namespace = *self.show_namespace.get_or_insert_with(|| {
+            items.iter().map(|i| i.namespace.as_str()).collect::<HashSet<_>>().len() > 1
+        });
         match self.format {
             Format::Table { wide } => {
                 let opts = TableOptions {
-                    show_namespace: self.show_namespace,
+                    show_namespace,
                     wide,
                     headers: self.headers_pending && ctx.headers,
                     palette: ctx.palette,
@@ -121,50 +125,22 @@ pub async fn run(
     let mut printer = Printer {
         out,
         format,
-        show_namespace: ctx.namespaces == Namespaces::All,
+        show_namespace: match ctx.namespaces {
+            Namespaces::All => Some(true),
+            Namespaces::One(_) => Some(false),
+            Namespaces::AsInFiles => None,
+        },
         headers_pending: true,
         seen: HashSet::new(),
         collected: Vec::new(),
         printed: 0,
     };
-    let mut missing = Vec::new();
-    let mut resume = Vec::new();
-    match &ctx.source {
-        Source::Offline(inv) => {
-            if args.watch {
-                return Err(Error::Input(
-                    "--watch needs a cluster; it cannot be used with -f".into(),
-                ));
-            }
-            let mut pods = Vec::new();
-            for query in &queries {
-                let found = scope::offline_pods(inv, query)?;
-                if found.is_empty()
-                    && let Some(name) = &query.name
-                {
-                    missing.push(format!("pods {name:?} not found"));
-                }
-                pods.extend(found);
-            }
-            let namespaces: HashSet<_> =
-                pods.iter().map(|p| p.metadata.namespace.clone()).collect();
-            printer.show_namespace |= namespaces.len() > 1;
-            printer.block(ctx, pods)?;
-        }
-        Source::Cluster(cluster) => {
-            for query in &queries {
-                match fetch(cluster, ctx, query, &mut printer).await {
-                    Ok(rv) => resume.push((query, rv)),
-                    Err(e) if e.is_not_found() && query.name.is_some() => {
-                        missing.push(e.to_string())
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-        }
+    if args.watch && matches!(ctx.source, Source::Offline(_)) {
+        return Err(Error::Input("--watch needs a cluster; it cannot be used with -f".into()));
     }
+    let fetch = scope::fetch_pods(ctx, &queries, &mut |pods| printer.block(ctx, pods)).await?;
     printer.finish()?;
-    if printer.printed == 0 && missing.is_empty() && matches!(printer.format, Format::Table { .. })
+    if printer.printed == 0 && fetch.missing.is_empty() && matches!(printer.format, Format::Table { .. })
     {
         let scope = match &ctx.namespaces {
             Namespaces::One(ns) => format!(" in {ns} namespace"),
@@ -172,47 +148,16 @@ pub async fn run(
         };
         writeln!(err, "No resources found{scope}.").map_err(Error::Output)?;
     }
-    if !missing.is_empty() {
-        return Err(Error::Partial(missing.join("\n")));
+    if !fetch.missing.is_empty() {
+        return Err(Error::Partial(fetch.missing.join("\n")));
     }
     if args.watch
         && let Source::Cluster(cluster) = &ctx.source
     {
+        let resume = fetch.resume.into_iter().map(|(i, rv)| (&queries[i], rv)).collect();
         watch(cluster, ctx, resume, &mut printer).await?;
     }
     Ok(())
-}
-
-/// Fetches one query's pods into the printer; returns the resourceVersion to watch from.
-async fn fetch(
-    cluster: &Cluster,
-    ctx: &Context,
-    query: &PodQuery,
-    printer: &mut Printer<'_>,
-) -> Result<String> {
-    if let Some(name) = &query.name {
-        let ns = query.namespace.as_deref().unwrap_or("default");
-        let pod = cluster.get_pod(ns, name).await?;
-        let rv = pod.metadata.resource_version.clone().unwrap_or_default();
-        printer.block(ctx, vec![pod])?;
-        return Ok(rv);
-    }
-    let mut next = None;
-    loop {
-        let page = cluster
-            .list_pods_page(
-                query.namespace.as_deref(),
-                query.labels.as_deref(),
-                query.fields.as_deref(),
-                next,
-            )
-            .await?;
-        printer.block(ctx, page.pods)?;
-        match page.next {
-            Some(token) => next = Some(token),
-            None => return Ok(page.resource_version),
-        }
-    }
 }
 
 /// Follows every query's watch, printing a row per change (as `kubectl get -w` does).
