@@ -69,8 +69,43 @@ pub enum Command {
     /// Show where every pod is in its init sequence.
     #[command(after_help = STATUS_EXAMPLES)]
     Status(StatusArgs),
+    /// Explain why pods are stuck in Pending or Init, with evidence and a next step.
+    #[command(after_help = EXPLAIN_EXAMPLES)]
+    Explain(ExplainArgs),
     /// Print the version and the git commit it was built from.
     Version,
+}
+
+const EXPLAIN_EXAMPLES: &str = "Examples:
+  # Every pod in the namespace that is not Running and Ready
+  kubectl initctl explain
+
+  # One pod, with the last 20 log lines of the failing init container
+  kubectl initctl explain myapp-pod --tail 20
+
+  # As data, for scripts and alerts
+  kubectl initctl explain deploy/orders -o json
+
+  # Offline, from a dump of pods, events, services and endpointslices
+  kubectl initctl explain -f examples/cluster-dump.yaml";
+
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// Pods (NAME or pod/NAME) or workloads (deploy/NAME, sts/NAME, ds/NAME, rs/NAME, job/NAME, cronjob/NAME).
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// Output format: json or yaml (default: readable text).
+    #[arg(short = 'o', long, value_enum, value_name = "FORMAT")]
+    pub output: Option<DocumentOutput>,
+    /// Log lines to quote from a failing or waiting init container.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub tail: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DocumentOutput {
+    Json,
+    Yaml,
 }
 
 const STATUS_EXAMPLES: &str = "Examples:

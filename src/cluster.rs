@@ -12,8 +12,8 @@ use kube::api::{
     Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, LogParams, WatchEvent,
     WatchParams,
 };
-use serde::de::DeserializeOwned;
 use kube::config::{Config, KubeConfigOptions, Kubeconfig};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -159,7 +159,10 @@ impl Cluster {
     /// Every object of a namespaced kind in `namespace`, page by page.
     pub async fn list_namespaced<K>(&self, namespace: &str) -> Result<Vec<K>>
     where
-        K: kube::Resource<Scope = NamespaceResourceScope, DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
+        K: kube::Resource<Scope = NamespaceResourceScope, DynamicType = ()>
+            + Clone
+            + DeserializeOwned
+            + std::fmt::Debug,
     {
         list_pages(&Api::namespaced(self.client.clone(), namespace), self).await
     }
@@ -167,7 +170,10 @@ impl Cluster {
     /// Every object of a cluster-scoped kind (nodes).
     pub async fn list_cluster<K>(&self) -> Result<Vec<K>>
     where
-        K: kube::Resource<Scope = ClusterResourceScope, DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
+        K: kube::Resource<Scope = ClusterResourceScope, DynamicType = ()>
+            + Clone
+            + DeserializeOwned
+            + std::fmt::Debug,
     {
         list_pages(&Api::all(self.client.clone()), self).await
     }
@@ -178,7 +184,10 @@ impl Cluster {
         let mut names = Vec::new();
         let mut lp = ListParams::default().limit(PAGE_SIZE);
         loop {
-            let list = api.list_metadata(&lp).await.map_err(self.err("list secrets"))?;
+            let list = api
+                .list_metadata(&lp)
+                .await
+                .map_err(self.err("list secrets"))?;
             names.extend(list.items.into_iter().filter_map(|s| s.metadata.name));
             match list.metadata.continue_.filter(|c| !c.is_empty()) {
                 Some(next) => lp.continue_token = Some(next),
@@ -188,14 +197,24 @@ impl Cluster {
     }
 
     /// The last `tail` lines of a container's log (of its previous instance when `previous`).
-    pub async fn logs(&self, namespace: &str, pod: &str, container: &str, previous: bool, tail: u32) -> Result<String> {
+    pub async fn logs(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        previous: bool,
+        tail: u32,
+    ) -> Result<String> {
         let lp = LogParams {
             container: Some(container.to_string()),
             previous,
             tail_lines: Some(i64::from(tail)),
             ..Default::default()
         };
-        self.pods(Some(namespace)).logs(pod, &lp).await.map_err(self.err("read logs"))
+        self.pods(Some(namespace))
+            .logs(pod, &lp)
+            .await
+            .map_err(self.err("read logs"))
     }
 
     /// A workload, as JSON (only its selector and identity are used).
@@ -216,10 +235,16 @@ impl Cluster {
 
     /// Every Job in a namespace (for resolving a CronJob to its jobs' pods).
     pub async fn list_jobs(&self, namespace: &str) -> Result<Vec<Value>> {
-        let api: Api<DynamicObject> =
-            Api::namespaced_with(self.client.clone(), namespace, &api_resource(WorkloadKind::Job));
+        let api: Api<DynamicObject> = Api::namespaced_with(
+            self.client.clone(),
+            namespace,
+            &api_resource(WorkloadKind::Job),
+        );
         let jobs = list_pages(&api, self).await?;
-        Ok(jobs.into_iter().map(|job| serde_json::to_value(job).unwrap_or_default()).collect())
+        Ok(jobs
+            .into_iter()
+            .map(|job| serde_json::to_value(job).unwrap_or_default())
+            .collect())
     }
 }
 

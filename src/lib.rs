@@ -9,19 +9,24 @@ pub mod cli;
 pub mod cluster;
 pub mod cmd;
 pub mod context;
+pub mod diagnosis;
 pub mod duration;
 pub mod error;
+pub mod gather;
 pub mod image_ref;
 pub mod init_timeline;
 pub mod manifest;
 pub mod pod_status;
+pub mod quantity;
 pub mod render;
 pub mod sanitize;
+pub mod scheduling;
 pub mod scope;
 pub mod selector;
 pub mod status_report;
 pub mod target;
 pub mod version;
+pub mod wait_for;
 pub mod yaml;
 
 use std::io::{Read, Write};
@@ -50,6 +55,10 @@ pub async fn run(
         Command::Status(args) => {
             let ctx = context::Context::new(&cli.global, env, stdin).await?;
             cmd::status::run(&ctx, &args, out, err).await
+        }
+        Command::Explain(args) => {
+            let ctx = context::Context::new(&cli.global, env, stdin).await?;
+            cmd::explain::run(&ctx, &args, out).await
         }
     }
 }

@@ -246,7 +246,10 @@ pub async fn fetch_pods(
     queries: &[PodQuery],
     on_page: &mut dyn FnMut(Vec<Pod>) -> Result<()>,
 ) -> Result<PodFetch> {
-    let mut fetch = PodFetch { missing: Vec::new(), resume: Vec::new() };
+    let mut fetch = PodFetch {
+        missing: Vec::new(),
+        resume: Vec::new(),
+    };
     for (i, query) in queries.iter().enumerate() {
         match &ctx.source {
             Source::Offline(inv) => {
@@ -263,7 +266,10 @@ pub async fn fetch_pods(
                     let ns = query.namespace.as_deref().unwrap_or("default");
                     match cluster.get_pod(ns, name).await {
                         Ok(pod) => {
-                            fetch.resume.push((i, pod.metadata.resource_version.clone().unwrap_or_default()));
+                            fetch.resume.push((
+                                i,
+                                pod.metadata.resource_version.clone().unwrap_or_default(),
+                            ));
                             on_page(vec![pod])?;
                         }
                         Err(e) if e.is_not_found() => fetch.missing.push(e.to_string()),
@@ -274,7 +280,12 @@ pub async fn fetch_pods(
                 let mut next = None;
                 loop {
                     let page = cluster
-                        .list_pods_page(query.namespace.as_deref(), query.labels.as_deref(), query.fields.as_deref(), next)
+                        .list_pods_page(
+                            query.namespace.as_deref(),
+                            query.labels.as_deref(),
+                            query.fields.as_deref(),
+                            next,
+                        )
                         .await?;
                     on_page(page.pods)?;
                     match page.next {

@@ -53,7 +53,12 @@ impl Printer<'_> {
         }
         self.printed += items.len();
         let show_namespace = *self.show_namespace.get_or_insert_with(|| {
-            items.iter().map(|i| i.namespace.as_str()).collect::<HashSet<_>>().len() > 1
+            items
+                .iter()
+                .map(|i| i.namespace.as_str())
+                .collect::<HashSet<_>>()
+                .len()
+                > 1
         });
         match self.format {
             Format::Table { wide } => {
@@ -136,11 +141,15 @@ pub async fn run(
         printed: 0,
     };
     if args.watch && matches!(ctx.source, Source::Offline(_)) {
-        return Err(Error::Input("--watch needs a cluster; it cannot be used with -f".into()));
+        return Err(Error::Input(
+            "--watch needs a cluster; it cannot be used with -f".into(),
+        ));
     }
     let fetch = scope::fetch_pods(ctx, &queries, &mut |pods| printer.block(ctx, pods)).await?;
     printer.finish()?;
-    if printer.printed == 0 && fetch.missing.is_empty() && matches!(printer.format, Format::Table { .. })
+    if printer.printed == 0
+        && fetch.missing.is_empty()
+        && matches!(printer.format, Format::Table { .. })
     {
         let scope = match &ctx.namespaces {
             Namespaces::One(ns) => format!(" in {ns} namespace"),
@@ -154,7 +163,11 @@ pub async fn run(
     if args.watch
         && let Source::Cluster(cluster) = &ctx.source
     {
-        let resume = fetch.resume.into_iter().map(|(i, rv)| (&queries[i], rv)).collect();
+        let resume = fetch
+            .resume
+            .into_iter()
+            .map(|(i, rv)| (&queries[i], rv))
+            .collect();
         watch(cluster, ctx, resume, &mut printer).await?;
     }
     Ok(())

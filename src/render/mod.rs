@@ -1,5 +1,6 @@
 //! Renderers: each writes to `&mut dyn Write` and never decides where output goes.
 
+pub mod explain;
 pub mod status;
 
 use std::io::{self, Write};
@@ -18,6 +19,7 @@ pub enum Tone {
     Progress,
     Bad,
     Dim,
+    Strong,
 }
 
 impl Palette {
@@ -31,6 +33,7 @@ impl Palette {
             Tone::Progress => style.yellow(),
             Tone::Bad => style.red().bold(),
             Tone::Dim => style.dim(),
+            Tone::Strong => style.bold(),
         };
         style.apply_to(text).to_string()
     }

@@ -1,0 +1,108 @@
+//! `kubectl initctl explain`: fetch the pods, gather what the findings need within the budget
+//! (one events LIST per namespace; related kinds at most once per namespace, only when asked
+//! for; one log per pod that quotes one), diagnose, render.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+
+use k8s_openapi::api::core::v1::Pod;
+
+use crate::cli::{DocumentOutput, ExplainArgs};
+use crate::context::Context;
+use crate::diagnosis::world::{Needs, Related, World};
+use crate::diagnosis::{self, Explanation};
+use crate::error::{Error, Result};
+use crate::gather;
+use crate::init_timeline;
+use crate::render::explain::{ExplanationList, write_text};
+use crate::render::{write_json, write_yaml};
+use crate::scope;
+use crate::target::Target;
+
+/// Needs are discovered as the diagnosis learns more (events first, then what they point at);
+/// each round fetches only new kinds, so this bounds the rounds, not the requests.
+const MAX_ROUNDS: usize = 4;
+
+/// Pods worth explaining when no target is named: anything not Running-and-Ready (finished
+/// pods excepted), and running pods whose init image never ran.
+pub fn needs_explaining(pod: &Pod, now: k8s_openapi::jiff::Timestamp) -> bool {
+    let status = pod.status.as_ref();
+    let phase = status.and_then(|s| s.phase.as_deref()).unwrap_or_default();
+    if phase == "Succeeded" && pod.metadata.deletion_timestamp.is_none() {
+        return false;
+    }
+    let ready = status
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+    let healthy = phase == "Running" && ready && pod.metadata.deletion_timestamp.is_none();
+    !healthy
+        || init_timeline::init_containers(pod, now)
+            .iter()
+            .any(|c| c.image_drift)
+}
+
+pub async fn run(ctx: &Context, args: &ExplainArgs, out: &mut dyn Write) -> Result<()> {
+    let targets = args
+        .targets
+        .iter()
+        .map(|t| Target::parse(t))
+        .collect::<Result<Vec<_>>>()?;
+    let queries = scope::resolve(ctx, &targets).await?;
+    let mut pods: Vec<Pod> = Vec::new();
+    let mut seen = BTreeSet::new();
+    let fetch = scope::fetch_pods(ctx, &queries, &mut |page| {
+        for pod in page {
+            let key = (pod.metadata.namespace.clone(), pod.metadata.name.clone());
+            if seen.insert(key) && (!targets.is_empty() || needs_explaining(&pod, ctx.now)) {
+                pods.push(pod);
+            }
+        }
+        Ok(())
+    })
+    .await?;
+
+    let mut world = World::default();
+    // Events are always needed: one LIST per namespace, up front.
+    let namespaces: BTreeSet<String> = pods
+        .iter()
+        .map(|p| {
+            p.metadata
+                .namespace
+                .clone()
+                .unwrap_or_else(|| "default".into())
+        })
+        .collect();
+    let mut needs = Needs::default();
+    needs
+        .objects
+        .extend(namespaces.into_iter().map(|ns| (Related::Events, ns)));
+    let mut explanations = Vec::new();
+    for _ in 0..MAX_ROUNDS {
+        gather::fulfil(&ctx.source, &mut world, &needs, args.tail).await;
+        explanations = pods
+            .iter()
+            .map(|p| diagnosis::explain(p, &world, ctx.now, args.tail))
+            .collect::<Vec<Explanation>>();
+        needs = world.take_needs();
+        if needs.is_empty() {
+            break;
+        }
+    }
+
+    match args.output {
+        Some(DocumentOutput::Json) => write_json(out, &ExplanationList::new(&explanations)),
+        Some(DocumentOutput::Yaml) => write_yaml(out, &ExplanationList::new(&explanations)),
+        None if explanations.is_empty() && fetch.missing.is_empty() => {
+            writeln!(
+                out,
+                "Nothing to explain: every pod in scope is Running and Ready."
+            )
+        }
+        None => write_text(out, &explanations, ctx.palette),
+    }
+    .map_err(Error::Output)?;
+    if !fetch.missing.is_empty() {
+        return Err(Error::Partial(fetch.missing.join("\n")));
+    }
+    Ok(())
+}

@@ -1,0 +1,288 @@
+//! Pod + events + related objects → why the pod is not running, most blocking first, each
+//! finding with the evidence it rests on and a next step. Pure: all I/O goes through
+//! [`world::World`], which records what a finding needed and did not have.
+
+pub mod containers;
+pub mod logs;
+pub mod startup;
+pub mod world;
+
+use k8s_openapi::api::core::v1::{ContainerStatus, Pod, PodCondition};
+use k8s_openapi::jiff::Timestamp;
+use serde::Serialize;
+
+use crate::duration;
+use crate::pod_status::{self, PodStatusSummary};
+use world::World;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Blocker,
+    Warning,
+    Info,
+}
+
+/// Where in its life the pod is held up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    Gated,
+    Unschedulable,
+    NotScheduled,
+    Sandbox,
+    Init,
+    Sidecar,
+    Terminal,
+    AppStart,
+    Running,
+    Completed,
+    Terminating,
+}
+
+impl Stage {
+    fn phrase(self) -> &'static str {
+        match self {
+            Stage::Gated => "Held by scheduling gates",
+            Stage::Unschedulable => "Unschedulable",
+            Stage::NotScheduled => "Not picked up by a scheduler",
+            Stage::Sandbox => "Setting up the pod sandbox and volumes",
+            Stage::Init => "Stuck in init",
+            Stage::Sidecar => "Waiting on a sidecar",
+            Stage::Terminal => "Failed for good",
+            Stage::AppStart => "Starting app containers",
+            Stage::Running => "Running",
+            Stage::Completed => "Completed",
+            Stage::Terminating => "Terminating",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub severity: Severity,
+    pub code: &'static str,
+    pub message: String,
+    pub evidence: Vec<String>,
+    pub next: String,
+    /// The stage this finding belongs to (the first blocker's stage is the pod's).
+    #[serde(skip)]
+    pub stage: Stage,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Explanation {
+    pub namespace: String,
+    pub name: String,
+    pub status: String,
+    pub stage: Stage,
+    pub stuck_for_seconds: Option<i64>,
+    pub summary: String,
+    pub findings: Vec<Finding>,
+    /// What could not be checked (forbidden, not in the input…), so silence is not mistaken for health.
+    pub notes: Vec<String>,
+}
+
+/// Working state while one pod is diagnosed.
+pub struct Diagnosis<'a> {
+    pub pod: &'a Pod,
+    pub world: &'a World,
+    pub now: Timestamp,
+    pub tail: u32,
+    pub summary: PodStatusSummary,
+    pub findings: Vec<Finding>,
+    pub notes: Vec<String>,
+}
+
+impl Diagnosis<'_> {
+    pub fn namespace(&self) -> &str {
+        self.pod.metadata.namespace.as_deref().unwrap_or("default")
+    }
+
+    pub fn name(&self) -> &str {
+        self.pod.metadata.name.as_deref().unwrap_or_default()
+    }
+
+    pub fn add(
+        &mut self,
+        stage: Stage,
+        severity: Severity,
+        code: &'static str,
+        message: String,
+        evidence: Vec<String>,
+        next: String,
+    ) {
+        self.findings.push(Finding {
+            severity,
+            code,
+            message,
+            evidence,
+            next,
+            stage,
+        });
+    }
+
+    /// Records that something could not be checked, once.
+    pub fn note(&mut self, text: String) {
+        if !self.notes.contains(&text) {
+            self.notes.push(text);
+        }
+    }
+
+    pub fn condition(&self, kind: &str) -> Option<&PodCondition> {
+        self.pod
+            .status
+            .as_ref()?
+            .conditions
+            .as_ref()?
+            .iter()
+            .find(|c| c.type_ == kind)
+    }
+
+    pub fn ago(&self, t: Timestamp) -> String {
+        duration::human(self.now.duration_since(t))
+    }
+}
+
+/// The pod's restart policy for init containers: regular init containers are restarted unless
+/// the pod's policy is Never.
+pub fn init_restarts(pod: &Pod) -> bool {
+    pod.spec.as_ref().and_then(|s| s.restart_policy.as_deref()) != Some("Never")
+}
+
+pub fn explain(pod: &Pod, world: &World, now: Timestamp, tail: u32) -> Explanation {
+    let summary = pod_status::summarize(pod);
+    let mut d = Diagnosis {
+        pod,
+        world,
+        now,
+        tail,
+        summary,
+        findings: Vec::new(),
+        notes: Vec::new(),
+    };
+    if let Err(why) = world.pod_events(pod) {
+        d.note(why);
+    }
+    let status = pod.status.clone().unwrap_or_default();
+    let phase = status.phase.as_deref().unwrap_or_default();
+    let spec = pod.spec.clone().unwrap_or_default();
+
+    if let Some(deleted) = pod.metadata.deletion_timestamp.as_ref().map(|t| t.0) {
+        startup::terminating(&mut d, deleted);
+    } else if phase == "Succeeded" {
+        // Nothing is wrong with a pod that finished its work.
+    } else if spec
+        .scheduling_gates
+        .as_ref()
+        .is_some_and(|g| !g.is_empty())
+    {
+        startup::gated(&mut d);
+    } else if spec.node_name.as_deref().unwrap_or_default().is_empty() && phase != "Failed" {
+        startup::unscheduled(&mut d);
+    } else {
+        if phase == "Failed"
+            && let Some(reason) = status.reason.as_deref().filter(|r| !r.is_empty())
+        {
+            startup::pod_failed(
+                &mut d,
+                reason,
+                status.message.as_deref().unwrap_or_default(),
+            );
+        }
+        containers::init_sequence(&mut d);
+        containers::sidecars(&mut d);
+        if d.findings.iter().all(|f| f.severity != Severity::Blocker) {
+            startup::sandbox(&mut d);
+            containers::app_containers(&mut d);
+        }
+    }
+    containers::image_drift(&mut d);
+
+    // Most blocking first; the order of discovery breaks ties (it follows the pod's life).
+    d.findings.sort_by_key(|f| f.severity);
+    let stage = stage_of(&d, phase);
+    let since = stuck_since(&d, stage);
+    let stuck_for_seconds = since.map(|t| now.duration_since(t).as_secs().max(0));
+    let lead = d.findings.first().map(|f| f.message.clone());
+    let summary = match (stage, lead, stuck_for_seconds) {
+        (Stage::Running | Stage::Completed, None, _) => {
+            format!("{}: nothing to explain.", stage.phrase())
+        }
+        (_, Some(msg), Some(secs)) => {
+            format!(
+                "{} for {}: {}",
+                stage.phrase(),
+                duration::human(k8s_openapi::jiff::SignedDuration::from_secs(secs)),
+                msg
+            )
+        }
+        (_, Some(msg), None) => format!("{}: {}", stage.phrase(), msg),
+        (_, None, _) => format!("{}.", stage.phrase()),
+    };
+    Explanation {
+        namespace: d.namespace().to_string(),
+        name: d.name().to_string(),
+        status: d.summary.status.clone(),
+        stage,
+        stuck_for_seconds,
+        summary,
+        findings: d.findings,
+        notes: d.notes,
+    }
+}
+
+fn stage_of(d: &Diagnosis, phase: &str) -> Stage {
+    if let Some(f) = d.findings.iter().find(|f| f.severity == Severity::Blocker) {
+        return f.stage;
+    }
+    if d.pod.metadata.deletion_timestamp.is_some() {
+        return Stage::Terminating;
+    }
+    match phase {
+        "Succeeded" => Stage::Completed,
+        "Running" if d.condition("Ready").is_some_and(|c| c.status == "True") => Stage::Running,
+        _ => d.findings.first().map_or(Stage::Running, |f| f.stage),
+    }
+}
+
+/// When the pod entered the stage it is stuck in.
+fn stuck_since(d: &Diagnosis, stage: Stage) -> Option<Timestamp> {
+    let created = d.pod.metadata.creation_timestamp.as_ref().map(|t| t.0);
+    let transition = |kind: &str| {
+        d.condition(kind)
+            .and_then(|c| c.last_transition_time.as_ref())
+            .map(|t| t.0)
+    };
+    let status = d.pod.status.as_ref();
+    let started = status.and_then(|s| s.start_time.as_ref()).map(|t| t.0);
+    match stage {
+        Stage::Gated | Stage::Unschedulable | Stage::NotScheduled => created,
+        Stage::Sandbox => transition("PodScheduled").or(started).or(created),
+        Stage::Init | Stage::Sidecar | Stage::Terminal => {
+            let current = d.summary.current.as_ref()?;
+            let statuses: &[ContainerStatus] = status?
+                .init_container_statuses
+                .as_deref()
+                .unwrap_or_default();
+            // Stuck on this init container since the one before it finished (or the pod started).
+            let previous_end = statuses[..current.index.min(statuses.len())]
+                .iter()
+                .filter_map(|cs| {
+                    let state = cs.state.as_ref()?;
+                    state
+                        .terminated
+                        .as_ref()
+                        .and_then(|t| t.finished_at.as_ref())
+                        .or(state.running.as_ref().and_then(|r| r.started_at.as_ref()))
+                        .map(|t| t.0)
+                })
+                .max();
+            previous_end.or(started).or(created)
+        }
+        Stage::AppStart => transition("Initialized").or(started).or(created),
+        Stage::Terminating => d.pod.metadata.deletion_timestamp.as_ref().map(|t| t.0),
+        Stage::Running | Stage::Completed => None,
+    }
+}

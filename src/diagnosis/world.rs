@@ -1,0 +1,250 @@
+//! What the diagnosis knows besides the pod: events and the objects a finding may need. The
+//! diagnosis asks for them through [`World`]; anything not fetched yet is recorded as a need, so
+//! the I/O layer fetches exactly what the findings asked for (and nothing when they asked for
+//! nothing), then the diagnosis runs again. Offline, the world is whatever the files held.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Node, PersistentVolumeClaim, Pod, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+
+/// One kind of related object, in one namespace (or cluster-wide for nodes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Related {
+    Events,
+    Services,
+    EndpointSlices,
+    PersistentVolumeClaims,
+    Nodes,
+    Secrets,
+    ConfigMaps,
+}
+
+impl Related {
+    /// The plural the API server (and RBAC) uses.
+    pub fn resource(self) -> &'static str {
+        match self {
+            Related::Events => "events",
+            Related::Services => "services",
+            Related::EndpointSlices => "endpointslices",
+            Related::PersistentVolumeClaims => "persistentvolumeclaims",
+            Related::Nodes => "nodes",
+            Related::Secrets => "secrets",
+            Related::ConfigMaps => "configmaps",
+        }
+    }
+}
+
+/// A log the diagnosis wants to quote.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LogKey {
+    pub namespace: String,
+    pub pod: String,
+    pub container: String,
+    pub previous: bool,
+}
+
+/// The answer to a lookup.
+pub enum Lookup<'a, T> {
+    Got(&'a T),
+    /// Could not be had: forbidden, failed, or not in the offline input. The text says which.
+    Unavailable(&'a str),
+    /// Not fetched yet; recorded as a need.
+    Pending,
+}
+
+impl<'a, T> Lookup<'a, T> {
+    pub fn got(&self) -> Option<&'a T> {
+        match self {
+            Lookup::Got(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Fetched<T> {
+    Got(T),
+    Unavailable(String),
+}
+
+/// Related objects, by namespace ("" for cluster-scoped).
+#[derive(Default)]
+pub struct World {
+    pub events: BTreeMap<String, Fetched<Vec<Event>>>,
+    pub services: BTreeMap<String, Fetched<Vec<Service>>>,
+    pub endpoint_slices: BTreeMap<String, Fetched<Vec<EndpointSlice>>>,
+    pub claims: BTreeMap<String, Fetched<Vec<PersistentVolumeClaim>>>,
+    pub nodes: Option<Fetched<Vec<Node>>>,
+    /// Secret names only: their data is never needed (or fetched).
+    pub secrets: BTreeMap<String, Fetched<BTreeSet<String>>>,
+    pub config_maps: BTreeMap<String, Fetched<Vec<ConfigMap>>>,
+    pub logs: BTreeMap<LogKey, Fetched<String>>,
+    needs: RefCell<Needs>,
+}
+
+/// What the diagnosis asked for and the world did not have.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Needs {
+    pub objects: BTreeSet<(Related, String)>,
+    pub logs: BTreeSet<LogKey>,
+}
+
+impl Needs {
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty() && self.logs.is_empty()
+    }
+}
+
+fn lookup<'a, T>(
+    map: &'a BTreeMap<String, Fetched<T>>,
+    needs: &RefCell<Needs>,
+    kind: Related,
+    namespace: &str,
+) -> Lookup<'a, T> {
+    match map.get(namespace) {
+        Some(Fetched::Got(v)) => Lookup::Got(v),
+        Some(Fetched::Unavailable(why)) => Lookup::Unavailable(why),
+        None => {
+            needs
+                .borrow_mut()
+                .objects
+                .insert((kind, namespace.to_string()));
+            Lookup::Pending
+        }
+    }
+}
+
+impl World {
+    pub fn events(&self, namespace: &str) -> Lookup<'_, Vec<Event>> {
+        lookup(&self.events, &self.needs, Related::Events, namespace)
+    }
+
+    pub fn services(&self, namespace: &str) -> Lookup<'_, Vec<Service>> {
+        lookup(&self.services, &self.needs, Related::Services, namespace)
+    }
+
+    pub fn endpoint_slices(&self, namespace: &str) -> Lookup<'_, Vec<EndpointSlice>> {
+        lookup(
+            &self.endpoint_slices,
+            &self.needs,
+            Related::EndpointSlices,
+            namespace,
+        )
+    }
+
+    pub fn claims(&self, namespace: &str) -> Lookup<'_, Vec<PersistentVolumeClaim>> {
+        lookup(
+            &self.claims,
+            &self.needs,
+            Related::PersistentVolumeClaims,
+            namespace,
+        )
+    }
+
+    pub fn secrets(&self, namespace: &str) -> Lookup<'_, BTreeSet<String>> {
+        lookup(&self.secrets, &self.needs, Related::Secrets, namespace)
+    }
+
+    pub fn config_maps(&self, namespace: &str) -> Lookup<'_, Vec<ConfigMap>> {
+        lookup(
+            &self.config_maps,
+            &self.needs,
+            Related::ConfigMaps,
+            namespace,
+        )
+    }
+
+    pub fn nodes(&self) -> Lookup<'_, Vec<Node>> {
+        match &self.nodes {
+            Some(Fetched::Got(v)) => Lookup::Got(v),
+            Some(Fetched::Unavailable(why)) => Lookup::Unavailable(why),
+            None => {
+                self.needs
+                    .borrow_mut()
+                    .objects
+                    .insert((Related::Nodes, String::new()));
+                Lookup::Pending
+            }
+        }
+    }
+
+    pub fn log(&self, key: &LogKey) -> Lookup<'_, String> {
+        match self.logs.get(key) {
+            Some(Fetched::Got(v)) => Lookup::Got(v),
+            Some(Fetched::Unavailable(why)) => Lookup::Unavailable(why),
+            None => {
+                self.needs.borrow_mut().logs.insert(key.clone());
+                Lookup::Pending
+            }
+        }
+    }
+
+    /// Everything asked for since the last call, and not available.
+    pub fn take_needs(&self) -> Needs {
+        std::mem::take(&mut self.needs.borrow_mut())
+    }
+
+    /// The events about one pod (and its containers), oldest first.
+    pub fn pod_events(&self, pod: &Pod) -> Result<Vec<&Event>, String> {
+        let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
+        let events = match self.events(ns) {
+            Lookup::Got(events) => events,
+            Lookup::Unavailable(why) => return Err(why.to_string()),
+            Lookup::Pending => return Ok(Vec::new()),
+        };
+        let uid = pod.metadata.uid.as_deref();
+        let name = pod.metadata.name.as_deref();
+        let mut mine: Vec<&Event> = events
+            .iter()
+            .filter(|e| {
+                let o = &e.involved_object;
+                o.kind.as_deref() == Some("Pod")
+                    && match (uid, o.uid.as_deref()) {
+                        (Some(a), Some(b)) => a == b,
+                        _ => o.name.as_deref() == name,
+                    }
+            })
+            .collect();
+        mine.sort_by_key(|e| event_time(e));
+        Ok(mine)
+    }
+
+    /// Events about another object (a PVC, say), oldest first.
+    pub fn object_events(&self, namespace: &str, kind: &str, name: &str) -> Vec<&Event> {
+        let Lookup::Got(events) = self.events(namespace) else {
+            return Vec::new();
+        };
+        let mut found: Vec<&Event> = events
+            .iter()
+            .filter(|e| {
+                e.involved_object.kind.as_deref() == Some(kind)
+                    && e.involved_object.name.as_deref() == Some(name)
+            })
+            .collect();
+        found.sort_by_key(|e| event_time(e));
+        found
+    }
+}
+
+/// When an event last happened, whichever API generation wrote it.
+pub fn event_time(e: &Event) -> Option<k8s_openapi::jiff::Timestamp> {
+    e.series
+        .as_ref()
+        .and_then(|s| s.last_observed_time.as_ref())
+        .map(|t| t.0)
+        .or_else(|| e.last_timestamp.as_ref().map(|t| t.0))
+        .or_else(|| e.event_time.as_ref().map(|t| t.0))
+        .or_else(|| e.first_timestamp.as_ref().map(|t| t.0))
+}
+
+/// How many times an event was seen.
+pub fn event_count(e: &Event) -> i32 {
+    e.series
+        .as_ref()
+        .and_then(|s| s.count)
+        .or(e.count)
+        .unwrap_or(1)
+        .max(1)
+}
