@@ -71,10 +71,19 @@ fn latest<'a>(events: &[&'a Event], reasons: &[&str], n: usize) -> Vec<&'a Event
     matching[matching.len().saturating_sub(n)..].to_vec()
 }
 
+fn initialized(d: &Diagnosis) -> bool {
+    d.condition("Initialized")
+        .is_some_and(|c| c.status == "True")
+}
+
 pub fn init_sequence(d: &mut Diagnosis) {
     let Some(current) = d.summary.current.clone() else {
         return;
     };
+    // A sidecar failing after initialization holds nothing back: `sidecars` reports it.
+    if current.sidecar && initialized(d) {
+        return;
+    }
     let specs = init_specs(d);
     let (Some(spec), Some(status)) = (
         specs.get(current.index),
@@ -602,12 +611,11 @@ fn waiting_on(d: &mut Diagnosis, who: &Who) {
             evidence,
             format!("an init container must exit 0 before the next one starts: check what {} is doing (its log above, or kubectl logs {} -c {} -n {ns})", who.spec.name, d.name(), who.spec.name),
         );
-    } else if repeating.is_none() {
-        // Quote the log tail once, on the first finding.
+    } else if repeating.is_none() || d.findings[before].severity != Severity::Blocker {
+        // Quote the log tail once, on the first finding: when the cause is not plain (the
+        // Service is up, or outside the cluster), the container's own words are the evidence.
         let quoted = logs::quote(d, &who.spec.name, false);
-        if let Some(f) = d.findings.get_mut(before) {
-            f.evidence.extend(quoted);
-        }
+        d.findings[before].evidence.extend(quoted);
     }
 }
 
@@ -897,7 +905,7 @@ pub fn sidecars(d: &mut Diagnosis) {
         else {
             continue;
         };
-        if current.as_deref() == Some(status.name.as_str()) {
+        if current.as_deref() == Some(status.name.as_str()) && !initialized(d) {
             continue;
         }
         let waiting = status

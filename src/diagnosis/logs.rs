@@ -57,7 +57,8 @@ pub fn fold(text: &str, tail: usize) -> Vec<String> {
         .collect()
 }
 
-/// The line a looping container prints most, if it repeats.
+/// The line a looping container prints most, if it repeats. On a tie the line printed last wins:
+/// a wait loop's own message (`echo waiting for myservice`) usually ends each round.
 pub fn repeating_line(text: &str, tail: usize) -> Option<(String, usize)> {
     let lines: Vec<&str> = text
         .lines()
@@ -68,7 +69,7 @@ pub fn repeating_line(text: &str, tail: usize) -> Option<(String, usize)> {
     let mut best: Option<(&str, usize)> = None;
     for line in window {
         let n = window.iter().filter(|l| *l == line).count();
-        if n > 1 && best.is_none_or(|(_, m)| n > m) {
+        if n > 1 && best.is_none_or(|(_, m)| n >= m) {
             best = Some((line, n));
         }
     }
@@ -91,5 +92,11 @@ mod tests {
             Some(("waiting for myservice".into(), 3))
         );
         assert_eq!(repeating_line("a\nb\n", 10), None);
+        let nslookup =
+            "Server: 10.96.0.10\nnslookup: can't resolve\nwaiting for myservice\n".repeat(3);
+        assert_eq!(
+            repeating_line(&nslookup, 9),
+            Some(("waiting for myservice".into(), 3))
+        );
     }
 }

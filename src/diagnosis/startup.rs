@@ -526,7 +526,8 @@ pub fn sandbox(d: &mut Diagnosis) {
             evidence.push(event_line(e));
         }
     }
-    let missing = if !trouble.is_empty() || ready_to_start == Some(false) {
+    // Volume sources are checked (a list of Secrets and ConfigMaps) only when mounting failed.
+    let missing = if by_reason("FailedMount").is_some() {
         missing_volume_sources(d)
     } else {
         Vec::new()

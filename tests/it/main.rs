@@ -4,6 +4,7 @@
 
 mod apiserver;
 mod apiserver_selftest;
+mod explain;
 mod harness;
 mod kubectl_compat;
 mod status;
