@@ -13,6 +13,7 @@ pub mod diagnosis;
 pub mod duration;
 pub mod error;
 pub mod gather;
+pub mod guard;
 pub mod image_ref;
 pub mod init_timeline;
 pub mod manifest;

@@ -5,6 +5,7 @@
 mod apiserver;
 mod apiserver_selftest;
 mod explain;
+mod guard_props;
 mod harness;
 mod kubectl_compat;
 mod status;
