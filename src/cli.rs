@@ -72,8 +72,168 @@ pub enum Command {
     /// Explain why pods are stuck in Pending or Init, with evidence and a next step.
     #[command(after_help = EXPLAIN_EXAMPLES)]
     Explain(ExplainArgs),
+    /// Edit a pod like kubectl edit, guarded: refused changes never reach the server, and a
+    /// changed init image is made to run.
+    #[command(after_help = EDIT_EXAMPLES)]
+    Edit(EditArgs),
+    /// Re-run a pod's init containers: recreate a bare pod safely, delete an owned pod, or
+    /// roll a workload.
+    #[command(after_help = RESTART_EXAMPLES)]
+    Restart(RestartArgs),
+    /// Classify the change between two pod manifests as edit would (exit 0 allowed, 3 refused).
+    #[command(after_help = CHECK_EXAMPLES)]
+    Check(CheckArgs),
     /// Print the version and the git commit it was built from.
+    #[command(after_help = "Examples:\n  kubectl initctl version")]
     Version,
+    /// Print a shell completion script for kubectl-initctl.
+    #[command(after_help = COMPLETION_EXAMPLES)]
+    Completion(CompletionArgs),
+    /// Completion candidates in cobra's `__complete` format, for the kubectl_complete-initctl
+    /// helper that kubectl (>= 1.26) runs to complete plugin arguments. Called as
+    /// `__complete -- WORDS…`: after `--` no typed word is taken for one of our global flags.
+    #[command(name = "__complete", hide = true, disable_help_flag = true)]
+    Complete(CompleteArgs),
+    /// Render the man pages from this definition (docs/man is regenerated with this).
+    #[command(name = "__man", hide = true)]
+    Man(ManArgs),
+}
+
+const EDIT_EXAMPLES: &str = "Examples:
+  # Edit in $KUBE_EDITOR / $EDITOR; an init image change is applied and made to run
+  kubectl initctl edit myapp-pod
+
+  # See the classification, diff and plan without changing anything
+  kubectl initctl edit myapp-pod --dry-run
+
+  # Apply without asking, then follow the new pod until it is Ready
+  kubectl initctl edit myapp-pod --yes --wait";
+
+const RESTART_EXAMPLES: &str = "Examples:
+  # A bare pod: back it up, delete it, create it again (its init containers run again)
+  kubectl initctl restart myapp-pod --wait
+
+  # A Deployment-owned pod: delete it and let the controller recreate it
+  kubectl initctl restart orders-7d9c8b6f5-x2x9q
+
+  # Every pod of a workload, as kubectl rollout restart
+  kubectl initctl restart deploy/orders --yes";
+
+const CHECK_EXAMPLES: &str = "Examples:
+  # In CI: fail when a pod manifest change would be refused by the API server
+  kubectl initctl check live-pod.yaml edited-pod.yaml
+
+  # Against the live pod
+  kubectl get pod myapp-pod -o yaml | kubectl initctl check - edited.yaml";
+
+/// Flags shared by commands that change pods.
+#[derive(Debug, Clone, Args)]
+pub struct ChangeOpts {
+    /// Do not ask for confirmation.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Show what would be done, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Follow the new pod(s) until they are Ready (or fail, or --timeout passes).
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait (and waiting for a deleted pod to go) may take, e.g. 90s, 5m.
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub timeout: String,
+    /// Recreate the pod on the same node (keep spec.nodeName).
+    #[arg(long)]
+    pub keep_node: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EditArgs {
+    /// The pod: NAME or pod/NAME.
+    #[arg(value_name = "POD")]
+    pub target: String,
+    /// The format to edit in.
+    #[arg(short = 'o', long, value_enum, default_value_t = EditFormat::Yaml)]
+    pub output: EditFormat,
+    /// When to restart after an init image change: auto (only where the new image would not
+    /// run otherwise), always, never.
+    #[arg(long, value_enum, default_value_t = crate::plan::RestartMode::Auto)]
+    pub restart: crate::plan::RestartMode,
+    #[command(flatten)]
+    pub change: ChangeOpts,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EditFormat {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestartArgs {
+    /// A pod (NAME, pod/NAME) or a workload (deploy/NAME, sts/NAME, ds/NAME, rs/NAME, rc/NAME).
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    #[command(flatten)]
+    pub change: ChangeOpts,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// The pod as it is (a file, or - for stdin).
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The pod as edited (a file, or - for stdin).
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// When to restart after an init image change, for the plan (as edit --restart).
+    #[arg(long, value_enum, default_value_t = crate::plan::RestartMode::Auto)]
+    pub restart: crate::plan::RestartMode,
+}
+
+const COMPLETION_EXAMPLES: &str = "Examples:
+  # bash: completion for kubectl-initctl in this shell
+  source <(kubectl initctl completion bash)
+
+  # zsh: install once (any directory on $fpath)
+  kubectl initctl completion zsh > \"${fpath[1]}/_kubectl-initctl\"
+
+  # fish
+  kubectl initctl completion fish > ~/.config/fish/completions/kubectl-initctl.fish
+
+  # PowerShell
+  kubectl initctl completion powershell | Out-String | Invoke-Expression
+
+`kubectl initctl <TAB>` itself is completed by kubectl (>= 1.26) through the
+kubectl_complete-initctl helper shipped in the release archive; see docs/install.md.";
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionArgs {
+    /// The shell to print the script for.
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompleteArgs {
+    /// The words after `kubectl initctl`, the last one being the word under the cursor
+    /// (empty when a new word is started). Taken verbatim: flags in them are not parsed here.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+    pub words: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ManArgs {
+    /// Write kubectl-initctl.1 and one page per command into DIR (default: the main page to stdout).
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 const EXPLAIN_EXAMPLES: &str = "Examples:

@@ -71,6 +71,9 @@ impl Cluster {
                 Err(e) => return Err(kubeconfig_error(e)),
             },
         };
+        // kube retries 429/503/504 up to 15 times with backoff reaching minutes; a CLI answers
+        // promptly instead (as kubectl does), and retries itself only where it must (recreate).
+        config.default_retry = false;
         if let Some(timeout) = opts.request_timeout {
             config.connect_timeout = Some(timeout);
             config.read_timeout = Some(timeout);
@@ -233,6 +236,88 @@ impl Cluster {
         })
     }
 
+    fn dynamic(&self, kind: Kind, namespace: &str) -> Api<DynamicObject> {
+        Api::namespaced_with(self.client.clone(), namespace, &kind.api_resource())
+    }
+
+    /// Any object, as the server's JSON (unknown fields kept, unlike typed reads).
+    pub async fn get_json(&self, kind: Kind, namespace: &str, name: &str) -> Result<Value> {
+        let obj = self
+            .dynamic(kind, namespace)
+            .get(name)
+            .await
+            .map_err(self.err("get object"))?;
+        to_json(obj)
+    }
+
+    /// A strategic merge patch of any object, as kubectl edit sends.
+    pub async fn patch_json(
+        &self,
+        kind: Kind,
+        namespace: &str,
+        name: &str,
+        patch: &Value,
+    ) -> Result<Value> {
+        let params = kube::api::PatchParams {
+            field_manager: Some("kubectl-initctl".into()),
+            ..Default::default()
+        };
+        let body = kube::api::Patch::Strategic(patch);
+        let obj = self
+            .dynamic(kind, namespace)
+            .patch(name, &params, &body)
+            .await
+            .map_err(self.err("patch object"))?;
+        to_json(obj)
+    }
+
+    pub async fn create_json(&self, kind: Kind, namespace: &str, object: &Value) -> Result<Value> {
+        let obj: DynamicObject = serde_json::from_value(object.clone())
+            .map_err(|e| Error::Input(format!("cannot create this object: {e}")))?;
+        let created = self
+            .dynamic(kind, namespace)
+            .create(
+                &kube::api::PostParams {
+                    field_manager: Some("kubectl-initctl".into()),
+                    ..Default::default()
+                },
+                &obj,
+            )
+            .await
+            .map_err(self.err("create object"))?;
+        to_json(created)
+    }
+
+    /// Deletes a pod only if it is still the one we read: same uid and resourceVersion.
+    pub async fn delete_pod_exactly(
+        &self,
+        namespace: &str,
+        name: &str,
+        uid: &str,
+        resource_version: &str,
+    ) -> Result<()> {
+        let params = kube::api::DeleteParams {
+            preconditions: Some(kube::api::Preconditions {
+                uid: Some(uid.to_string()),
+                resource_version: Some(resource_version.to_string()),
+            }),
+            ..Default::default()
+        };
+        self.pods(Some(namespace))
+            .delete(name, &params)
+            .await
+            .map_err(self.err("delete pod"))?;
+        Ok(())
+    }
+
+    /// The pod if it exists.
+    pub async fn find_pod(&self, namespace: &str, name: &str) -> Result<Option<Pod>> {
+        self.pods(Some(namespace))
+            .get_opt(name)
+            .await
+            .map_err(self.err("get pod"))
+    }
+
     /// Every Job in a namespace (for resolving a CronJob to its jobs' pods).
     pub async fn list_jobs(&self, namespace: &str) -> Result<Vec<Value>> {
         let api: Api<DynamicObject> = Api::namespaced_with(
@@ -260,6 +345,31 @@ where
         match list.metadata.continue_.filter(|c| !c.is_empty()) {
             Some(next) => lp.continue_token = Some(next),
             None => return Ok(items),
+        }
+    }
+}
+
+fn to_json(obj: DynamicObject) -> Result<Value> {
+    serde_json::to_value(obj).map_err(|e| Error::Client {
+        context: "read object".into(),
+        detail: e.to_string(),
+    })
+}
+
+/// The kinds written by edit and restart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Pod,
+    Workload(WorkloadKind),
+}
+
+impl Kind {
+    fn api_resource(self) -> ApiResource {
+        match self {
+            Kind::Pod => {
+                ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("", "v1", "Pod"), "pods")
+            }
+            Kind::Workload(w) => api_resource(w),
         }
     }
 }

@@ -19,6 +19,14 @@ pub struct Environment {
     pub stdout_is_terminal: bool,
     /// NO_COLOR is set to a non-empty value.
     pub no_color: bool,
+    /// Prompts need a terminal on both ends.
+    pub interactive: bool,
+    /// The first non-empty of KUBE_EDITOR and EDITOR.
+    pub editor: Option<String>,
+    /// $SHELL, for editors that must run through a shell.
+    pub shell: Option<String>,
+    /// Where backups go: $XDG_STATE_HOME/kubectl-initctl, else ~/.local/state/kubectl-initctl.
+    pub state_dir: Option<std::path::PathBuf>,
 }
 
 pub enum Source {

@@ -54,6 +54,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A recreate failed after the pod was deleted; the text names the backups and the restore.
+    #[error("{0}")]
+    Recreate(String),
+    /// An edit was not applied; its copy was kept (the command already said where).
+    #[error("{0}")]
+    NotApplied(String),
+    /// `check` found a change the API server would refuse (exit 3).
+    #[error("{0}")]
+    Rejected(String),
     /// The user interrupted the command (Ctrl-C).
     #[error("interrupted")]
     Interrupted,
@@ -65,6 +74,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Interrupted => 130,
+            Error::Rejected(_) => 3,
             _ => 1,
         }
     }

@@ -14,6 +14,13 @@ fn main() -> ExitCode {
         now: clock(),
         stdout_is_terminal: std::io::stdout().is_terminal(),
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+        editor: ["KUBE_EDITOR", "EDITOR"]
+            .iter()
+            .filter_map(|k| std::env::var(k).ok())
+            .find(|v| !v.trim().is_empty()),
+        shell: std::env::var("SHELL").ok(),
+        state_dir: state_dir(),
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -31,10 +38,8 @@ fn main() -> ExitCode {
     let mut stderr = std::io::stderr();
     let mut stdin = std::io::stdin();
     let result = runtime.block_on(async {
-        tokio::select! {
-            r = initctl::run(cli, &env, &mut stdin, &mut stdout, &mut stderr) => r,
-            _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
-        }
+        initctl::interrupt::install();
+        initctl::run(cli, &env, &mut stdin, &mut stdout, &mut stderr).await
     });
     let _ = stdout.flush();
     match result {
@@ -47,10 +52,30 @@ fn main() -> ExitCode {
 
 fn fail(err: &Error) -> ExitCode {
     let mut stderr = std::io::stderr();
-    for line in err.to_string().lines() {
-        let _ = writeln!(stderr, "error: {line}");
+    // The first line is the error; any further lines (backup paths, a restore command) are
+    // printed as they are, so they can be copied.
+    // Several missing targets are several errors, one per line, as kubectl prints them.
+    let every_line_an_error = matches!(err, Error::Partial(_));
+    let text = err.to_string();
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 || every_line_an_error {
+            let _ = writeln!(stderr, "error: {line}");
+        } else {
+            let _ = writeln!(stderr, "{line}");
+        }
     }
     ExitCode::from(err.exit_code())
+}
+
+/// $XDG_STATE_HOME/kubectl-initctl, else ~/.local/state/kubectl-initctl (the XDG default).
+fn state_dir() -> Option<std::path::PathBuf> {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/state"))
+        })?;
+    Some(base.join("kubectl-initctl"))
 }
 
 /// The current time; KUBECTL_INITCTL_NOW (RFC 3339) pins it, so that ages in golden tests and

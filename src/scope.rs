@@ -137,7 +137,7 @@ fn owned_jobs<'a>(jobs: &'a [Value], cronjob_uid: &str) -> Vec<&'a Value> {
 
 /// `spec.selector` of a workload: a plain map for ReplicationControllers, a LabelSelector otherwise.
 /// An empty or missing selector selects nothing.
-fn pod_selector(kind: WorkloadKind, obj: &Value) -> Option<Selector> {
+pub fn pod_selector(kind: WorkloadKind, obj: &Value) -> Option<Selector> {
     let raw = obj.pointer("/spec/selector")?;
     let sel = if kind == WorkloadKind::ReplicationController {
         let labels = serde_json::from_value(raw.clone()).ok()?;

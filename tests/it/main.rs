@@ -4,6 +4,7 @@
 
 mod apiserver;
 mod apiserver_selftest;
+mod edit;
 mod explain;
 mod guard_props;
 mod harness;

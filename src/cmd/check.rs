@@ -1,0 +1,116 @@
+//! `kubectl initctl check OLD NEW`: the edit guard offline, for CI and pre-commit hooks. Prints
+//! the classification, the diff and the plan edit would follow. Exit 0 allowed, 3 refused.
+
+use std::io::{Read, Write};
+
+use serde_json::Value;
+
+use crate::cli::CheckArgs;
+use crate::error::{Error, Result};
+use crate::guard::{self, Classification};
+use crate::manifest::Inventory;
+use crate::render::{Palette, Tone};
+use crate::{owner, plan};
+
+/// The one Pod a file holds, raw (unknown fields kept) and checked to be a valid Pod.
+fn one_pod(path: &std::path::Path, stdin: &mut dyn Read) -> Result<Value> {
+    let inv = Inventory::load(&[path], stdin)?;
+    inv.pods()?;
+    let pods: Vec<&Value> = inv.of_kind("Pod").collect();
+    match pods.as_slice() {
+        [pod] => Ok((*pod).clone()),
+        _ => Err(Error::Input(format!(
+            "{}: expected exactly one Pod, found {}",
+            path.display(),
+            pods.len()
+        ))),
+    }
+}
+
+pub fn run(
+    args: &CheckArgs,
+    stdin: &mut dyn Read,
+    out: &mut dyn Write,
+    palette: Palette,
+) -> Result<()> {
+    if args.old.as_os_str() == "-" && args.new.as_os_str() == "-" {
+        return Err(Error::Input(
+            "only one of OLD and NEW can be read from stdin".into(),
+        ));
+    }
+    let old = one_pod(&args.old, stdin)?;
+    let new = one_pod(&args.new, stdin)?;
+    let classification = guard::classify(&old, &new);
+    let typed_old: k8s_openapi::api::core::v1::Pod = serde_json::from_value(old.clone())
+        .map_err(|e| Error::Input(format!("{}: {e}", args.old.display())))?;
+    let name = old
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("pod")
+        .to_string();
+    let w = |out: &mut dyn Write, text: String| writeln!(out, "{text}").map_err(Error::Output);
+    match &classification {
+        Classification::NoChange => w(out, "no change".into()),
+        Classification::Rejected(violations) => {
+            w(
+                out,
+                palette.paint(
+                    Tone::Bad,
+                    "rejected: the API server would refuse this change",
+                ),
+            )?;
+            write_violations(out, violations)?;
+            Err(Error::Rejected(format!(
+                "pod/{name}: {} field(s) cannot be changed on a live pod",
+                violations.len()
+            )))
+        }
+        Classification::Allowed(changes) => {
+            w(out, "allowed: no init container changes".into())?;
+            let fields: Vec<_> = changes
+                .iter()
+                .map(|c| (c.path.clone(), c.old.clone(), c.new.clone()))
+                .collect();
+            w(out, guard::diff(&fields))?;
+            w(out, format!("plan: patch pod/{name} in place (no restart)"))
+        }
+        Classification::InitImages { images, others } => {
+            w(out, "allowed: init container image change".into())?;
+            let mut fields: Vec<_> = images
+                .iter()
+                .map(|i| {
+                    (
+                        format!("spec.initContainers[{}].image", i.name),
+                        Some(Value::from(i.old.clone())),
+                        Some(Value::from(i.new.clone())),
+                    )
+                })
+                .collect();
+            fields.extend(
+                others
+                    .iter()
+                    .map(|c| (c.path.clone(), c.old.clone(), c.new.clone())),
+            );
+            w(out, guard::diff(&fields))?;
+            let ownership = owner::from_manifest(&old);
+            let p = plan::plan(&typed_old, images, args.restart, &ownership);
+            for line in plan::describe(&p, &name, &ownership) {
+                w(out, line)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Each refused field: its path, the rule that refuses it, what to do instead, and its diff.
+pub fn write_violations(out: &mut dyn Write, violations: &[guard::Violation]) -> Result<()> {
+    for v in violations {
+        writeln!(out, "  {}: Forbidden: {}", v.path, v.rule).map_err(Error::Output)?;
+        writeln!(out, "    instead: {}", v.instead).map_err(Error::Output)?;
+    }
+    let fields: Vec<_> = violations
+        .iter()
+        .map(|v| (v.path.clone(), v.old.clone(), v.new.clone()))
+        .collect();
+    writeln!(out, "{}", guard::diff(&fields)).map_err(Error::Output)
+}

@@ -1,0 +1,176 @@
+//! `kubectl initctl restart TARGET`: re-run init containers on purpose. A bare pod gets the safe
+//! recreate (backup first); an owned pod is deleted (with preconditions) for its controller to
+//! replace; a workload is rolled as `kubectl rollout restart` does.
+
+use std::io::Write;
+
+use serde_json::{Value, json};
+
+use crate::cli::RestartArgs;
+use crate::cluster::Kind;
+use crate::cmd::edit::{confirm, parse_timeout, stamp};
+use crate::context::{Context, Environment, Source};
+use crate::error::{Error, Result};
+use crate::follow::{self, Followed};
+use crate::plan::Ownership;
+use crate::recreate::{self, RecreateOptions};
+use crate::target::{Target, WorkloadKind};
+use crate::{backup, owner, scope};
+
+pub async fn run(
+    ctx: &Context,
+    env: &Environment,
+    args: &RestartArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<()> {
+    let Source::Cluster(cluster) = &ctx.source else {
+        return Err(Error::Input("restart needs a cluster, not -f".into()));
+    };
+    let ns = ctx
+        .namespaces
+        .single()
+        .ok_or_else(|| Error::Input("restart works in one namespace; use -n NAMESPACE".into()))?
+        .to_string();
+    let timeout = parse_timeout(&args.change)?;
+    let say = |err: &mut dyn Write, text: &str| {
+        let _ = writeln!(err, "{text}");
+    };
+    let followed = match Target::parse(&args.target)? {
+        Target::Pod(name) => {
+            let live = cluster.get_json(Kind::Pod, &ns, &name).await?;
+            match owner::resolve(cluster, &live).await? {
+                Ownership::Bare => {
+                    say(
+                        err,
+                        &format!(
+                            "plan: recreate pod/{name} from its own spec: back it up, delete it (only if unchanged), create it again; its init containers run again"
+                        ),
+                    );
+                    if args.change.dry_run || !confirm(&args.change, env, "Recreate the pod?")? {
+                        say(err, "nothing was changed");
+                        return Ok(());
+                    }
+                    let new = backup::for_create(&live, args.change.keep_node);
+                    let opts = RecreateOptions {
+                        state_dir: env.state_dir.as_deref(),
+                        stamp: stamp(ctx),
+                        timeout,
+                    };
+                    recreate::recreate(cluster, &live, &new, &opts, err).await?;
+                    writeln!(out, "pod/{name} restarted").map_err(Error::Output)?;
+                    Followed::Pod {
+                        namespace: ns.clone(),
+                        name,
+                    }
+                }
+                ownership => {
+                    let by = match &ownership {
+                        Ownership::Workload { kind, name, .. } => format!("{}/{name}", kind.kind()),
+                        Ownership::Job { name } => format!("Job/{name}"),
+                        Ownership::Other { kind, name } => format!("{kind}/{name}"),
+                        Ownership::Bare => unreachable!("handled above"),
+                    };
+                    say(
+                        err,
+                        &format!(
+                            "plan: delete pod/{name} (only if unchanged); {by} creates a replacement whose init containers run again"
+                        ),
+                    );
+                    if args.change.dry_run || !confirm(&args.change, env, "Delete the pod?")? {
+                        say(err, "nothing was changed");
+                        return Ok(());
+                    }
+                    let labels = live
+                        .pointer("/metadata/labels")
+                        .and_then(Value::as_object)
+                        .map(|l| {
+                            l.iter()
+                                .filter(|(k, _)| {
+                                    k.as_str() != "pod-template-hash"
+                                        && k.as_str() != "controller-revision-hash"
+                                })
+                                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                                .collect::<Vec<_>>()
+                                .join(",")
+                        })
+                        .unwrap_or_default();
+                    let existing = follow::existing_uids(cluster, &ns, &labels).await?;
+                    let text = |p: &str| {
+                        live.pointer(p)
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string()
+                    };
+                    cluster
+                        .delete_pod_exactly(
+                            &ns,
+                            &name,
+                            &text("/metadata/uid"),
+                            &text("/metadata/resourceVersion"),
+                        )
+                        .await?;
+                    writeln!(out, "pod/{name} deleted").map_err(Error::Output)?;
+                    // One replacement, whatever the others are doing.
+                    Followed::Selected {
+                        namespace: ns.clone(),
+                        labels,
+                        expected: Some(1),
+                        images: Vec::new(),
+                        existing,
+                    }
+                }
+            }
+        }
+        Target::Workload(kind, name) => {
+            if !matches!(
+                kind,
+                WorkloadKind::Deployment | WorkloadKind::StatefulSet | WorkloadKind::DaemonSet
+            ) {
+                return Err(Error::Input(format!(
+                    "{}/{name} cannot be rolled: only Deployments, StatefulSets and DaemonSets restart their pods from a template change (restart its pods by name instead)",
+                    kind.kind().to_lowercase()
+                )));
+            }
+            say(
+                err,
+                &format!(
+                    "plan: set kubectl.kubernetes.io/restartedAt on the pod template of {}/{name}, as kubectl rollout restart does: its pods are replaced",
+                    kind.kind()
+                ),
+            );
+            if args.change.dry_run || !confirm(&args.change, env, "Restart the workload?")? {
+                say(err, "nothing was changed");
+                return Ok(());
+            }
+            let before = cluster.get_json(Kind::Workload(kind), &ns, &name).await?;
+            let labels = scope::pod_selector(kind, &before)
+                .map(|s| s.to_query())
+                .unwrap_or_default();
+            let existing = follow::existing_uids(cluster, &ns, &labels).await?;
+            let at = ctx.now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+            let body = json!({"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": at}}}}});
+            let obj = cluster
+                .patch_json(Kind::Workload(kind), &ns, &name, &body)
+                .await?;
+            writeln!(out, "{}/{name} restarted", kind.resource()).map_err(Error::Output)?;
+            let expected = match kind {
+                WorkloadKind::DaemonSet => obj.pointer("/status/desiredNumberScheduled"),
+                _ => obj.pointer("/spec/replicas"),
+            }
+            .and_then(Value::as_i64)
+            .map(|n| n as i32);
+            Followed::Selected {
+                namespace: ns.clone(),
+                labels,
+                expected,
+                images: Vec::new(),
+                existing,
+            }
+        }
+    };
+    if args.change.wait {
+        follow::follow(cluster, &followed, timeout, env.interactive, err).await?;
+    }
+    Ok(())
+}
