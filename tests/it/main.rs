@@ -4,9 +4,11 @@
 
 mod apiserver;
 mod apiserver_selftest;
+mod completion;
 mod edit;
 mod explain;
 mod guard_props;
 mod harness;
+mod krew;
 mod kubectl_compat;
 mod status;
