@@ -288,23 +288,20 @@ impl Cluster {
         to_json(created)
     }
 
-    /// Deletes a pod only if it is still the one we read: same uid and resourceVersion.
-    pub async fn delete_pod_exactly(
-        &self,
-        namespace: &str,
-        name: &str,
-        uid: &str,
-        resource_version: &str,
-    ) -> Result<()> {
+    /// Deletes the pod `pod` (as read) only if it is still that pod: same uid and
+    /// resourceVersion, so a pod that changed since is never deleted.
+    pub async fn delete_pod_as_read(&self, pod: &Value) -> Result<()> {
+        let text = |p: &str| pod.pointer(p).and_then(Value::as_str).map(str::to_string);
         let params = kube::api::DeleteParams {
             preconditions: Some(kube::api::Preconditions {
-                uid: Some(uid.to_string()),
-                resource_version: Some(resource_version.to_string()),
+                uid: text("/metadata/uid"),
+                resource_version: text("/metadata/resourceVersion"),
             }),
             ..Default::default()
         };
-        self.pods(Some(namespace))
-            .delete(name, &params)
+        let namespace = text("/metadata/namespace").unwrap_or_else(|| "default".into());
+        self.pods(Some(&namespace))
+            .delete(&text("/metadata/name").unwrap_or_default(), &params)
             .await
             .map_err(self.err("delete pod"))?;
         Ok(())

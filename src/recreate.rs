@@ -65,22 +65,19 @@ pub async fn recreate(
     let _ = writeln!(err, "backed up pod/{name} to {}", backup.live.display());
     let critical = Critical::enter();
     let uid = text(live, "/metadata/uid");
-    cluster
-        .delete_pod_exactly(&ns, &name, &uid, &text(live, "/metadata/resourceVersion"))
-        .await
-        .map_err(|e| {
-            if matches!(e, Error::Api { code: 409, .. }) {
-                Error::Api {
-                    code: 409,
-                    reason: "Conflict".into(),
-                    message: format!(
-                        "pod/{name} changed since it was read, so it was not deleted: {e}"
-                    ),
-                }
-            } else {
-                e
+    cluster.delete_pod_as_read(live).await.map_err(|e| {
+        if matches!(e, Error::Api { code: 409, .. }) {
+            Error::Api {
+                code: 409,
+                reason: "Conflict".into(),
+                message: format!(
+                    "pod/{name} changed since it was read, so it was not deleted: {e}"
+                ),
             }
-        })?;
+        } else {
+            e
+        }
+    })?;
     let _ = writeln!(err, "pod/{name} deleted; waiting until it is gone");
     let deadline = tokio::time::Instant::now() + opts.timeout;
     loop {

@@ -41,6 +41,7 @@ pub fn run(
     let old = one_pod(&args.old, stdin)?;
     let new = one_pod(&args.new, stdin)?;
     let classification = guard::classify(&old, &new);
+    let entries = classification.entries();
     let typed_old: k8s_openapi::api::core::v1::Pod = serde_json::from_value(old.clone())
         .map_err(|e| Error::Input(format!("{}: {e}", args.old.display())))?;
     let name = old
@@ -65,33 +66,14 @@ pub fn run(
                 violations.len()
             )))
         }
-        Classification::Allowed(changes) => {
+        Classification::Allowed(_) => {
             w(out, "allowed: no init container changes".into())?;
-            let fields: Vec<_> = changes
-                .iter()
-                .map(|c| (c.path.clone(), c.old.clone(), c.new.clone()))
-                .collect();
-            w(out, guard::diff(&fields))?;
+            w(out, guard::diff(&entries))?;
             w(out, format!("plan: patch pod/{name} in place (no restart)"))
         }
-        Classification::InitImages { images, others } => {
+        Classification::InitImages { images, .. } => {
             w(out, "allowed: init container image change".into())?;
-            let mut fields: Vec<_> = images
-                .iter()
-                .map(|i| {
-                    (
-                        format!("spec.initContainers[{}].image", i.name),
-                        Some(Value::from(i.old.clone())),
-                        Some(Value::from(i.new.clone())),
-                    )
-                })
-                .collect();
-            fields.extend(
-                others
-                    .iter()
-                    .map(|c| (c.path.clone(), c.old.clone(), c.new.clone())),
-            );
-            w(out, guard::diff(&fields))?;
+            w(out, guard::diff(&entries))?;
             let ownership = owner::from_manifest(&old);
             let p = plan::plan(&typed_old, images, args.restart, &ownership);
             for line in plan::describe(&p, &name, &ownership) {

@@ -221,7 +221,9 @@ pub async fn run(
                 "At least one of apiVersion, kind and name was changed".into(),
             ));
         }
-        match guard::classify(&live, &parsed) {
+        let classification = guard::classify(&live, &parsed);
+        let entries = classification.entries();
+        match classification {
             Classification::NoChange => {
                 let _ = std::fs::remove_file(&path);
                 let _ = writeln!(err, "Edit cancelled, no changes made.");
@@ -249,12 +251,8 @@ pub async fn run(
                     "pods \"{name}\" was not changed: nothing was sent to the server"
                 )));
             }
-            Classification::Allowed(changes) => {
-                let fields: Vec<_> = changes
-                    .iter()
-                    .map(|c| (c.path.clone(), c.old.clone(), c.new.clone()))
-                    .collect();
-                let _ = writeln!(err, "{}", guard::diff(&fields));
+            Classification::Allowed(_) => {
+                let _ = writeln!(err, "{}", guard::diff(&entries));
                 let _ = writeln!(err, "plan: patch pod/{name} in place (no restart)");
                 if args.change.dry_run {
                     let _ = std::fs::remove_file(&path);
@@ -263,23 +261,8 @@ pub async fn run(
                 }
                 return apply_patch(cluster, &ns, &name, &live, &parsed, &path, out, err).await;
             }
-            Classification::InitImages { images, others } => {
-                let mut fields: Vec<_> = images
-                    .iter()
-                    .map(|i| {
-                        (
-                            format!("spec.initContainers[{}].image", i.name),
-                            Some(Value::from(i.old.clone())),
-                            Some(Value::from(i.new.clone())),
-                        )
-                    })
-                    .collect();
-                fields.extend(
-                    others
-                        .iter()
-                        .map(|c| (c.path.clone(), c.old.clone(), c.new.clone())),
-                );
-                let _ = writeln!(err, "{}", guard::diff(&fields));
+            Classification::InitImages { images, .. } => {
+                let _ = writeln!(err, "{}", guard::diff(&entries));
                 let ownership = owner::resolve(cluster, &live).await?;
                 let typed: k8s_openapi::api::core::v1::Pod =
                     serde_json::from_value(live.clone())
@@ -420,20 +403,7 @@ async fn execute(
             let _ = std::fs::remove_file(path);
             writeln!(out, "{}/{owner_name} patched", kind.resource()).map_err(Error::Output)?;
             if *delete_pod {
-                let text = |p: &str| {
-                    live.pointer(p)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string()
-                };
-                cluster
-                    .delete_pod_exactly(
-                        ns,
-                        name,
-                        &text("/metadata/uid"),
-                        &text("/metadata/resourceVersion"),
-                    )
-                    .await?;
+                cluster.delete_pod_as_read(live).await?;
                 writeln!(out, "pod/{name} deleted").map_err(Error::Output)?;
             }
             let expected = match ownership {

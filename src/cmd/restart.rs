@@ -96,20 +96,7 @@ pub async fn run(
                         })
                         .unwrap_or_default();
                     let existing = follow::existing_uids(cluster, &ns, &labels).await?;
-                    let text = |p: &str| {
-                        live.pointer(p)
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .to_string()
-                    };
-                    cluster
-                        .delete_pod_exactly(
-                            &ns,
-                            &name,
-                            &text("/metadata/uid"),
-                            &text("/metadata/resourceVersion"),
-                        )
-                        .await?;
+                    cluster.delete_pod_as_read(&live).await?;
                     writeln!(out, "pod/{name} deleted").map_err(Error::Output)?;
                     // One replacement, whatever the others are doing.
                     Followed::Selected {

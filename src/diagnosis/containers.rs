@@ -5,7 +5,7 @@ use k8s_openapi::api::core::v1::{
     Container, ContainerStateTerminated, ContainerStatus, Event, Probe,
 };
 
-use super::world::{Lookup, event_count};
+use super::world::{Lookup, event_line};
 use super::{Diagnosis, Severity, Stage, init_restarts, logs};
 use crate::init_timeline::{self, InitKind};
 use crate::sanitize::for_terminal;
@@ -43,22 +43,6 @@ fn container_events<'a>(d: &Diagnosis<'a>, field_path: &str) -> Vec<&'a Event> {
         .into_iter()
         .filter(|e| e.involved_object.field_path.as_deref() == Some(field_path))
         .collect()
-}
-
-fn event_line(e: &Event) -> String {
-    let count = event_count(e);
-    let times = if count > 1 {
-        format!(" (×{count})")
-    } else {
-        String::new()
-    };
-    format!(
-        "event {} {}{}: {}",
-        e.type_.as_deref().unwrap_or("Normal"),
-        e.reason.as_deref().unwrap_or_default(),
-        times,
-        for_terminal(e.message.as_deref().unwrap_or_default().trim())
-    )
 }
 
 /// The latest events with one of `reasons`, newest last, at most `n`.

@@ -1,29 +1,13 @@
 //! Before any container runs: scheduling gates, the scheduler, sandbox and volumes; and the
 //! pod-level ends (deletion, eviction).
 
-use k8s_openapi::api::core::v1::{Event, Volume};
+use k8s_openapi::api::core::v1::{Event, Node, Volume};
 use k8s_openapi::jiff::Timestamp;
 
-use super::world::{Lookup, event_count};
+use super::world::{Lookup, event_line};
 use super::{Diagnosis, Severity, Stage};
 use crate::sanitize::for_terminal;
 use crate::scheduling::{self, FitReasonKind};
-
-fn event_line(e: &Event) -> String {
-    let count = event_count(e);
-    let times = if count > 1 {
-        format!(" (×{count})")
-    } else {
-        String::new()
-    };
-    format!(
-        "event {} {}{}: {}",
-        e.type_.as_deref().unwrap_or("Normal"),
-        e.reason.as_deref().unwrap_or_default(),
-        times,
-        for_terminal(e.message.as_deref().unwrap_or_default().trim())
-    )
-}
 
 pub fn gated(d: &mut Diagnosis) {
     let gates: Vec<String> = d
@@ -185,8 +169,28 @@ pub fn unscheduled(d: &mut Diagnosis) {
     }
 }
 
+/// Evidence lines `node NAME: …` for each node, from `about`; a note when nodes cannot be read.
+fn per_node(d: &mut Diagnosis, about: impl Fn(&Node) -> Vec<String>) -> Vec<String> {
+    let lines = match d.world.nodes() {
+        Lookup::Got(nodes) => Ok(nodes
+            .iter()
+            .flat_map(|node| {
+                let name = node.metadata.name.clone().unwrap_or_default();
+                about(node)
+                    .into_iter()
+                    .map(move |line| format!("node {name}: {line}"))
+            })
+            .collect()),
+        Lookup::Unavailable(why) => Err(why.to_string()),
+        Lookup::Pending => Ok(Vec::new()),
+    };
+    lines.unwrap_or_else(|why| {
+        d.note(format!("cannot check nodes: {why}"));
+        Vec::new()
+    })
+}
+
 fn fit_reason(d: &mut Diagnosis, reason: &scheduling::FitReason) {
-    let nodes_note = |d: &mut Diagnosis, why: &str| d.note(format!("cannot check nodes: {why}"));
     match &reason.kind {
         FitReasonKind::Insufficient { resource } => {
             let requests = match scheduling::effective_requests(d.pod) {
@@ -201,34 +205,18 @@ fn fit_reason(d: &mut Diagnosis, reason: &scheduling::FitReason) {
                 "effective {resource} request (app + sidecars, or the largest init container with the sidecars before it): {}",
                 wanted.clone().unwrap_or_else(|| "none".into())
             )];
-            match d.world.nodes() {
-                Lookup::Got(nodes) => {
-                    for node in nodes.iter() {
-                        let name = node.metadata.name.clone().unwrap_or_default();
-                        let alloc = node
-                            .status
-                            .as_ref()
-                            .and_then(|s| s.allocatable.as_ref())
-                            .and_then(|a| a.get(resource.as_str()))
-                            .map(|q| q.0.clone())
-                            .unwrap_or_else(|| "0".into());
-                        evidence.push(format!("node {name}: allocatable {resource} {alloc}"));
-                    }
-                    for node in nodes.iter() {
-                        for problem in scheduling::fits(&requests, node).unwrap_or_default() {
-                            evidence.push(format!(
-                                "node {}: {problem}",
-                                node.metadata.name.clone().unwrap_or_default()
-                            ));
-                        }
-                    }
-                }
-                Lookup::Unavailable(why) => {
-                    let why = why.to_string();
-                    nodes_note(d, &why);
-                }
-                Lookup::Pending => {}
-            }
+            evidence.extend(per_node(d, |node| {
+                let alloc = node
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.allocatable.as_ref())
+                    .and_then(|a| a.get(resource.as_str()))
+                    .map(|q| q.0.clone())
+                    .unwrap_or_else(|| "0".into());
+                let mut lines = vec![format!("allocatable {resource} {alloc}")];
+                lines.extend(scheduling::fits(&requests, node).unwrap_or_default());
+                lines
+            }));
             d.add(
                 Stage::Unschedulable,
                 Severity::Blocker,
@@ -273,42 +261,30 @@ fn fit_reason(d: &mut Diagnosis, reason: &scheduling::FitReason) {
                 ),
             ];
             // The message names key and value only; the nodes tell the effect.
-            match d.world.nodes() {
-                Lookup::Got(nodes) => {
-                    for node in nodes.iter() {
-                        let taints = node
-                            .spec
+            evidence.extend(per_node(d, |node| {
+                let taints = node
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.taints.clone())
+                    .unwrap_or_default();
+                let blocking = scheduling::untolerated_taints(&taints, &tolerations);
+                if blocking.is_empty() {
+                    return Vec::new();
+                }
+                let shown: Vec<String> = blocking
+                    .iter()
+                    .map(|t| {
+                        let value = t
+                            .value
                             .as_ref()
-                            .and_then(|s| s.taints.clone())
+                            .filter(|v| !v.is_empty())
+                            .map(|v| format!("={v}"))
                             .unwrap_or_default();
-                        let blocking = scheduling::untolerated_taints(&taints, &tolerations);
-                        if !blocking.is_empty() {
-                            let shown: Vec<String> = blocking
-                                .iter()
-                                .map(|t| {
-                                    let value = t
-                                        .value
-                                        .as_ref()
-                                        .filter(|v| !v.is_empty())
-                                        .map(|v| format!("={v}"))
-                                        .unwrap_or_default();
-                                    format!("{}{value}:{}", t.key, t.effect)
-                                })
-                                .collect();
-                            evidence.push(format!(
-                                "node {}: untolerated taint(s) {}",
-                                node.metadata.name.clone().unwrap_or_default(),
-                                shown.join(", ")
-                            ));
-                        }
-                    }
-                }
-                Lookup::Unavailable(why) => {
-                    let why = why.to_string();
-                    nodes_note(d, &why);
-                }
-                Lookup::Pending => {}
-            }
+                        format!("{}{value}:{}", t.key, t.effect)
+                    })
+                    .collect();
+                vec![format!("untolerated taint(s) {}", shown.join(", "))]
+            }));
             let taint = match (key, value) {
                 (Some(k), Some(v)) if !v.is_empty() => format!("{k}={v}"),
                 (Some(k), _) => k.clone(),
@@ -343,23 +319,9 @@ fn fit_reason(d: &mut Diagnosis, reason: &scheduling::FitReason) {
                         .join(", ")
                 ));
             }
-            match d.world.nodes() {
-                Lookup::Got(nodes) => {
-                    for node in nodes.iter() {
-                        for why in scheduling::selector_mismatch(d.pod, node) {
-                            evidence.push(format!(
-                                "node {}: {why}",
-                                node.metadata.name.clone().unwrap_or_default()
-                            ));
-                        }
-                    }
-                }
-                Lookup::Unavailable(why) => {
-                    let why = why.to_string();
-                    nodes_note(d, &why);
-                }
-                Lookup::Pending => {}
-            }
+            evidence.extend(per_node(d, |node| {
+                scheduling::selector_mismatch(d.pod, node)
+            }));
             d.add(
                 Stage::Unschedulable,
                 Severity::Blocker,

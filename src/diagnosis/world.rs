@@ -248,3 +248,20 @@ pub fn event_count(e: &Event) -> i32 {
         .unwrap_or(1)
         .max(1)
 }
+
+/// An event as one evidence line: type, reason, how often, and its (escaped) message.
+pub fn event_line(e: &Event) -> String {
+    let count = event_count(e);
+    let times = if count > 1 {
+        format!(" (×{count})")
+    } else {
+        String::new()
+    };
+    format!(
+        "event {} {}{}: {}",
+        e.type_.as_deref().unwrap_or("Normal"),
+        e.reason.as_deref().unwrap_or_default(),
+        times,
+        crate::sanitize::for_terminal(e.message.as_deref().unwrap_or_default().trim())
+    )
+}
