@@ -13,7 +13,9 @@ use crate::target::WorkloadKind;
 pub enum RestartMode {
     /// Restart only where the new image would otherwise not run.
     Auto,
+    /// Restart whenever an init image changes.
     Always,
+    /// Only apply the change; say which new images will not run.
     Never,
 }
 

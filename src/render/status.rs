@@ -106,11 +106,18 @@ fn pod_row(item: &InitStatus, opts: TableOptions, now: Timestamp) -> Vec<String>
         Some(c) => c.name.clone(),
         None => "-".to_string(),
     };
+    // A manifest that never reached a cluster has no phase, so printPod's STATUS is empty; an
+    // empty cell would shift the columns after it.
+    let status = if item.status.is_empty() {
+        "<none>"
+    } else {
+        item.status.as_str()
+    };
     let mut row = vec![
         for_terminal(&item.name).into_owned(),
         item.ready.clone(),
         opts.palette
-            .paint(status_tone(&item.status), &for_terminal(&item.status)),
+            .paint(status_tone(status), &for_terminal(status)),
         format!("{}/{}", item.init.done, item.init.total),
         for_terminal(&current).into_owned(),
         item.summary.restarts_column(now),

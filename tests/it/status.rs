@@ -580,3 +580,29 @@ fn request_timeout_bounds_a_slow_server() {
         "gave up after the timeout"
     );
 }
+
+#[test]
+fn a_manifest_that_never_ran_reads_as_such() {
+    let path = harness::fixtures()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples/myapp-pod.yaml");
+    let run = initctl(
+        &["status", "--no-headers", "-f", path.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(
+        table(run.ok()),
+        vec![vec![
+            "myapp-pod",
+            "0/1",
+            "<none>",
+            "0/2",
+            "-",
+            "0",
+            "<unknown>"
+        ]]
+    );
+}
