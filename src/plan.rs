@@ -160,7 +160,14 @@ pub fn image_effect(pod: &Pod, change: &ImageChange) -> Effect {
     }
 }
 
-pub fn plan(pod: &Pod, images: &[ImageChange], mode: RestartMode, ownership: &Ownership) -> Plan {
+/// `others`: the allowed changes that come with the image changes (labels, app images…).
+pub fn plan(
+    pod: &Pod,
+    images: &[ImageChange],
+    others: &[crate::guard::Change],
+    mode: RestartMode,
+    ownership: &Ownership,
+) -> Plan {
     let images: Vec<ImagePlan> = images
         .iter()
         .map(|c| ImagePlan {
@@ -223,6 +230,13 @@ pub fn plan(pod: &Pod, images: &[ImageChange], mode: RestartMode, ownership: &Ow
         Ownership::Bare if restart => Action::Recreate,
         Ownership::Bare => Action::Patch,
     };
+    if matches!(action, Action::OwnerTemplate { .. }) && !others.is_empty() {
+        let paths: Vec<&str> = others.iter().map(|c| c.path.as_str()).collect();
+        warnings.push(format!(
+            "only the images go to the template; the other changes ({}) are not applied, as the pod is replaced from its owner's template",
+            paths.join(", ")
+        ));
+    }
     Plan {
         images,
         restart,
@@ -269,4 +283,138 @@ pub fn describe(plan: &Plan, pod: &str, ownership: &Ownership) -> Vec<String> {
     });
     lines.extend(plan.warnings.iter().map(|w| format!("warning: {w}")));
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod(init_state: serde_json::Value, extra: serde_json::Value) -> Pod {
+        let mut p = json!({
+            "metadata": {"name": "p"},
+            "spec": {"initContainers": [{"name": "init", "image": "a:1"}, {"name": "side", "image": "s:1", "restartPolicy": "Always"}],
+                     "containers": [{"name": "app", "image": "app:1"}]},
+            "status": {"phase": "Pending", "initContainerStatuses": [
+                {"name": "init", "image": "a:1", "imageID": "", "ready": false, "restartCount": 0, "state": init_state}]}});
+        merge(&mut p, extra);
+        serde_json::from_value(p).unwrap()
+    }
+
+    fn merge(into: &mut serde_json::Value, from: serde_json::Value) {
+        match (into, from) {
+            (serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
+                for (k, v) in b {
+                    merge(a.entry(k).or_insert(serde_json::Value::Null), v);
+                }
+            }
+            (slot, v) => *slot = v,
+        }
+    }
+
+    fn change(name: &str, sidecar: bool) -> ImageChange {
+        ImageChange {
+            index: 0,
+            name: name.into(),
+            sidecar,
+            old: "a:1".into(),
+            new: "a:2".into(),
+        }
+    }
+
+    fn needs_restart(p: &Pod, c: &ImageChange) -> bool {
+        matches!(image_effect(p, c), Effect::NeedsRestart(_))
+    }
+
+    #[test]
+    fn kubelet_rules_per_init_container_state() {
+        let completed = pod(json!({"terminated": {"exitCode": 0}}), json!({}));
+        let running = pod(json!({"running": {}}), json!({}));
+        let pulling = pod(
+            json!({"waiting": {"reason": "ImagePullBackOff"}}),
+            json!({}),
+        );
+        let crashing = pod(
+            json!({"waiting": {"reason": "CrashLoopBackOff"}}),
+            json!({}),
+        );
+        let failed_never = pod(
+            json!({"terminated": {"exitCode": 1}}),
+            json!({"spec": {"restartPolicy": "Never"}}),
+        );
+        let failed_retried = pod(json!({"terminated": {"exitCode": 1}}), json!({}));
+        assert!(needs_restart(&completed, &change("init", false)));
+        assert!(needs_restart(&running, &change("init", false)));
+        assert!(!needs_restart(&pulling, &change("init", false)));
+        assert!(!needs_restart(&crashing, &change("init", false)));
+        assert!(needs_restart(&failed_never, &change("init", false)));
+        assert!(!needs_restart(&failed_retried, &change("init", false)));
+        assert!(
+            !needs_restart(&completed, &change("side", true)),
+            "sidecars restart in place"
+        );
+        let done = pod(
+            json!({"terminated": {"exitCode": 0}}),
+            json!({"status": {"phase": "Succeeded"}}),
+        );
+        assert!(
+            needs_restart(&done, &change("side", true)),
+            "nothing restarts in a finished pod"
+        );
+    }
+
+    #[test]
+    fn actions_follow_ownership_and_mode() {
+        let completed = pod(json!({"terminated": {"exitCode": 0}}), json!({}));
+        let images = [change("init", false)];
+        let bare = plan(
+            &completed,
+            &images,
+            &[],
+            RestartMode::Auto,
+            &Ownership::Bare,
+        );
+        assert_eq!(bare.action, Action::Recreate);
+        let never = plan(
+            &completed,
+            &images,
+            &[],
+            RestartMode::Never,
+            &Ownership::Bare,
+        );
+        assert_eq!(never.action, Action::Patch);
+        assert!(
+            never.warnings[0].contains("will not run"),
+            "{:?}",
+            never.warnings
+        );
+        let deploy = Ownership::Workload {
+            kind: WorkloadKind::Deployment,
+            name: "orders".into(),
+            replicas: Some(2),
+            on_delete: false,
+        };
+        let owned = plan(&completed, &images, &[], RestartMode::Auto, &deploy);
+        assert_eq!(
+            owned.action,
+            Action::OwnerTemplate {
+                kind: WorkloadKind::Deployment,
+                name: "orders".into(),
+                delete_pod: false
+            }
+        );
+        assert!(
+            describe(&owned, "p", &deploy)
+                .iter()
+                .any(|l| l.contains("Deployment/orders: 2 pod(s) will be replaced"))
+        );
+        let job = plan(
+            &completed,
+            &images,
+            &[],
+            RestartMode::Auto,
+            &Ownership::Job { name: "j".into() },
+        );
+        assert!(matches!(job.action, Action::Refuse { .. }));
+    }
 }

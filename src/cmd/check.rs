@@ -71,11 +71,11 @@ pub fn run(
             w(out, guard::diff(&entries))?;
             w(out, format!("plan: patch pod/{name} in place (no restart)"))
         }
-        Classification::InitImages { images, .. } => {
+        Classification::InitImages { images, others } => {
             w(out, "allowed: init container image change".into())?;
             w(out, guard::diff(&entries))?;
             let ownership = owner::from_manifest(&old);
-            let p = plan::plan(&typed_old, images, args.restart, &ownership);
+            let p = plan::plan(&typed_old, images, others, args.restart, &ownership);
             for line in plan::describe(&p, &name, &ownership) {
                 w(out, line)?;
             }

@@ -261,13 +261,13 @@ pub async fn run(
                 }
                 return apply_patch(cluster, &ns, &name, &live, &parsed, &path, out, err).await;
             }
-            Classification::InitImages { images, .. } => {
+            Classification::InitImages { images, others } => {
                 let _ = writeln!(err, "{}", guard::diff(&entries));
                 let ownership = owner::resolve(cluster, &live).await?;
                 let typed: k8s_openapi::api::core::v1::Pod =
                     serde_json::from_value(live.clone())
                         .map_err(|e| Error::Input(format!("cannot read pod/{name}: {e}")))?;
-                let p = plan::plan(&typed, &images, args.restart, &ownership);
+                let p = plan::plan(&typed, &images, &others, args.restart, &ownership);
                 for line in plan::describe(&p, &name, &ownership) {
                     let _ = writeln!(err, "{line}");
                 }
