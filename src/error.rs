@@ -94,19 +94,28 @@ impl Error {
             kube::Error::Api(status) => Error::Api {
                 code: status.code,
                 reason: status.reason.clone(),
-                message: if status.message.is_empty() {
-                    format!("the server answered {} {}", status.code, status.reason)
-                } else {
-                    status.message.clone()
+                message: match (status.code, status.message.is_empty()) {
+                    // kube-apiserver's 401 says only "Unauthorized"; say what it means, with
+                    // kubectl's wording first so the line is recognisable.
+                    (401, _) => format!(
+                        "You must be logged in to the server ({}): the server accepted none of the kubeconfig's credentials",
+                        if status.message.is_empty() {
+                            &status.reason
+                        } else {
+                            &status.message
+                        }
+                    ),
+                    (_, true) => format!("the server answered {} {}", status.code, status.reason),
+                    (_, false) => status.message.clone(),
                 },
             },
             kube::Error::HyperError(e) => Error::Unreachable {
                 server: server.to_string(),
-                reason: root_cause(&e),
+                reason: readable_tls(root_cause(&e)),
             },
             kube::Error::Service(e) => Error::Unreachable {
                 server: server.to_string(),
-                reason: root_cause(e.as_ref()),
+                reason: readable_tls(root_cause(e.as_ref())),
             },
             other => Error::Client {
                 context: context.into(),
@@ -128,6 +137,27 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
     } else {
         text
     }
+}
+
+/// rustls prints some certificate failures as bare enum names ("invalid peer certificate:
+/// UnknownIssuer"); the text is all we get (kube does not expose the rustls error), so reword
+/// those into what kubectl users know ("certificate signed by unknown authority").
+fn readable_tls(reason: String) -> String {
+    let Some(what) = reason.strip_prefix("invalid peer certificate: ") else {
+        return reason;
+    };
+    let what = match what {
+        "UnknownIssuer" => {
+            "it is signed by an unknown authority (not by the certificate-authority the kubeconfig trusts)"
+        }
+        "BadSignature" => "its signature is invalid",
+        "Expired" => "it has expired",
+        "NotValidYet" => "it is not valid yet",
+        "NotValidForName" => "it is not valid for the server's name",
+        "Revoked" => "it has been revoked",
+        other => other,
+    };
+    format!("the server's certificate could not be verified: {what}")
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -12,3 +12,4 @@ mod harness;
 mod krew;
 mod kubectl_compat;
 mod status;
+mod tls;

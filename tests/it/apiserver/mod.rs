@@ -11,6 +11,7 @@ mod resources;
 mod selector;
 mod status;
 mod store;
+mod tls;
 mod validation;
 
 use std::collections::{BTreeMap, HashMap};
@@ -36,6 +37,7 @@ use resources::ResourceDef;
 use selector::{FieldSelector, LabelSelector};
 use status::ApiError;
 use store::{Store, meta_str};
+pub use tls::{TlsKubeconfig, TlsOptions, unrelated_ca_pem};
 
 type Body = BoxBody<Bytes, Infallible>;
 
@@ -50,6 +52,8 @@ pub struct Request {
     pub accept: Option<String>,
     pub content_type: Option<String>,
     pub authorization: Option<String>,
+    /// HTTPS with client certificates: the CN of the verified certificate the request came with.
+    pub client_cert_user: Option<String>,
     pub body: String,
 }
 
@@ -146,10 +150,17 @@ pub struct ApiServer {
     thread: Option<std::thread::JoinHandle<()>>,
     dir: tempfile::TempDir,
     kubeconfigs: AtomicUsize,
+    /// Set by `start_tls`: the CA and client-certificate state (tls.rs).
+    tls: Option<tls::Tls>,
 }
 
 impl ApiServer {
     pub fn start() -> ApiServer {
+        ApiServer::launch(None)
+    }
+
+    fn launch(tls: Option<(tls::Tls, tls::Acceptor)>) -> ApiServer {
+        let (tls, acceptor) = tls.unzip();
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 store: Store::new(),
@@ -170,7 +181,7 @@ impl ApiServer {
         let served = shared.clone();
         let thread = std::thread::Builder::new()
             .name(format!("apiserver-{}", addr.port()))
-            .spawn(move || serve(listener, served, rx))
+            .spawn(move || serve(listener, served, rx, acceptor))
             .expect("spawn apiserver thread");
         ApiServer {
             shared,
@@ -179,22 +190,32 @@ impl ApiServer {
             thread: Some(thread),
             dir: tempfile::tempdir().expect("tempdir"),
             kubeconfigs: AtomicUsize::new(0),
+            tls,
         }
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
-    /// A kubeconfig with cluster, user (bearer token: the one `require_token` set, else
-    /// `stand-in-token`) and context `stand-in` as current-context.
-    pub fn kubeconfig_yaml(&self, namespace: Option<&str>) -> String {
-        let token = self
-            .shared
+    /// The token kubeconfigs carry: the one `require_token` set, else `stand-in-token`.
+    fn token_for_kubeconfig(&self) -> String {
+        self.shared
             .lock()
             .token
             .clone()
-            .unwrap_or_else(|| "stand-in-token".into());
+            .unwrap_or_else(|| "stand-in-token".into())
+    }
+
+    /// A kubeconfig with cluster, user (bearer token: the one `require_token` set, else
+    /// `stand-in-token`) and context `stand-in` as current-context. Over HTTPS it also trusts
+    /// the server's CA and, with client certificates, carries one (`tls_kubeconfig`).
+    pub fn kubeconfig_yaml(&self, namespace: Option<&str>) -> String {
+        if self.tls.is_some() {
+            return self.kubeconfig_yaml_with(namespace, &self.tls_kubeconfig());
+        }
+        let token = self.token_for_kubeconfig();
         let ns = namespace
             .map(|ns| format!("    namespace: {ns}\n"))
             .unwrap_or_default();
@@ -206,9 +227,14 @@ impl ApiServer {
 
     /// Writes `kubeconfig_yaml` to a fresh file in the server's tempdir.
     pub fn kubeconfig(&self, namespace: Option<&str>) -> PathBuf {
+        self.write_kubeconfig(&self.kubeconfig_yaml(namespace))
+    }
+
+    /// Writes a kubeconfig text to a fresh file in the server's tempdir.
+    fn write_kubeconfig(&self, text: &str) -> PathBuf {
         let n = self.kubeconfigs.fetch_add(1, Ordering::SeqCst);
         let path = self.dir.path().join(format!("kubeconfig-{n}"));
-        std::fs::write(&path, self.kubeconfig_yaml(namespace)).expect("write kubeconfig");
+        std::fs::write(&path, text).expect("write kubeconfig");
         path
     }
 
@@ -342,6 +368,7 @@ fn serve(
     listener: std::net::TcpListener,
     shared: Arc<Shared>,
     mut shutdown: oneshot::Receiver<()>,
+    tls: Option<tls::Acceptor>,
 ) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -356,9 +383,16 @@ fn serve(
                 accepted = listener.accept() => {
                     let Ok((stream, _)) = accepted else { continue };
                     let shared = shared.clone();
+                    let tls = tls.clone();
                     tokio::spawn(async move {
-                        let service = service_fn(move |req| handle(shared.clone(), req));
-                        let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                        match tls {
+                            None => serve_connection(stream, shared, tls::Peer::default()).await,
+                            Some(tls) => {
+                                if let Some((stream, peer)) = tls.accept(stream).await {
+                                    serve_connection(stream, shared, peer).await;
+                                }
+                            }
+                        }
                     });
                 }
             }
@@ -366,6 +400,17 @@ fn serve(
     });
     // Open watches and pending deletions end with the runtime.
     rt.shutdown_background();
+}
+
+/// One HTTP/1.1 connection, plain or TLS; `peer` is what TLS learned about the client.
+async fn serve_connection<S>(stream: S, shared: Arc<Shared>, peer: tls::Peer)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| handle(shared.clone(), peer.clone(), req));
+    let _ = http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
 }
 
 fn full(body: impl Into<Bytes>) -> Body {
@@ -451,6 +496,7 @@ impl Call {
 
 async fn handle(
     shared: Arc<Shared>,
+    peer: tls::Peer,
     req: hyper::Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
     let (parts, body) = req.into_parts();
@@ -476,6 +522,7 @@ async fn handle(
         accept: header("accept"),
         content_type: header("content-type"),
         authorization: header("authorization"),
+        client_cert_user: peer.user.clone(),
         body: String::from_utf8_lossy(&body).into_owned(),
     };
     let (fault, token) = {
@@ -508,9 +555,17 @@ async fn handle(
             )));
         }
     }
-    if let Some(token) = token
-        && request.authorization.as_deref() != Some(&format!("Bearer {token}"))
-    {
+    // Like kube-apiserver's union of authenticators: a verified client certificate (x509) or
+    // the required token authenticates; without either, a server that takes client
+    // certificates refuses the anonymous request, and a plain one without a token admits it.
+    let bearer_ok =
+        |token: &str| request.authorization.as_deref() == Some(&format!("Bearer {token}"));
+    let authenticated = peer.user.is_some()
+        || match &token {
+            Some(token) => bearer_ok(token),
+            None => !peer.certs_required,
+        };
+    if !authenticated {
         return Ok(error_response(&ApiError::unauthorized()));
     }
     let call = Call {
