@@ -78,7 +78,7 @@ impl Inventory {
         })?;
         let file = self.files.len();
         self.files.push(SourceFile { name, text, json });
-        for (document, doc) in documents.into_iter().enumerate() {
+        for (document, mut doc) in documents.into_iter().enumerate() {
             let kind = doc
                 .get("kind")
                 .and_then(Value::as_str)
@@ -87,12 +87,19 @@ impl Inventory {
             if kind.is_empty() {
                 return Err(self.located(file, document, None, "object has no \"kind\"".into()));
             }
-            match doc.get("items") {
-                Some(Value::Array(items)) if kind.ends_with("List") => {
+            let is_list = kind.ends_with("List") && doc.get("items").is_some_and(Value::is_array);
+            // Only a list gives its items away; any other object keeps all its fields.
+            let items = if is_list {
+                doc.get_mut("items").map(Value::take)
+            } else {
+                None
+            };
+            match items {
+                Some(Value::Array(items)) => {
                     // A typed list (PodList from the raw API) leaves kind/apiVersion off its items.
                     let item_kind = kind.trim_end_matches("List").to_string();
                     let list_version = doc.get("apiVersion").cloned();
-                    for (i, mut item) in items.clone().into_iter().enumerate() {
+                    for (i, mut item) in items.into_iter().enumerate() {
                         if let Value::Object(map) = &mut item {
                             if kind != "List" {
                                 map.entry("kind")
@@ -150,9 +157,7 @@ impl Inventory {
         self.objects
             .iter()
             .filter(|(v, _)| v.get("kind").and_then(Value::as_str) == Some(kind))
-            .map(|(v, origin)| {
-                serde_json::from_value::<T>(v.clone()).or_else(|e| self.reparse::<T>(origin, e))
-            })
+            .map(|(v, origin)| T::deserialize(v).or_else(|e| self.reparse::<T>(origin, e)))
             .collect()
     }
 

@@ -18,12 +18,28 @@ pub struct Located {
 /// Every document of a YAML stream (JSON is YAML too), as JSON values. Empty documents are dropped.
 pub fn documents(text: &str) -> Result<Vec<serde_json::Value>, Located> {
     let docs: Vec<Option<serde_json::Value>> =
-        serde_saphyr::from_str_multiple(text).map_err(|e| locate_yaml(&e))?;
+        serde_saphyr::from_str_multiple_with_options(text, options_for(text))
+            .map_err(|e| locate_yaml(&e))?;
     Ok(docs
         .into_iter()
         .flatten()
         .filter(|d| !d.is_null())
         .collect())
+}
+
+/// The engine's defaults cap a stream at 250,000 nodes and 1,024 documents to fend off hostile
+/// input; a `kubectl get pods -A -o yaml` of a large cluster is far bigger than that. The size
+/// limits here grow with the text the user gave us (a node or a document needs at least a
+/// byte); the alias and anchor limits, which stop "billion laughs" expansions, stay as they are.
+fn options_for(text: &str) -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::budget::Budget::default();
+    budget.max_nodes = budget.max_nodes.max(text.len());
+    budget.max_events = budget.max_events.max(2 * text.len());
+    budget.max_documents = budget.max_documents.max(text.len());
+    budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(text.len());
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options
 }
 
 /// Serialises a value as YAML, the way kubectl's `-o yaml` lays objects out.
@@ -55,7 +71,9 @@ pub fn reparse<T: DeserializeOwned>(text: &str, item: Option<usize>) -> Result<T
             }),
         };
     }
-    match serde_saphyr::with_deserializer_from_str(text, |de| seed.deserialize(de)) {
+    match serde_saphyr::with_deserializer_from_str_with_options(text, options_for(text), |de| {
+        seed.deserialize(de)
+    }) {
         Ok(v) => v.ok_or_else(missing),
         Err(e) => Err(locate_yaml(&e)),
     }
@@ -179,5 +197,26 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for NthItem<T> {
         let found = seq.next_element::<T>()?;
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn large_dumps_fit_the_budget() {
+        // More nodes than the engine's default cap of 250,000, as a big cluster's dump has.
+        let text = format!("kind: List\nitems:\n{}", "- {a: 1}\n".repeat(130_000));
+        let docs = super::documents(&text).unwrap();
+        assert_eq!(docs[0]["items"].as_array().unwrap().len(), 130_000);
+    }
+
+    #[test]
+    fn alias_bombs_are_still_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            text.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+        }
+        assert!(super::documents(&text).is_err());
     }
 }
