@@ -700,6 +700,14 @@ fn pod_updates_are_validated_like_validate_pod_update() {
         "Pod \"myapp-pod\" is invalid: spec.initContainers: Forbidden: pod updates may not add or remove containers"
     );
 
+    // Adding a toleration is allowed; removing it again is not. (Dropping the default
+    // not-ready/unreachable ones is no change: DefaultTolerationSeconds adds them back.)
+    let dedicated =
+        json!({"key": "example.com/dedicated", "operator": "Exists", "effect": "NoSchedule"});
+    let added = smp(json!({"spec": {"tolerations": [dedicated]}}));
+    assert_eq!(added.status, 200, "{}", added.body);
+    let defaults_dropped = smp(json!({"spec": {"tolerations": [dedicated]}}));
+    assert_eq!(defaults_dropped.status, 200, "{}", defaults_dropped.body);
     let tolerations = smp(
         json!({"spec": {"tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute"}]}}),
     );

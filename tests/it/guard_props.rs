@@ -66,8 +66,8 @@ const FIELDS: &[&str] = &[
     "restartPolicy",
 ];
 
-fn field_value(field: &str, n: u32, current: Option<&Value>) -> Option<Value> {
-    Some(match field {
+fn field_value(field: &str, n: u32, current: Option<&Value>) -> Value {
+    match field {
         "command" => json!([format!("/bin/prop-{n}")]),
         "args" => json!([format!("--prop={n}")]),
         "env" => json!([{"name": format!("PROP_{n}"), "value": "x"}]),
@@ -79,11 +79,12 @@ fn field_value(field: &str, n: u32, current: Option<&Value>) -> Option<Value> {
         "readinessProbe" => json!({"exec": {"command": ["true"]}, "periodSeconds": 11 + n}),
         "lifecycle" => json!({"preStop": {"exec": {"command": ["sleep", n.to_string()]}}}),
         "terminationMessagePolicy" => json!("FallbackToLogsOnError"),
-        // Toggle: a sidecar loses its restart policy, a regular init container gains one.
-        "restartPolicy" if current.is_some() => return None,
+        // A regular init container becomes a sidecar; one that has a policy gets another. Never
+        // back to the original, so that two edits of the same field cannot cancel out.
+        "restartPolicy" if current.is_some() => json!("OnFailure"),
         "restartPolicy" => json!("Always"),
         _ => unreachable!("{field}"),
-    })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -161,12 +162,7 @@ fn apply(pod: &mut Value, edit: &Edit) -> Option<Kind> {
             let len = c.len().max(1);
             let c = c.get_mut(i % len)?;
             let field = FIELDS[f];
-            match field_value(field, n, c.get(field)) {
-                Some(v) => c[field] = v,
-                None => {
-                    c.as_object_mut().unwrap().remove(field);
-                }
-            }
+            c[field] = field_value(field, n, c.get(field));
             Kind::Forbidden
         }
         Edit::AppImage(i, n) => {
@@ -354,5 +350,73 @@ proptest! {
             }
             _ => {}
         }
+    }
+}
+
+/// The stand-in server's own ValidatePodUpdate (tests/it/apiserver/validation.rs, written
+/// separately from the guard): a PUT of the edited pod answers 422 exactly when the guard
+/// refuses the edit. Two independent readings of the same upstream rules must agree.
+static SERVER: LazyLock<crate::apiserver::ApiServer> =
+    LazyLock::new(crate::apiserver::ApiServer::start);
+
+/// PUTs `pod` to the stand-in server; returns the HTTP status and the whole response.
+fn put(pod: &Value) -> (u16, String) {
+    use std::io::{Read, Write};
+    let url = SERVER.url();
+    let addr = url.trim_start_matches("http://");
+    let path = format!(
+        "/api/v1/namespaces/{}/pods/{}",
+        pod["metadata"]["namespace"].as_str().unwrap(),
+        pod["metadata"]["name"].as_str().unwrap()
+    );
+    let body = pod.to_string();
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "PUT {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer stand-in-token\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap();
+    (status, response)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_server_refuses_exactly_what_the_guard_refuses(
+        pod in 0..PODS.len(),
+        edits in prop::collection::vec(edit(), 0..4),
+    ) {
+        let mut live = PODS[pod].clone();
+        // A pod of its own per case, stored by the server as it stores any pod.
+        let name = format!("{}-{}", live["metadata"]["name"].as_str().unwrap(), SERVER.requests().len());
+        live["metadata"]["name"] = json!(name);
+        SERVER.insert(live.clone());
+        let live = SERVER.get("v1", "Pod", Some(live["metadata"]["namespace"].as_str().unwrap()), &name).unwrap();
+        let mut edited = live.clone();
+        let mut structural = false;
+        for e in &edits {
+            let is_structural = matches!(e, Edit::AddInit | Edit::RemoveInit(_) | Edit::SwapInit | Edit::RemoveApp);
+            if is_structural && structural {
+                continue;
+            }
+            if apply(&mut edited, e).is_some() {
+                structural |= is_structural;
+            }
+        }
+        let refused = matches!(classify(&live, &edited), Classification::Rejected(_));
+        // A stale resourceVersion is the server's concurrency check (409), not validation.
+        edited["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"].clone();
+        let (status, response) = put(&edited);
+        prop_assert!(status == 200 || status == 422, "unexpected {} for {:?}: {}", status, edits, response);
+        prop_assert_eq!(refused, status == 422, "guard refused={} but the server answered {} for {:?}: {}", refused, status, edits, response);
     }
 }

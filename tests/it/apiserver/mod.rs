@@ -1279,6 +1279,9 @@ fn write(
             None => m.remove("status"),
         };
         validation::default_pod_specs(res, &mut new);
+        if (res.group, res.plural) == ("", "pods") {
+            validation::admit_pod_update(&mut new["spec"], &current["spec"]);
+        }
         let errs = match (res.group, res.plural) {
             ("", "pods") => validation::validate_pod_update(&new, &current),
             ("batch", "jobs") => validation::validate_job_update(&new, &current),

@@ -68,6 +68,34 @@ pub fn admit_pod_create(spec: &mut Value) {
     set_default(map, "serviceAccount", sa);
     set_default(map, "priority", json!(0));
     set_default(map, "preemptionPolicy", json!("PreemptLowerPriority"));
+    add_default_tolerations(map);
+}
+
+/// Admission on pod update: the Priority plugin keeps the stored priority and preemption
+/// policy when an update leaves them out, and DefaultTolerationSeconds (registered for
+/// updates too) adds its tolerations back, so dropping either from an edit is no change.
+pub fn admit_pod_update(spec: &mut Value, stored: &Value) {
+    let Some(map) = spec.as_object_mut() else {
+        return;
+    };
+    for key in ["priority", "preemptionPolicy"] {
+        if map.get(key).is_none_or(Value::is_null)
+            && let Some(v) = stored.get(key)
+        {
+            map.insert(key.into(), v.clone());
+        }
+    }
+    add_default_tolerations(map);
+    // Conversion, not admission: the internal pod has only serviceAccountName, and v1's
+    // deprecated serviceAccount is written back as its mirror, so editing or dropping the
+    // alias alone changes nothing.
+    if let Some(name) = map.get("serviceAccountName").cloned() {
+        map.insert("serviceAccount".into(), name);
+    }
+}
+
+/// DefaultTolerationSeconds: tolerate not-ready/unreachable nodes for 300s unless the pod says.
+fn add_default_tolerations(map: &mut serde_json::Map<String, Value>) {
     let tolerations = map.entry("tolerations").or_insert_with(|| json!([]));
     if let Value::Array(list) = tolerations {
         for key in [
@@ -159,6 +187,14 @@ pub fn validate_pod_update(new: &Value, old: &Value) -> Vec<FieldError> {
     let old_ads = old_spec
         .get("activeDeadlineSeconds")
         .and_then(Value::as_i64);
+    // ValidatePodSpec, which the update runs on the new pod first, wants at least 1.
+    if new_ads.is_some_and(|n| n < 1) {
+        errs.push(FieldError::invalid(
+            "spec.activeDeadlineSeconds",
+            new_ads.unwrap_or_default().to_string(),
+            "must be between 1 and 2147483647, inclusive",
+        ));
+    }
     if let Some(n) = new_ads
         && !(0..=i64::from(i32::MAX)).contains(&n)
     {
