@@ -2,19 +2,49 @@
 //! `status.image` is the normalised reference (`busybox:1.28` → `docker.io/library/busybox:1.28`),
 //! so drift detection must normalise the spec's image the same way before comparing.
 
-/// A reference in its fully qualified form: registry, repository, and tag or digest.
-pub fn normalize(image: &str) -> String {
-    let image = image.trim();
+/// An image reference split as the kubelet's `ParseImageName` splits it: the tag is the part
+/// after the last `:` of the last path segment (so a registry's host:port is not a tag), the
+/// digest what follows `@`.
+pub struct Parts<'a> {
+    pub repo: &'a str,
+    pub tag: Option<&'a str>,
+    pub digest: Option<&'a str>,
+}
+
+pub fn split(image: &str) -> Parts<'_> {
     let (name, digest) = match image.split_once('@') {
         Some((n, d)) => (n, Some(d)),
         None => (image, None),
     };
-    // A tag is the part after the last ':' that is not inside the registry's host:port.
     let last_slash = name.rfind('/').map_or(0, |i| i + 1);
-    let (repo, tag) = match name[last_slash..].rfind(':') {
-        Some(i) => (&name[..last_slash + i], Some(&name[last_slash + i + 1..])),
-        None => (name, None),
-    };
+    match name[last_slash..].rfind(':') {
+        Some(i) => Parts {
+            repo: &name[..last_slash + i],
+            tag: Some(&name[last_slash + i + 1..]),
+            digest,
+        },
+        None => Parts {
+            repo: name,
+            tag: None,
+            digest,
+        },
+    }
+}
+
+/// The tag the API server's defaulting sees (`latest` decides imagePullPolicy Always):
+/// `latest` when there is neither tag nor digest, empty with a digest only.
+pub fn tag(image: &str) -> &str {
+    let parts = split(image);
+    match (parts.tag, parts.digest) {
+        (Some(t), _) => t,
+        (None, Some(_)) => "",
+        (None, None) => "latest",
+    }
+}
+
+/// A reference in its fully qualified form: registry, repository, and tag or digest.
+pub fn normalize(image: &str) -> String {
+    let Parts { repo, tag, digest } = split(image.trim());
     let first = repo.split('/').next().unwrap_or_default();
     let has_registry =
         repo.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
@@ -65,6 +95,16 @@ pub fn drifted(spec_image: &str, ran_image: Option<&str>, image_id: Option<&str>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tags_follow_parse_image_name() {
+        assert_eq!(tag("busybox"), "latest");
+        assert_eq!(tag("busybox:1.36"), "1.36");
+        assert_eq!(tag("localhost:5000/app"), "latest");
+        assert_eq!(tag("localhost:5000/app:v2"), "v2");
+        assert_eq!(tag("app@sha256:abc"), "");
+        assert_eq!(tag("app:latest@sha256:abc"), "latest");
+    }
 
     #[test]
     fn normalizes_docker_hub_shorthand() {

@@ -182,7 +182,7 @@ fn default_pod_spec(spec: &mut Map<String, Value>) {
 /// init containers only, and host-network host ports).
 fn default_container(c: &mut Map<String, Value>, host_network: bool, pod_resources: bool) {
     let image = c.get("image").and_then(Value::as_str).unwrap_or_default();
-    let policy = if image_tag(image) == "latest" {
+    let policy = if crate::image_ref::tag(image) == "latest" {
         "Always"
     } else {
         "IfNotPresent"
@@ -283,21 +283,6 @@ fn default_volume(v: &mut Map<String, Value>) {
     }
 }
 
-/// The tag `parsers.ParseImageName` finds: the part after the last `:` of the last path
-/// segment; `latest` when there is neither tag nor digest; empty with a digest only.
-fn image_tag(image: &str) -> &str {
-    let (name, digest) = match image.split_once('@') {
-        Some((n, _)) => (n, true),
-        None => (image, false),
-    };
-    let last = name.rsplit('/').next().unwrap_or_default();
-    match last.rsplit_once(':') {
-        Some((_, tag)) => tag,
-        None if digest => "",
-        None => "latest",
-    }
-}
-
 /// The comparable form of `value` (found under `key`); `None` when it equals an absent field.
 pub(super) fn canonical(value: &Value, key: Option<&str>) -> Option<Value> {
     match value {
@@ -348,16 +333,6 @@ fn quantity(value: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn image_tags_follow_parse_image_name() {
-        assert_eq!(image_tag("busybox"), "latest");
-        assert_eq!(image_tag("busybox:1.36"), "1.36");
-        assert_eq!(image_tag("localhost:5000/app"), "latest");
-        assert_eq!(image_tag("localhost:5000/app:v2"), "v2");
-        assert_eq!(image_tag("app@sha256:abc"), "");
-        assert_eq!(image_tag("app:latest@sha256:abc"), "latest");
-    }
 
     #[test]
     fn canonical_treats_go_zero_values_as_absent() {
