@@ -47,13 +47,6 @@ const POLL: Duration = Duration::from_millis(500);
 /// Consecutive failed polls before the wait gives up.
 const MAX_ERRORS: u32 = 20;
 
-fn ready(pod: &Pod) -> bool {
-    pod.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
-}
-
 fn failed(pod: &Pod) -> bool {
     pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Failed")
 }
@@ -166,7 +159,7 @@ pub async fn follow(
                 pod_status::summarize(p).status
             )));
         }
-        if pods.len() >= expected && pods.iter().all(ready) {
+        if pods.len() >= expected && pods.iter().all(|p| pod_status::has_condition(p, "Ready")) {
             break Ok(());
         }
         if tokio::time::Instant::now() >= deadline {

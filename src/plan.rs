@@ -112,14 +112,7 @@ pub fn image_effect(pod: &Pod, change: &ImageChange) -> Effect {
         .as_ref()
         .and_then(|s| s.init_container_statuses.as_ref())
         .and_then(|l| l.iter().find(|c| c.name == change.name));
-    let initialized = pod
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|c| {
-            c.iter()
-                .any(|c| c.type_ == "Initialized" && c.status == "True")
-        });
+    let initialized = crate::pod_status::has_condition(pod, "Initialized");
     let retried = pod.spec.as_ref().and_then(|s| s.restart_policy.as_deref()) != Some("Never");
     let state = status.and_then(|s| s.state.clone()).unwrap_or_default();
     if let Some(t) = &state.terminated {

@@ -60,6 +60,13 @@ fn conditions(pod: &Pod) -> &[k8s_openapi::api::core::v1::PodCondition] {
         .unwrap_or_default()
 }
 
+/// Whether any condition of type `kind` is True (printPod's test for `Ready`).
+pub fn has_condition(pod: &Pod, kind: &str) -> bool {
+    conditions(pod)
+        .iter()
+        .any(|c| c.type_ == kind && c.status == "True")
+}
+
 /// printPod reads `Initialized` from the first condition of that type only…
 fn first_condition_true(pod: &Pod, kind: &str) -> bool {
     conditions(pod)
@@ -203,10 +210,7 @@ pub fn summarize(pod: &Pod) -> PodStatusSummary {
         }
         if reason == "Completed" {
             // …but accepts any `Ready` condition that is True.
-            let pod_ready = conditions(pod)
-                .iter()
-                .any(|c| c.type_ == "Ready" && c.status == "True");
-            if has_running && pod_ready {
+            if has_running && has_condition(pod, "Ready") {
                 reason = "Running".to_string();
             } else if let Some(err) = error_reason {
                 reason = err;

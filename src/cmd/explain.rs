@@ -31,10 +31,9 @@ pub fn needs_explaining(pod: &Pod, now: k8s_openapi::jiff::Timestamp) -> bool {
     if phase == "Succeeded" && pod.metadata.deletion_timestamp.is_none() {
         return false;
     }
-    let ready = status
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
-    let healthy = phase == "Running" && ready && pod.metadata.deletion_timestamp.is_none();
+    let healthy = phase == "Running"
+        && crate::pod_status::has_condition(pod, "Ready")
+        && pod.metadata.deletion_timestamp.is_none();
     !healthy
         || init_timeline::init_containers(pod, now)
             .iter()

@@ -928,12 +928,7 @@ pub fn app_containers(d: &mut Diagnosis) {
     let Some(status) = d.pod.status.as_ref() else {
         return;
     };
-    let initialized = status
-        .conditions
-        .iter()
-        .flatten()
-        .any(|c| c.type_ == "Initialized" && c.status == "True");
-    if !initialized {
+    if !crate::pod_status::has_condition(d.pod, "Initialized") {
         return;
     }
     let specs = d
