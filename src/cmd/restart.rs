@@ -17,6 +17,22 @@ use crate::recreate::{self, RecreateOptions};
 use crate::target::{Target, WorkloadKind};
 use crate::{backup, owner, scope};
 
+/// Prints the plan, then asks (or takes --yes). False, after saying so, for a dry run or a "no".
+fn go_ahead(
+    args: &RestartArgs,
+    env: &Environment,
+    err: &mut dyn Write,
+    plan: &str,
+    question: &str,
+) -> Result<bool> {
+    let _ = writeln!(err, "plan: {plan}");
+    if args.change.dry_run || !confirm(&args.change, env, question)? {
+        let _ = writeln!(err, "nothing was changed");
+        return Ok(false);
+    }
+    Ok(true)
+}
+
 pub async fn run(
     ctx: &Context,
     env: &Environment,
@@ -33,22 +49,20 @@ pub async fn run(
         .ok_or_else(|| Error::Input("restart works in one namespace; use -n NAMESPACE".into()))?
         .to_string();
     let timeout = parse_timeout(&args.change)?;
-    let say = |err: &mut dyn Write, text: &str| {
-        let _ = writeln!(err, "{text}");
-    };
     let followed = match Target::parse(&args.target)? {
         Target::Pod(name) => {
             let live = cluster.get_json(Kind::Pod, &ns, &name).await?;
             match owner::resolve(cluster, &live).await? {
                 Ownership::Bare => {
-                    say(
+                    if !go_ahead(
+                        args,
+                        env,
                         err,
                         &format!(
-                            "plan: recreate pod/{name} from its own spec: back it up, delete it (only if unchanged), create it again; its init containers run again"
+                            "recreate pod/{name} from its own spec: back it up, delete it (only if unchanged), create it again; its init containers run again"
                         ),
-                    );
-                    if args.change.dry_run || !confirm(&args.change, env, "Recreate the pod?")? {
-                        say(err, "nothing was changed");
+                        "Recreate the pod?",
+                    )? {
                         return Ok(());
                     }
                     let new = backup::for_create(&live, args.change.keep_node);
@@ -71,14 +85,15 @@ pub async fn run(
                         Ownership::Other { kind, name } => format!("{kind}/{name}"),
                         Ownership::Bare => unreachable!("handled above"),
                     };
-                    say(
+                    if !go_ahead(
+                        args,
+                        env,
                         err,
                         &format!(
-                            "plan: delete pod/{name} (only if unchanged); {by} creates a replacement whose init containers run again"
+                            "delete pod/{name} (only if unchanged); {by} creates a replacement whose init containers run again"
                         ),
-                    );
-                    if args.change.dry_run || !confirm(&args.change, env, "Delete the pod?")? {
-                        say(err, "nothing was changed");
+                        "Delete the pod?",
+                    )? {
                         return Ok(());
                     }
                     let labels = live
@@ -119,15 +134,11 @@ pub async fn run(
                     kind.kind().to_lowercase()
                 )));
             }
-            say(
-                err,
-                &format!(
-                    "plan: set kubectl.kubernetes.io/restartedAt on the pod template of {}/{name}, as kubectl rollout restart does: its pods are replaced",
-                    kind.kind()
-                ),
+            let plan = format!(
+                "set kubectl.kubernetes.io/restartedAt on the pod template of {}/{name}, as kubectl rollout restart does: its pods are replaced",
+                kind.kind()
             );
-            if args.change.dry_run || !confirm(&args.change, env, "Restart the workload?")? {
-                say(err, "nothing was changed");
+            if !go_ahead(args, env, err, &plan, "Restart the workload?")? {
                 return Ok(());
             }
             let before = cluster.get_json(Kind::Workload(kind), &ns, &name).await?;
