@@ -37,10 +37,9 @@ fn init_specs<'a>(d: &Diagnosis<'a>) -> &'a [Container] {
 }
 
 fn container_events<'a>(d: &Diagnosis<'a>, field_path: &str) -> Vec<&'a Event> {
-    d.world
-        .pod_events(d.pod)
-        .unwrap_or_default()
-        .into_iter()
+    d.events
+        .iter()
+        .copied()
         .filter(|e| e.involved_object.field_path.as_deref() == Some(field_path))
         .collect()
 }

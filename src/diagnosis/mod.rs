@@ -7,7 +7,7 @@ pub mod logs;
 pub mod startup;
 pub mod world;
 
-use k8s_openapi::api::core::v1::{ContainerStatus, Pod, PodCondition};
+use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod, PodCondition};
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
@@ -91,6 +91,8 @@ pub struct Diagnosis<'a> {
     pub now: Timestamp,
     pub tail: u32,
     pub summary: PodStatusSummary,
+    /// The pod's events, oldest first: looked up once, read by every finding.
+    pub events: Vec<&'a Event>,
     pub findings: Vec<Finding>,
     pub notes: Vec<String>,
 }
@@ -153,16 +155,21 @@ pub fn init_restarts(pod: &Pod) -> bool {
 
 pub fn explain(pod: &Pod, world: &World, now: Timestamp, tail: u32) -> Explanation {
     let summary = pod_status::summarize(pod);
+    let (events, unreadable) = match world.pod_events(pod) {
+        Ok(events) => (events, None),
+        Err(why) => (Vec::new(), Some(why)),
+    };
     let mut d = Diagnosis {
         pod,
         world,
         now,
         tail,
         summary,
+        events,
         findings: Vec::new(),
         notes: Vec::new(),
     };
-    if let Err(why) = world.pod_events(pod) {
+    if let Some(why) = unreadable {
         d.note(why);
     }
     let status = pod.status.clone().unwrap_or_default();

@@ -71,8 +71,8 @@ pub fn unscheduled(d: &mut Diagnosis) {
         return;
     };
     let message = cond.message.clone().unwrap_or_default();
-    let events = d.world.pod_events(d.pod).unwrap_or_default();
-    let failed: Vec<&Event> = events
+    let failed: Vec<&Event> = d
+        .events
         .iter()
         .copied()
         .filter(|e| e.reason.as_deref() == Some("FailedScheduling"))
@@ -434,8 +434,8 @@ fn unbound_claims(d: &mut Diagnosis, reason: &scheduling::FitReason) {
 
 /// Bound to a node, but containers have not started: sandbox, network or volume trouble.
 pub fn sandbox(d: &mut Diagnosis) {
-    let events = d.world.pod_events(d.pod).unwrap_or_default();
-    let trouble: Vec<&Event> = events
+    let trouble: Vec<&Event> = d
+        .events
         .iter()
         .copied()
         .filter(|e| {
