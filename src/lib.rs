@@ -1,48 +1,27 @@
 //! kubectl-initctl: init containers made visible. `main` parses the command line and calls
 //! [`run`]; everything below is a library so that tests can drive it directly.
 //!
-//! Layout: pure analysis (`pod_status`, `init_timeline`, `status_report`, `image_ref`,
-//! `selector`) is kept apart from API I/O (`cluster`, `scope`), from input parsing (`manifest`,
-//! `yaml`) and from rendering (`render`).
+//! The layers, one folder each (docs/architecture.md is the map): `cli` (the command line),
+//! `cmd` (one thin module per subcommand), `input` (files, targets, selectors), `cluster` (API
+//! I/O), `status` and `diagnosis` (pure analysis), `change` (what edit, restart and check share),
+//! `render` (text and documents), `util` (general pieces).
 
-pub mod backup;
+pub mod change;
 pub mod cli;
 pub mod cluster;
 pub mod cmd;
-pub mod completion;
-pub mod context;
 pub mod diagnosis;
-pub mod duration;
-pub mod editor;
 pub mod error;
-pub mod follow;
-pub mod gather;
-pub mod guard;
-pub mod image_ref;
-pub mod init_timeline;
-pub mod interrupt;
-pub mod manifest;
-pub mod owner;
-pub mod patch;
-pub mod plan;
-pub mod pod_status;
-pub mod quantity;
-pub mod recreate;
+pub mod input;
 pub mod render;
-pub mod sanitize;
-pub mod scheduling;
-pub mod scope;
-pub mod selector;
-pub mod status_report;
-pub mod target;
-pub mod version;
-pub mod wait_for;
-pub mod yaml;
+pub mod session;
+pub mod status;
+pub mod util;
 
 use std::io::{Read, Write};
 
-pub use context::Environment;
 pub use error::{Error, Result};
+pub use session::Environment;
 
 use cli::{Cli, Command};
 
@@ -58,23 +37,23 @@ pub async fn run(
         Command::Version => writeln!(
             out,
             "kubectl-initctl {}\ngit commit: {}",
-            version::VERSION,
-            version::GIT_COMMIT
+            util::version::VERSION,
+            util::version::GIT_COMMIT
         )
         .map_err(Error::Output),
-        Command::Completion(args) => completion::script(args.shell, out),
-        Command::Complete(args) => completion::complete(&args.words, out).await,
-        Command::Man(args) => completion::man(args.dir.as_deref(), out),
+        Command::Completion(args) => cli::completion::script(args.shell, out),
+        Command::Complete(args) => cli::completion::complete(&args.words, out).await,
+        Command::Man(args) => cli::completion::man(args.dir.as_deref(), out),
         Command::Status(args) => {
-            let ctx = context::Context::new(&cli.global, env, stdin).await?;
+            let ctx = session::Session::new(&cli.global, env, stdin).await?;
             cmd::status::run(&ctx, &args, out, err).await
         }
         Command::Edit(args) => {
-            let ctx = context::Context::new(&cli.global, env, stdin).await?;
+            let ctx = session::Session::new(&cli.global, env, stdin).await?;
             cmd::edit::run(&ctx, env, &args, out, err).await
         }
         Command::Restart(args) => {
-            let ctx = context::Context::new(&cli.global, env, stdin).await?;
+            let ctx = session::Session::new(&cli.global, env, stdin).await?;
             cmd::restart::run(&ctx, env, &args, out, err).await
         }
         Command::Check(args) => {
@@ -82,7 +61,7 @@ pub async fn run(
             cmd::check::run(&args, stdin, out, palette)
         }
         Command::Explain(args) => {
-            let ctx = context::Context::new(&cli.global, env, stdin).await?;
+            let ctx = session::Session::new(&cli.global, env, stdin).await?;
             cmd::explain::run(&ctx, &args, out).await
         }
     }

@@ -38,7 +38,7 @@ fn main() -> ExitCode {
     let mut stderr = std::io::stderr();
     let mut stdin = std::io::stdin();
     let result = runtime.block_on(async {
-        initctl::interrupt::install();
+        initctl::util::interrupt::install();
         initctl::run(cli, &env, &mut stdin, &mut stdout, &mut stderr).await
     });
     let _ = stdout.flush();

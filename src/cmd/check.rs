@@ -5,12 +5,13 @@ use std::io::{Read, Write};
 
 use serde_json::Value;
 
+use crate::change::guard::{self, Classification};
+use crate::change::plan;
 use crate::cli::CheckArgs;
+use crate::cluster::owner;
 use crate::error::{Error, Result};
-use crate::guard::{self, Classification};
-use crate::manifest::Inventory;
+use crate::input::manifest::Inventory;
 use crate::render::{Palette, Tone};
-use crate::{owner, plan};
 
 /// The one Pod a file holds, raw (unknown fields kept) and checked to be a valid Pod.
 fn one_pod(path: &std::path::Path, stdin: &mut dyn Read) -> Result<Value> {

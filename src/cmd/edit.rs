@@ -9,17 +9,18 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::change::editor::{self, Editor};
+use crate::change::follow::{self, Followed};
+use crate::change::guard::{self, Classification};
+use crate::change::plan::{self, Action, Ownership};
+use crate::change::recreate::{self, RecreateOptions};
+use crate::change::{backup, patch};
 use crate::cli::{ChangeOpts, EditArgs, EditFormat};
 use crate::cluster::{Cluster, Kind};
-use crate::context::{Context, Environment, Source};
-use crate::editor::{self, Editor};
+use crate::cluster::{owner, pod_query};
 use crate::error::{Error, Result};
-use crate::follow::{self, Followed};
-use crate::guard::{self, Classification};
-use crate::plan::{self, Action, Ownership};
-use crate::recreate::{self, RecreateOptions};
-use crate::target::Target;
-use crate::{backup, owner, patch, scope};
+use crate::input::target::Target;
+use crate::session::{Environment, Session, Source};
 
 /// Prints where the user's text was kept.
 pub fn keep(err: &mut dyn Write, path: &Path) {
@@ -31,7 +32,7 @@ pub fn keep(err: &mut dyn Write, path: &Path) {
 }
 
 /// The cluster, the namespace and the pod name a pod-changing command works on.
-pub fn pod_target<'a>(ctx: &'a Context, target: &str) -> Result<(&'a Cluster, String, String)> {
+pub fn pod_target<'a>(ctx: &'a Session, target: &str) -> Result<(&'a Cluster, String, String)> {
     let Source::Cluster(cluster) = &ctx.source else {
         return Err(Error::Input(
             "this command changes pods, so it needs a cluster, not -f; to classify a change offline use kubectl initctl check OLD NEW".into(),
@@ -63,7 +64,7 @@ fn render(value: &Value, json: bool) -> Result<String> {
             .map(|s| s + "\n")
             .map_err(|e| Error::Input(e.to_string()))
     } else {
-        crate::yaml::to_string(value).map_err(Error::Input)
+        crate::input::yaml::to_string(value).map_err(Error::Input)
     }
 }
 
@@ -90,9 +91,9 @@ fn editable(pod: &Value) -> Value {
 fn parse_edited(text: &str, json: bool) -> std::result::Result<Value, String> {
     let stripped = editor::strip_comments(text);
     let docs = if json {
-        crate::yaml::json_documents(&stripped)
+        crate::input::yaml::json_documents(&stripped)
     } else {
-        crate::yaml::documents(&stripped)
+        crate::input::yaml::documents(&stripped)
     };
     match docs {
         Ok(mut docs) if docs.len() == 1 => Ok(docs.remove(0)),
@@ -113,7 +114,7 @@ fn same(a: &str, b: &str, json: bool) -> bool {
 }
 
 pub fn parse_timeout(opts: &ChangeOpts) -> Result<Duration> {
-    Ok(crate::duration::parse_timeout(&opts.timeout)?.unwrap_or(Duration::from_secs(300)))
+    Ok(crate::util::duration::parse_timeout(&opts.timeout)?.unwrap_or(Duration::from_secs(300)))
 }
 
 /// Asks before a change; never without a terminal.
@@ -134,7 +135,7 @@ pub fn confirm(opts: &ChangeOpts, env: &Environment, question: &str) -> Result<b
 }
 
 pub async fn run(
-    ctx: &Context,
+    ctx: &Session,
     env: &Environment,
     args: &EditArgs,
     out: &mut dyn Write,
@@ -339,7 +340,7 @@ async fn apply_patch(
 
 #[allow(clippy::too_many_arguments)]
 async fn execute(
-    ctx: &Context,
+    ctx: &Session,
     env: &Environment,
     args: &EditArgs,
     cluster: &Cluster,
@@ -389,7 +390,7 @@ async fn execute(
             let template = serde_json::json!({"spec": {"template": {"spec": images}}});
             let workload = Kind::Workload(*kind);
             let before = cluster.get_json(workload, ns, owner_name).await?;
-            let labels = scope::pod_selector(*kind, &before)
+            let labels = pod_query::pod_selector(*kind, &before)
                 .map(|s| s.to_query())
                 .unwrap_or_default();
             let existing = follow::existing_uids(cluster, ns, &labels).await?;
@@ -476,6 +477,6 @@ fn image_list(edited: &Value) -> Vec<(String, String)> {
 }
 
 /// Names backup files by the time of the command.
-pub fn stamp(ctx: &Context) -> String {
+pub fn stamp(ctx: &Session) -> String {
     ctx.now.strftime("%Y%m%dT%H%M%SZ").to_string()
 }

@@ -8,16 +8,16 @@ use std::io::Write;
 use k8s_openapi::api::core::v1::Pod;
 
 use crate::cli::{DocumentOutput, ExplainArgs};
-use crate::context::Context;
+use crate::cluster::pod_query;
+use crate::cluster::related;
 use crate::diagnosis::world::{Needs, Related, World};
 use crate::diagnosis::{self, Explanation};
 use crate::error::{Error, Result};
-use crate::gather;
-use crate::init_timeline;
+use crate::input::target::Target;
 use crate::render::explain::{ExplanationList, write_text};
 use crate::render::{write_json, write_yaml};
-use crate::scope;
-use crate::target::Target;
+use crate::session::Session;
+use crate::status::init_timeline;
 
 /// Needs are discovered as the diagnosis learns more (events first, then what they point at);
 /// each round fetches only new kinds, so this bounds the rounds, not the requests.
@@ -32,7 +32,7 @@ pub fn needs_explaining(pod: &Pod, now: k8s_openapi::jiff::Timestamp) -> bool {
         return false;
     }
     let healthy = phase == "Running"
-        && crate::pod_status::has_condition(pod, "Ready")
+        && crate::status::print_pod::has_condition(pod, "Ready")
         && pod.metadata.deletion_timestamp.is_none();
     !healthy
         || init_timeline::init_containers(pod, now)
@@ -40,16 +40,16 @@ pub fn needs_explaining(pod: &Pod, now: k8s_openapi::jiff::Timestamp) -> bool {
             .any(|c| c.image_drift)
 }
 
-pub async fn run(ctx: &Context, args: &ExplainArgs, out: &mut dyn Write) -> Result<()> {
+pub async fn run(ctx: &Session, args: &ExplainArgs, out: &mut dyn Write) -> Result<()> {
     let targets = args
         .targets
         .iter()
         .map(|t| Target::parse(t))
         .collect::<Result<Vec<_>>>()?;
-    let queries = scope::resolve(ctx, &targets).await?;
+    let queries = pod_query::resolve(ctx, &targets).await?;
     let mut pods: Vec<Pod> = Vec::new();
     let mut seen = BTreeSet::new();
-    let fetch = scope::fetch_pods(ctx, &queries, &mut |page| {
+    let fetch = pod_query::fetch_pods(ctx, &queries, &mut |page| {
         for pod in page {
             let key = (pod.metadata.namespace.clone(), pod.metadata.name.clone());
             if seen.insert(key) && (!targets.is_empty() || needs_explaining(&pod, ctx.now)) {
@@ -77,7 +77,7 @@ pub async fn run(ctx: &Context, args: &ExplainArgs, out: &mut dyn Write) -> Resu
         .extend(namespaces.into_iter().map(|ns| (Related::Events, ns)));
     let mut explanations = Vec::new();
     for _ in 0..MAX_ROUNDS {
-        gather::fulfil(&ctx.source, &mut world, &needs, args.tail).await;
+        related::fulfil(&ctx.source, &mut world, &needs, args.tail).await;
         explanations = pods
             .iter()
             .map(|p| diagnosis::explain(p, &world, ctx.now, args.tail))

@@ -6,16 +6,17 @@ use std::io::Write;
 
 use serde_json::{Value, json};
 
+use crate::change::backup;
+use crate::change::follow::{self, Followed};
+use crate::change::plan::Ownership;
+use crate::change::recreate::{self, RecreateOptions};
 use crate::cli::RestartArgs;
 use crate::cluster::Kind;
+use crate::cluster::{owner, pod_query};
 use crate::cmd::edit::{confirm, parse_timeout, stamp};
-use crate::context::{Context, Environment, Source};
 use crate::error::{Error, Result};
-use crate::follow::{self, Followed};
-use crate::plan::Ownership;
-use crate::recreate::{self, RecreateOptions};
-use crate::target::{Target, WorkloadKind};
-use crate::{backup, owner, scope};
+use crate::input::target::{Target, WorkloadKind};
+use crate::session::{Environment, Session, Source};
 
 /// Prints the plan, then asks (or takes --yes). False, after saying so, for a dry run or a "no".
 fn go_ahead(
@@ -34,7 +35,7 @@ fn go_ahead(
 }
 
 pub async fn run(
-    ctx: &Context,
+    ctx: &Session,
     env: &Environment,
     args: &RestartArgs,
     out: &mut dyn Write,
@@ -142,7 +143,7 @@ pub async fn run(
                 return Ok(());
             }
             let before = cluster.get_json(Kind::Workload(kind), &ns, &name).await?;
-            let labels = scope::pod_selector(kind, &before)
+            let labels = pod_query::pod_selector(kind, &before)
                 .map(|s| s.to_query())
                 .unwrap_or_default();
             let existing = follow::existing_uids(cluster, &ns, &labels).await?;

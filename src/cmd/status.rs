@@ -10,13 +10,13 @@ use kube::api::WatchEvent;
 
 use crate::cli::{StatusArgs, StatusOutput};
 use crate::cluster::Cluster;
-use crate::context::{Context, Namespaces, Source};
+use crate::cluster::pod_query::{self, PodQuery};
 use crate::error::{Error, Result};
+use crate::input::target::Target;
 use crate::render::status::{TableOptions, write_table};
 use crate::render::{write_json, write_yaml};
-use crate::scope::{self, PodQuery};
-use crate::status_report::{self, InitStatus, InitStatusList};
-use crate::target::Target;
+use crate::session::{Namespaces, Session, Source};
+use crate::status::report::{self, InitStatus, InitStatusList};
 
 enum Format {
     Table { wide: bool },
@@ -37,7 +37,7 @@ struct Printer<'a> {
 }
 
 impl Printer<'_> {
-    fn block(&mut self, ctx: &Context, pods: Vec<Pod>) -> Result<()> {
+    fn block(&mut self, ctx: &Session, pods: Vec<Pod>) -> Result<()> {
         let items: Vec<InitStatus> = pods
             .iter()
             .filter(|p| {
@@ -46,7 +46,7 @@ impl Printer<'_> {
                     p.metadata.name.clone().unwrap_or_default(),
                 ))
             })
-            .map(|p| status_report::report(p, ctx.now))
+            .map(|p| report::report(p, ctx.now))
             .collect();
         if items.is_empty() {
             return Ok(());
@@ -80,17 +80,17 @@ impl Printer<'_> {
     }
 
     /// A watch event: the pod's row again (a table line, or one document per change).
-    fn event(&mut self, ctx: &Context, pod: &Pod) -> Result<()> {
+    fn event(&mut self, ctx: &Session, pod: &Pod) -> Result<()> {
         match self.format {
             Format::Table { .. } => {
                 self.seen.clear();
                 self.block(ctx, vec![pod.clone()])
             }
             Format::Json => {
-                write_json(self.out, &status_report::report(pod, ctx.now)).map_err(Error::Output)
+                write_json(self.out, &report::report(pod, ctx.now)).map_err(Error::Output)
             }
             Format::Yaml => {
-                let doc = status_report::report(pod, ctx.now);
+                let doc = report::report(pod, ctx.now);
                 writeln!(self.out, "---")
                     .and_then(|_| write_yaml(self.out, &doc))
                     .map_err(Error::Output)
@@ -110,7 +110,7 @@ impl Printer<'_> {
 }
 
 pub async fn run(
-    ctx: &Context,
+    ctx: &Session,
     args: &StatusArgs,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -126,7 +126,7 @@ pub async fn run(
         (Some(StatusOutput::Wide), _) | (None, true) => Format::Table { wide: true },
         (None, false) => Format::Table { wide: false },
     };
-    let queries = scope::resolve(ctx, &targets).await?;
+    let queries = pod_query::resolve(ctx, &targets).await?;
     let mut printer = Printer {
         out,
         format,
@@ -145,7 +145,7 @@ pub async fn run(
             "--watch needs a cluster; it cannot be used with -f".into(),
         ));
     }
-    let fetch = scope::fetch_pods(ctx, &queries, &mut |pods| printer.block(ctx, pods)).await?;
+    let fetch = pod_query::fetch_pods(ctx, &queries, &mut |pods| printer.block(ctx, pods)).await?;
     printer.finish()?;
     if printer.printed == 0
         && fetch.missing.is_empty()
@@ -176,7 +176,7 @@ pub async fn run(
 /// Follows every query's watch, printing a row per change (as `kubectl get -w` does).
 async fn watch(
     cluster: &Cluster,
-    ctx: &Context,
+    ctx: &Session,
     resume: Vec<(&PodQuery, String)>,
     printer: &mut Printer<'_>,
 ) -> Result<()> {

@@ -7,9 +7,9 @@ use k8s_openapi::api::core::v1::{
 
 use super::world::{Lookup, event_line};
 use super::{Diagnosis, Severity, Stage, init_restarts, logs};
-use crate::init_timeline::{self, InitKind};
-use crate::sanitize::for_terminal;
-use crate::wait_for::{self, ServiceRef, WaitTarget};
+use crate::diagnosis::wait_for::{self, ServiceRef, WaitTarget};
+use crate::status::init_timeline::{self, InitKind};
+use crate::util::sanitize::for_terminal;
 
 /// Which container, for messages: "init container init-migrate (2/2)".
 struct Who<'a> {
@@ -76,14 +76,14 @@ pub fn init_sequence(d: &mut Diagnosis) {
     };
     let regular_total = specs
         .iter()
-        .filter(|c| !crate::pod_status::is_sidecar(c))
+        .filter(|c| !crate::status::print_pod::is_sidecar(c))
         .count();
     let label = if current.sidecar {
         format!("sidecar {}", current.name)
     } else {
         let position = specs[..=current.index]
             .iter()
-            .filter(|c| !crate::pod_status::is_sidecar(c))
+            .filter(|c| !crate::status::print_pod::is_sidecar(c))
             .count();
         format!(
             "init container {} ({position}/{regular_total})",
@@ -884,7 +884,7 @@ pub fn sidecars(d: &mut Diagnosis) {
     for status in init_statuses(d) {
         let Some(spec) = specs
             .iter()
-            .find(|c| c.name == status.name && crate::pod_status::is_sidecar(c))
+            .find(|c| c.name == status.name && crate::status::print_pod::is_sidecar(c))
         else {
             continue;
         };
@@ -927,7 +927,7 @@ pub fn app_containers(d: &mut Diagnosis) {
     let Some(status) = d.pod.status.as_ref() else {
         return;
     };
-    if !crate::pod_status::has_condition(d.pod, "Initialized") {
+    if !crate::status::print_pod::has_condition(d.pod, "Initialized") {
         return;
     }
     let specs = d

@@ -3,7 +3,7 @@
 
 use super::Diagnosis;
 use super::world::{LogKey, Lookup};
-use crate::sanitize::for_terminal;
+use crate::util::sanitize::for_terminal;
 
 /// Evidence lines quoting the log of `container` (the previous instance when `previous`).
 /// Empty while the log has not been fetched; a note when it cannot be.

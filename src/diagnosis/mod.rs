@@ -4,15 +4,17 @@
 
 pub mod containers;
 pub mod logs;
+pub mod scheduling;
 pub mod startup;
+pub mod wait_for;
 pub mod world;
 
 use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod, PodCondition};
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
-use crate::duration;
-use crate::pod_status::{self, PodStatusSummary};
+use crate::status::print_pod::{self, PodStatusSummary};
+use crate::util::duration;
 use world::World;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -154,7 +156,7 @@ pub fn init_restarts(pod: &Pod) -> bool {
 }
 
 pub fn explain(pod: &Pod, world: &World, now: Timestamp, tail: u32) -> Explanation {
-    let summary = pod_status::summarize(pod);
+    let summary = print_pod::summarize(pod);
     let (events, unreadable) = match world.pod_events(pod) {
         Ok(events) => (events, None),
         Err(why) => (Vec::new(), Some(why)),

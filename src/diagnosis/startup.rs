@@ -6,8 +6,8 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::world::{Lookup, event_line};
 use super::{Diagnosis, Severity, Stage};
-use crate::sanitize::for_terminal;
-use crate::scheduling::{self, FitReasonKind};
+use crate::diagnosis::scheduling::{self, FitReasonKind};
+use crate::util::sanitize::for_terminal;
 
 pub fn gated(d: &mut Diagnosis) {
     let gates: Vec<String> = d

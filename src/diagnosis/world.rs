@@ -262,6 +262,6 @@ pub fn event_line(e: &Event) -> String {
         e.type_.as_deref().unwrap_or("Normal"),
         e.reason.as_deref().unwrap_or_default(),
         times,
-        crate::sanitize::for_terminal(e.message.as_deref().unwrap_or_default().trim())
+        crate::util::sanitize::for_terminal(e.message.as_deref().unwrap_or_default().trim())
     )
 }

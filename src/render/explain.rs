@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{Palette, Tone};
 use crate::diagnosis::{Explanation, Severity};
-use crate::status_report::API_VERSION;
+use crate::status::report::API_VERSION;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -63,6 +63,6 @@ pub fn write_json<T: Serialize>(out: &mut dyn Write, value: &T) -> io::Result<()
 }
 
 pub fn write_yaml<T: Serialize>(out: &mut dyn Write, value: &T) -> io::Result<()> {
-    let text = crate::yaml::to_string(value).map_err(io::Error::other)?;
+    let text = crate::input::yaml::to_string(value).map_err(io::Error::other)?;
     out.write_all(text.as_bytes())
 }

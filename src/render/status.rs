@@ -6,10 +6,10 @@ use std::io::{self, Write};
 use k8s_openapi::jiff::Timestamp;
 
 use super::{Palette, Tone, align};
-use crate::duration;
-use crate::init_timeline::{InitContainerState, InitKind, RunState};
-use crate::sanitize::for_terminal;
-use crate::status_report::InitStatus;
+use crate::status::init_timeline::{InitContainerState, InitKind, RunState};
+use crate::status::report::InitStatus;
+use crate::util::duration;
+use crate::util::sanitize::for_terminal;
 
 #[derive(Debug, Clone, Copy)]
 pub struct TableOptions {

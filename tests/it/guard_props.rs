@@ -1,5 +1,5 @@
 //! Property test of the edit guard: random edits of the fixture pods, classified by
-//! `initctl::guard::classify`, checked against a deliberately simple statement of the rules
+//! `initctl::change::guard::classify`, checked against a deliberately simple statement of the rules
 //! written here without looking at how the guard decides:
 //! - rejected iff some edit is a forbidden kind (a non-image container field, add/remove/reorder,
 //!   a removed toleration, an out-of-range activeDeadlineSeconds, a new node name);
@@ -11,7 +11,7 @@
 
 use std::sync::LazyLock;
 
-use initctl::guard::{Classification, classify};
+use initctl::change::guard::{Classification, classify};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

@@ -41,7 +41,7 @@ impl PodStatusSummary {
             Some(at) if self.restarts != 0 => format!(
                 "{} ({} ago)",
                 self.restarts,
-                crate::duration::human(now.duration_since(at))
+                crate::util::duration::human(now.duration_since(at))
             ),
             _ => self.restarts.to_string(),
         }

@@ -20,7 +20,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::quantity::Quantity;
+use crate::util::quantity::Quantity;
 
 /// Keys whose values are Go maps, where `{}` and absent are the same to the server.
 const MAP_KEYS: &[&str] = &[
@@ -182,7 +182,7 @@ fn default_pod_spec(spec: &mut Map<String, Value>) {
 /// init containers only, and host-network host ports).
 fn default_container(c: &mut Map<String, Value>, host_network: bool, pod_resources: bool) {
     let image = c.get("image").and_then(Value::as_str).unwrap_or_default();
-    let policy = if crate::image_ref::tag(image) == "latest" {
+    let policy = if crate::status::image_ref::tag(image) == "latest" {
         "Always"
     } else {
         "IfNotPresent"

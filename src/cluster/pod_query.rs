@@ -6,11 +6,11 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde_json::Value;
 
-use crate::context::{Context, Namespaces, Source};
 use crate::error::{Error, Result};
-use crate::manifest::Inventory;
-use crate::selector::{FieldSelector, Selector};
-use crate::target::{Target, WorkloadKind};
+use crate::input::manifest::Inventory;
+use crate::input::selector::{FieldSelector, Selector};
+use crate::input::target::{Target, WorkloadKind};
+use crate::session::{Namespaces, Session, Source};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PodQuery {
@@ -23,7 +23,7 @@ pub struct PodQuery {
 }
 
 /// Turns targets into queries. Workloads are looked up (GET) to read their selectors.
-pub async fn resolve(ctx: &Context, targets: &[Target]) -> Result<Vec<PodQuery>> {
+pub async fn resolve(ctx: &Session, targets: &[Target]) -> Result<Vec<PodQuery>> {
     let scope_ns = match &ctx.namespaces {
         Namespaces::One(ns) => Some(ns.clone()),
         Namespaces::All | Namespaces::AsInFiles => None,
@@ -242,7 +242,7 @@ pub struct PodFetch {
 /// Fetches the pods of every query, handing them over page by page: one GET per named pod, one
 /// paginated LIST per other query, never a request per pod. Offline, one page per query.
 pub async fn fetch_pods(
-    ctx: &Context,
+    ctx: &Session,
     queries: &[PodQuery],
     on_page: &mut dyn FnMut(Vec<Pod>) -> Result<()>,
 ) -> Result<PodFetch> {

@@ -9,10 +9,10 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use serde::de::DeserializeOwned;
 
 use crate::cluster::Cluster;
-use crate::context::Source;
 use crate::diagnosis::world::{Fetched, Needs, Related, World};
 use crate::error::Error;
-use crate::manifest::Inventory;
+use crate::input::manifest::Inventory;
+use crate::session::Source;
 
 /// Fetches every need into the world.
 pub async fn fulfil(source: &Source, world: &mut World, needs: &Needs, tail: u32) {

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::yaml;
+use crate::input::yaml;
 
 /// Where an object came from: the file, its document, and its index in a List.
 #[derive(Debug, Clone)]

@@ -172,7 +172,7 @@ pub fn diff(violations_or_changes: &[DiffEntry]) -> String {
         let Some(v) = v else {
             return String::new();
         };
-        let mut t = crate::yaml::to_string(v).unwrap_or_else(|_| v.to_string());
+        let mut t = crate::input::yaml::to_string(v).unwrap_or_else(|_| v.to_string());
         if !t.ends_with('\n') {
             t.push('\n');
         }

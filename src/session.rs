@@ -9,7 +9,7 @@ use k8s_openapi::jiff::Timestamp;
 use crate::cli::{ColorChoice, GlobalOpts};
 use crate::cluster::{Cluster, ConnectOptions};
 use crate::error::Result;
-use crate::manifest::Inventory;
+use crate::input::manifest::Inventory;
 use crate::render::Palette;
 
 /// What `main` knows about the process's surroundings.
@@ -51,7 +51,7 @@ impl Namespaces {
     }
 }
 
-pub struct Context {
+pub struct Session {
     pub source: Source,
     pub namespaces: Namespaces,
     pub labels: Option<String>,
@@ -61,12 +61,12 @@ pub struct Context {
     pub headers: bool,
 }
 
-impl Context {
+impl Session {
     pub async fn new(
         global: &GlobalOpts,
         env: &Environment,
         stdin: &mut dyn Read,
-    ) -> Result<Context> {
+    ) -> Result<Session> {
         let explicit = if global.all_namespaces {
             Some(Namespaces::All)
         } else {
@@ -76,7 +76,7 @@ impl Context {
             let cluster = Cluster::connect(&ConnectOptions {
                 kubeconfig: global.kubeconfig.clone(),
                 context: global.context.clone(),
-                request_timeout: crate::duration::parse_timeout(&global.request_timeout)?,
+                request_timeout: crate::util::duration::parse_timeout(&global.request_timeout)?,
             })
             .await?;
             let namespaces = explicit
@@ -90,17 +90,17 @@ impl Context {
             )
         };
         if let Some(sel) = &global.selector {
-            crate::selector::Selector::parse(sel)?;
+            crate::input::selector::Selector::parse(sel)?;
         }
         if let Some(sel) = &global.field_selector {
-            crate::selector::FieldSelector::parse(sel)?;
+            crate::input::selector::FieldSelector::parse(sel)?;
         }
         let colors = match global.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => env.stdout_is_terminal && !env.no_color,
         };
-        Ok(Context {
+        Ok(Session {
             source,
             namespaces,
             labels: global.selector.clone().filter(|s| !s.is_empty()),

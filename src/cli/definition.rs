@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     name = "kubectl-initctl",
     bin_name = "kubectl initctl",
-    version = crate::version::LONG,
+    version = crate::util::version::LONG,
     propagate_version = true,
     disable_help_subcommand = true,
     after_help = "Examples:\n  kubectl initctl status -n shop\n  kubectl initctl status deploy/orders -o wide\n  kubectl initctl status -f examples/cluster-dump.yaml"
@@ -156,8 +156,8 @@ pub struct EditArgs {
     pub output: EditFormat,
     /// When to restart after an init image change: auto (only where the new image would not
     /// run otherwise), always, never.
-    #[arg(long, value_enum, default_value_t = crate::plan::RestartMode::Auto)]
-    pub restart: crate::plan::RestartMode,
+    #[arg(long, value_enum, default_value_t = crate::change::plan::RestartMode::Auto)]
+    pub restart: crate::change::plan::RestartMode,
     #[command(flatten)]
     pub change: ChangeOpts,
 }
@@ -186,8 +186,8 @@ pub struct CheckArgs {
     #[arg(value_name = "NEW")]
     pub new: PathBuf,
     /// When to restart after an init image change, for the plan (as edit --restart).
-    #[arg(long, value_enum, default_value_t = crate::plan::RestartMode::Auto)]
-    pub restart: crate::plan::RestartMode,
+    #[arg(long, value_enum, default_value_t = crate::change::plan::RestartMode::Auto)]
+    pub restart: crate::change::plan::RestartMode,
 }
 
 const COMPLETION_EXAMPLES: &str = "Examples:

@@ -3,10 +3,10 @@
 
 use serde_json::Value;
 
+use crate::change::plan::Ownership;
 use crate::cluster::{Cluster, Kind};
 use crate::error::Result;
-use crate::plan::Ownership;
-use crate::target::WorkloadKind;
+use crate::input::target::WorkloadKind;
 
 fn controller_ref(obj: &Value) -> Option<(String, String)> {
     obj.pointer("/metadata/ownerReferences")?

@@ -5,8 +5,8 @@
 use k8s_openapi::api::core::v1::Pod;
 use serde::Serialize;
 
-use crate::guard::ImageChange;
-use crate::target::WorkloadKind;
+use crate::change::guard::ImageChange;
+use crate::input::target::WorkloadKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -112,7 +112,7 @@ pub fn image_effect(pod: &Pod, change: &ImageChange) -> Effect {
         .as_ref()
         .and_then(|s| s.init_container_statuses.as_ref())
         .and_then(|l| l.iter().find(|c| c.name == change.name));
-    let initialized = crate::pod_status::has_condition(pod, "Initialized");
+    let initialized = crate::status::print_pod::has_condition(pod, "Initialized");
     let retried = pod.spec.as_ref().and_then(|s| s.restart_policy.as_deref()) != Some("Never");
     let state = status.and_then(|s| s.state.clone()).unwrap_or_default();
     if let Some(t) = &state.terminated {
@@ -157,7 +157,7 @@ pub fn image_effect(pod: &Pod, change: &ImageChange) -> Effect {
 pub fn plan(
     pod: &Pod,
     images: &[ImageChange],
-    others: &[crate::guard::Change],
+    others: &[crate::change::guard::Change],
     mode: RestartMode,
     ownership: &Ownership,
 ) -> Plan {

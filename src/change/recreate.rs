@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::backup::{self, Backup};
+use crate::change::backup::{self, Backup};
 use crate::cluster::{Cluster, Kind};
 use crate::error::{Error, Result};
-use crate::interrupt::Critical;
+use crate::util::interrupt::Critical;
 
 pub struct RecreateOptions<'a> {
     pub state_dir: Option<&'a std::path::Path>,

@@ -5,8 +5,8 @@ use k8s_openapi::api::core::v1::{ContainerStateTerminated, ContainerStatus, Pod}
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
-use crate::image_ref;
-use crate::pod_status::is_sidecar;
+use crate::status::image_ref;
+use crate::status::print_pod::is_sidecar;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -12,7 +12,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as K8sQuantity;
 use serde::Serialize;
 
-use crate::quantity::Quantity;
+use crate::util::quantity::Quantity;
 
 /// A parsed scheduler fit error (`FitError.Error()` in kube-scheduler).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

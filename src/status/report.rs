@@ -5,9 +5,9 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
-use crate::duration;
-use crate::init_timeline::{self, InitContainerState};
-use crate::pod_status::{self, PodStatusSummary};
+use crate::status::init_timeline::{self, InitContainerState};
+use crate::status::print_pod::{self, PodStatusSummary};
+use crate::util::duration;
 
 pub const API_VERSION: &str = "initctl/v1";
 
@@ -65,7 +65,7 @@ impl<'a> InitStatusList<'a> {
 }
 
 pub fn report(pod: &Pod, now: Timestamp) -> InitStatus {
-    let summary = pod_status::summarize(pod);
+    let summary = print_pod::summarize(pod);
     let created = pod.metadata.creation_timestamp.as_ref().map(|t| t.0);
     InitStatus {
         namespace: pod.metadata.namespace.clone().unwrap_or_default(),

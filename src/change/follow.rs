@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::Pod;
 
 use crate::cluster::Cluster;
 use crate::error::{Error, Result};
-use crate::pod_status;
+use crate::status::print_pod;
 
 /// What to follow.
 pub enum Followed {
@@ -73,7 +73,7 @@ fn line(pods: &[Pod]) -> String {
             format!(
                 "pod/{} {}",
                 p.metadata.name.clone().unwrap_or_default(),
-                pod_status::summarize(p).status
+                print_pod::summarize(p).status
             )
         })
         .collect::<Vec<_>>()
@@ -156,10 +156,10 @@ pub async fn follow(
             break Err(Error::Input(format!(
                 "pod/{} failed: {}",
                 p.metadata.name.clone().unwrap_or_default(),
-                pod_status::summarize(p).status
+                print_pod::summarize(p).status
             )));
         }
-        if pods.len() >= expected && pods.iter().all(|p| pod_status::has_condition(p, "Ready")) {
+        if pods.len() >= expected && pods.iter().all(|p| print_pod::has_condition(p, "Ready")) {
             break Ok(());
         }
         if tokio::time::Instant::now() >= deadline {

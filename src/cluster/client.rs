@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::target::WorkloadKind;
+use crate::input::target::WorkloadKind;
 
 /// Pods per LIST page: big enough that most namespaces are one request, small enough that
 /// output starts quickly and memory stays bounded on large clusters.

@@ -22,7 +22,7 @@ use kube::ResourceExt;
 use crate::cli::{Cli, CompletionShell};
 use crate::cluster::{Cluster, ConnectOptions};
 use crate::error::{Error, Result};
-use crate::target::{Target, WorkloadKind};
+use crate::input::target::{Target, WorkloadKind};
 
 /// cobra's ShellCompDirective bits (spf13/cobra completions.go: Error = 1 << 0, NoSpace, NoFileComp,
 /// FilterFileExt, FilterDirs, KeepOrder; Default = 0, which lets the shell fall back to file names).
@@ -85,7 +85,7 @@ fn visible_command(bin: &str) -> clap::Command {
     let cli = Cli::command();
     clap::Command::new("kubectl-initctl")
         .about(cli.get_about().cloned().unwrap_or_default())
-        .version(crate::version::VERSION)
+        .version(crate::util::version::VERSION)
         .disable_help_subcommand(true)
         .args(cli.get_arguments().cloned())
         .subcommands(
@@ -98,7 +98,7 @@ fn visible_command(bin: &str) -> clap::Command {
 /// The clap definition as the man pages see it: the plain version, without the git commit, so the
 /// committed pages only change when the CLI does.
 pub fn man_command() -> clap::Command {
-    Cli::command().version(crate::version::VERSION)
+    Cli::command().version(crate::util::version::VERSION)
 }
 
 /// `__man [DIR]`: the main page to `out`, or every page (`kubectl-initctl.1`,
@@ -474,7 +474,7 @@ async fn connect(req: &Request) -> Option<Cluster> {
     let request_timeout = req
         .request_timeout
         .as_deref()
-        .and_then(|t| crate::duration::parse_timeout(t).ok().flatten())
+        .and_then(|t| crate::util::duration::parse_timeout(t).ok().flatten())
         .unwrap_or(CLUSTER_BUDGET);
     Cluster::connect(&ConnectOptions {
         kubeconfig: req.kubeconfig.clone(),

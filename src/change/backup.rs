@@ -54,7 +54,7 @@ pub fn write(state_dir: Option<&Path>, live: &Value, new: &Value, stamp: &str) -
 }
 
 fn save(path: &Path, value: &Value) -> Result<()> {
-    let text = crate::yaml::to_string(value)
+    let text = crate::input::yaml::to_string(value)
         .map_err(|e| Error::Input(format!("cannot serialise {}: {e}", path.display())))?;
     std::fs::write(path, text).map_err(|source| Error::WriteFile {
         path: path.to_path_buf(),
@@ -65,7 +65,7 @@ fn save(path: &Path, value: &Value) -> Result<()> {
         path: path.to_path_buf(),
         source,
     })?;
-    if crate::yaml::documents(&back)
+    if crate::input::yaml::documents(&back)
         .ok()
         .and_then(|d| d.into_iter().next())
         .as_ref()

@@ -1,0 +1,11 @@
+//! Changing pods, shared by `edit`, `restart` and `check`: the guard (what the API server would
+//! refuse), the plan (what must happen for a change to run), and the steps that carry it out
+//! (patch, editor, backup, recreate, follow).
+
+pub mod backup;
+pub mod editor;
+pub mod follow;
+pub mod guard;
+pub mod patch;
+pub mod plan;
+pub mod recreate;

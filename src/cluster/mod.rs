@@ -1,0 +1,10 @@
+//! I/O against the API server (or the offline files standing in for it): the client, the pod
+//! queries behind every command, the related objects a diagnosis asks for, and pod owners.
+//! Named `cluster` rather than `kube` so it never shadows the kube crate.
+
+pub mod client;
+pub mod owner;
+pub mod pod_query;
+pub mod related;
+
+pub use client::{Cluster, ConnectOptions, Kind};

@@ -1,0 +1,7 @@
+//! What the user hands the tool: offline files (`-f`), the YAML engine behind them, command-line
+//! targets and selectors. Parsing only; nothing here talks to a cluster.
+
+pub mod manifest;
+pub mod selector;
+pub mod target;
+pub mod yaml;
