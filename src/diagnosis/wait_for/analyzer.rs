@@ -1,0 +1,330 @@
+//! The shell side of the analysis: scripts into simple commands, variables and loops, and the
+//! wrappers (`exec`, `timeout`, `env`, `sh -c`…) down to the command that does the waiting.
+
+use super::Vars;
+use super::WaitTarget;
+use super::lexer::{Lexer, Seg, Tok, Word};
+use super::tools::split_url;
+
+/// Where a command was found: the evidence text and whether it repeats.
+pub(super) struct Site<'f> {
+    pub(super) fragment: &'f str,
+    pub(super) in_loop: bool,
+}
+
+/// A simple command being collected from tokens.
+#[derive(Default)]
+struct Simple {
+    words: Vec<Word>,
+    redirects: Vec<Word>,
+    start: Option<usize>,
+    end: usize,
+}
+
+impl Simple {
+    fn touch(&mut self, start: usize, end: usize) {
+        self.start.get_or_insert(start);
+        self.end = end;
+    }
+}
+
+/// Header words that are not commands: `for NAME in WORDS` and `case WORD in`.
+#[derive(PartialEq)]
+enum Header {
+    None,
+    For,
+    Case,
+}
+
+pub(super) struct Analyzer<'n> {
+    namespace: &'n str,
+    found: Vec<WaitTarget>,
+}
+
+const SHELLS: &[&str] = &["sh", "bash", "ash", "dash", "zsh", "ksh", "mksh"];
+
+const NAMESPACE_FILES: &[&str] = &[
+    "/var/run/secrets/kubernetes.io/serviceaccount/namespace",
+    "/run/secrets/kubernetes.io/serviceaccount/namespace",
+];
+
+impl<'n> Analyzer<'n> {
+    pub(super) fn new(namespace: &'n str) -> Self {
+        Analyzer {
+            namespace,
+            found: Vec::new(),
+        }
+    }
+
+    /// Every target found, in order, duplicates included.
+    pub(super) fn into_found(self) -> Vec<WaitTarget> {
+        self.found
+    }
+
+    fn script(&mut self, script: &str, vars: &Vars, in_loop: bool) {
+        // Assignments in the script are local to it (and to the commands after them).
+        let mut vars = vars.clone();
+        let chars: Vec<char> = script.chars().collect();
+        let mut lexer = Lexer::new(&chars);
+        let mut loops = 0usize;
+        let mut header = Header::None;
+        let mut cmd = Simple::default();
+        while let Some(tok) = lexer.next_tok() {
+            match tok {
+                Tok::Word(word) => {
+                    let reserved = if cmd.words.is_empty() {
+                        word.reserved()
+                    } else {
+                        None
+                    };
+                    if header != Header::None {
+                        if header == Header::Case && reserved.as_deref() == Some("in") {
+                            header = Header::None;
+                        }
+                        continue;
+                    }
+                    match reserved.as_deref() {
+                        Some("until" | "while") => loops += 1,
+                        Some("for") => {
+                            loops += 1;
+                            header = Header::For;
+                        }
+                        Some("case") => header = Header::Case,
+                        Some("done") => loops = loops.saturating_sub(1),
+                        Some(_) => {}
+                        None => {
+                            cmd.touch(word.start, word.end);
+                            cmd.words.push(word);
+                        }
+                    }
+                }
+                Tok::Redir(start) => {
+                    if let Some(Tok::Word(target)) = lexer.next_tok() {
+                        cmd.touch(start, target.end);
+                        cmd.redirects.push(target);
+                    }
+                }
+                Tok::Sep => {
+                    if header == Header::For {
+                        header = Header::None;
+                    }
+                    let cmd = std::mem::take(&mut cmd);
+                    self.simple(&cmd, &chars, &mut vars, in_loop || loops > 0);
+                }
+            }
+        }
+        self.simple(&cmd, &chars, &mut vars, in_loop || loops > 0);
+    }
+
+    fn simple(&mut self, cmd: &Simple, chars: &[char], vars: &mut Vars, in_loop: bool) {
+        let Some(start) = cmd.start else { return };
+        let fragment: String = chars[start..cmd.end].iter().collect();
+        let site = Site {
+            fragment: fragment.trim(),
+            in_loop,
+        };
+        let mut argv: Vec<String> = cmd
+            .words
+            .iter()
+            .map(|w| self.expand(w, vars, in_loop))
+            .collect();
+        for target in &cmd.redirects {
+            let target = self.expand(target, vars, in_loop);
+            self.dev_tcp(&target, &site);
+        }
+        let assignments = argv.iter().take_while(|a| assignment(a).is_some()).count();
+        if assignments == argv.len()
+            || ["export", "readonly", "local", "declare", "typeset"]
+                .contains(&argv[assignments].as_str())
+        {
+            for (name, value) in argv.iter().filter_map(|a| assignment(a)) {
+                vars.insert(name.to_string(), value.to_string());
+            }
+            return;
+        }
+        // `VAR=x cmd`: the assignment is only cmd's environment, and cmd's own words were already
+        // expanded without it.
+        argv.drain(..assignments);
+        self.argv(&argv, vars, &site);
+    }
+
+    fn expand(&mut self, word: &Word, vars: &Vars, in_loop: bool) -> String {
+        let mut out = String::new();
+        for seg in &word.segs {
+            match seg {
+                Seg::Lit(s) => out.push_str(s),
+                Seg::Param { name, default, raw } => {
+                    // `${VAR:-default}` also replaces an empty value.
+                    let value = vars
+                        .get(name)
+                        .filter(|v| !v.is_empty() || default.is_none());
+                    match (value, default) {
+                        (Some(value), _) => out.push_str(value),
+                        (None, Some(default)) => {
+                            let chars: Vec<char> = default.chars().collect();
+                            let word = Lexer::new(&chars).word(true);
+                            out.push_str(&self.expand(&word, vars, in_loop));
+                        }
+                        (None, None) => out.push_str(raw),
+                    }
+                }
+                Seg::Subst { inner, raw } => {
+                    if reads_namespace_file(inner) {
+                        out.push_str(self.namespace);
+                    } else {
+                        // `until [ "$(curl -s http://cfg/ready)" = ok ]`: the check is inside.
+                        self.script(inner, vars, in_loop);
+                        out.push_str(raw);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// One command line, already split into words (exec form, or a shell simple command).
+    pub(super) fn argv(&mut self, argv: &[String], vars: &Vars, site: &Site) {
+        let Some(program) = argv.first() else { return };
+        let name = program.rsplit('/').next().unwrap_or(program);
+        let rest = &argv[1..];
+        match name {
+            "exec" | "command" | "nohup" | "time" | "builtin" | "busybox" => {
+                self.argv(rest, vars, site)
+            }
+            "gosu" | "su-exec" => self.argv(rest.get(1..).unwrap_or_default(), vars, site),
+            "timeout" => self.argv(after_timeout(rest), vars, site),
+            "env" => self.argv(after_env(rest), vars, site),
+            _ if SHELLS.contains(&name) => {
+                if let Some(script) = shell_script(rest) {
+                    self.script(script, vars, site.in_loop);
+                }
+            }
+            _ => self.tool(name.strip_suffix(".sh").unwrap_or(name), rest, vars, site),
+        }
+    }
+
+    pub(super) fn push(
+        &mut self,
+        site: &Site,
+        tool: &str,
+        host: &str,
+        port: Option<u16>,
+        url: Option<&str>,
+    ) {
+        self.push_looping(site, tool, host, port, url, false);
+    }
+
+    pub(super) fn push_looping(
+        &mut self,
+        site: &Site,
+        tool: &str,
+        host: &str,
+        port: Option<u16>,
+        url: Option<&str>,
+        tool_loops: bool,
+    ) {
+        if host.is_empty() {
+            return;
+        }
+        self.found.push(WaitTarget {
+            tool: tool.to_string(),
+            host: host.to_string(),
+            port,
+            url: url.map(str::to_string),
+            in_loop: site.in_loop || tool_loops,
+            fragment: site.fragment.to_string(),
+        });
+    }
+
+    pub(super) fn push_url(&mut self, site: &Site, tool: &str, url: &str, tool_loops: bool) {
+        if let Some((host, port)) = split_url(url) {
+            self.push_looping(site, tool, host, port, Some(url), tool_loops);
+        }
+    }
+}
+
+/// The script of `sh [options] -c SCRIPT`, if that is the invocation.
+fn shell_script(args: &[String]) -> Option<&str> {
+    let mut has_c = false;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        if arg.starts_with("--") {
+            continue; // --norc, --login, `--` itself
+        }
+        if let Some(flags) = arg.strip_prefix(['-', '+']).filter(|f| !f.is_empty()) {
+            has_c |= arg.starts_with('-') && flags.contains('c');
+            if flags.contains('o') {
+                it.next(); // `-o pipefail`
+            }
+            continue;
+        }
+        return has_c.then_some(arg.as_str());
+    }
+    None
+}
+
+/// The command `timeout [options] DURATION CMD…` runs (also busybox's old `timeout -t SECS CMD`).
+fn after_timeout(args: &[String]) -> &[String] {
+    let mut i = 0;
+    let mut duration_given = false;
+    while let Some(arg) = args.get(i) {
+        if arg == "--" {
+            i += 1;
+            break;
+        }
+        match arg.as_str() {
+            "-s" | "-k" | "--signal" | "--kill-after" => i += 2,
+            "-t" => {
+                duration_given = true;
+                i += 2;
+            }
+            a if a.starts_with("-t") => {
+                duration_given = true;
+                i += 1;
+            }
+            a if a.starts_with('-') && a.len() > 1 => i += 1,
+            _ => break,
+        }
+    }
+    if !duration_given {
+        i += 1;
+    }
+    args.get(i..).unwrap_or_default()
+}
+
+/// The command `env [-i] [-u NAME] [NAME=VALUE…] CMD…` runs.
+fn after_env(args: &[String]) -> &[String] {
+    let mut i = 0;
+    while let Some(arg) = args.get(i) {
+        match arg.as_str() {
+            "-u" | "-C" | "--unset" | "--chdir" => i += 2,
+            a if a.starts_with('-') || assignment(a).is_some() => i += 1,
+            _ => break,
+        }
+    }
+    args.get(i..).unwrap_or_default()
+}
+
+/// `NAME=value` with a valid shell name.
+fn assignment(word: &str) -> Option<(&str, &str)> {
+    let (name, value) = word.split_once('=')?;
+    let valid = name.starts_with(|c: char| c == '_' || c.is_ascii_alphabetic())
+        && name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric());
+    valid.then_some((name, value))
+}
+
+/// `cat /var/run/secrets/kubernetes.io/serviceaccount/namespace` (or `< file`, quoted, with
+/// `2>/dev/null`): the shell's way of learning the pod's namespace.
+fn reads_namespace_file(script: &str) -> bool {
+    let words: Vec<String> = script
+        .split_whitespace()
+        .filter(|w| !w.starts_with("2>"))
+        .map(|w| w.replace(['"', '\''], ""))
+        .collect();
+    let path = match words.as_slice() {
+        [cat, path] if cat == "cat" || cat == "<" => path.as_str(),
+        [path] => path.strip_prefix('<').unwrap_or_default(),
+        _ => return false,
+    };
+    NAMESPACE_FILES.contains(&path)
+}

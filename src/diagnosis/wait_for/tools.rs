@@ -1,0 +1,341 @@
+//! Readers for the tools people wait with: what host, port or URL each one's arguments name.
+
+use super::Vars;
+use super::analyzer::{Analyzer, Site};
+use super::getopt::getopt;
+
+impl Analyzer<'_> {
+    pub(super) fn tool(&mut self, name: &str, args: &[String], vars: &Vars, site: &Site) {
+        match name {
+            "nslookup" | "host" => {
+                let a = getopt(args, if name == "host" { "tcWNRm" } else { "" }, &[]);
+                if let Some(host) = a.pos.first() {
+                    self.push(site, name, host, None, None);
+                }
+            }
+            "dig" => {
+                let a = getopt(args, "bcfkpqtxy", &[]);
+                let host = a.value(&["-q"]).or_else(|| {
+                    a.pos
+                        .iter()
+                        .copied()
+                        .find(|p| !p.starts_with('@') && !is_record_type(p))
+                });
+                if let Some(host) = host {
+                    self.push(site, name, host, None, None);
+                }
+            }
+            "getent" => {
+                let a = getopt(args, "s", &[]);
+                if let [db, host, ..] = a.pos.as_slice()
+                    && (db.starts_with("hosts") || db.starts_with("ahosts"))
+                {
+                    self.push(site, name, host, None, None);
+                }
+            }
+            "ping" => {
+                let a = getopt(args, "cWwistIQlpM", &[]);
+                if let Some(host) = a.pos.first() {
+                    self.push(site, name, host, None, None);
+                }
+            }
+            "nc" | "ncat" | "netcat" | "telnet" => {
+                let a = getopt(
+                    args,
+                    if name == "telnet" {
+                        "lebn"
+                    } else {
+                        "wWipsqXxecIOTbPMm"
+                    },
+                    &[
+                        "--wait",
+                        "--source-port",
+                        "--source",
+                        "--sh-exec",
+                        "--exec",
+                        "--proxy",
+                    ],
+                );
+                // A listener is a server, not a wait.
+                if a.flag("-l") || a.flag("--listen") {
+                    return;
+                }
+                if let Some(host) = a.pos.first() {
+                    let port = a.pos.get(1).and_then(|p| p.parse().ok());
+                    self.push(site, name, host, port, None);
+                }
+            }
+            "wget" => {
+                let a = getopt(args, "OoaTtwUPeYBiDQ", WGET_LONG_VALUES);
+                if let Some(url) = a.pos.first() {
+                    self.push_url(site, name, url, false);
+                }
+            }
+            "curl" => {
+                let a = getopt(args, "oHdXmuwAeEbcTxFKrYyzCDUQt", CURL_LONG_VALUES);
+                if let Some(url) = a.value(&["--url"]).or_else(|| a.pos.first().copied()) {
+                    self.push_url(site, name, url, false);
+                }
+            }
+            "wait-for-it" | "wait-for" => {
+                let a = getopt(args, "hpt", &["--host", "--port", "--timeout"]);
+                if let Some(host) = a.value(&["-h", "--host"]) {
+                    let port = a.value(&["-p", "--port"]).and_then(|p| p.parse().ok());
+                    self.push_looping(site, "wait-for-it", host, port, None, true);
+                }
+                for target in &a.pos {
+                    self.push_address(site, "wait-for-it", target);
+                }
+                // `wait-for-it db:5432 -- wait-for-it cache:6379 -- app`
+                self.argv(a.after_dashdash, vars, site);
+            }
+            "wait4x" => {
+                let a = getopt(args, "ti", &["--timeout", "--interval"]);
+                // `wait4x tcp HOST:PORT`, `wait4x http URL`, `wait4x redis URI`; other checks
+                // take DSNs that are not addresses.
+                let check = a.pos.first().copied().unwrap_or_default();
+                for target in a.pos.iter().skip(1) {
+                    if check == "tcp" || target.contains("://") {
+                        self.push_address(site, name, target);
+                    }
+                }
+                self.argv(a.after_dashdash, vars, site);
+            }
+            "dockerize" => {
+                let mut it = args.iter();
+                while let Some(arg) = it.next() {
+                    // Go flags: `-wait X`, `--wait X`, `-wait=X`.
+                    let Some(flag) = arg.strip_prefix('-') else {
+                        continue;
+                    };
+                    let value = match flag.trim_start_matches('-').split_once('=') {
+                        Some(("wait", value)) => Some(value),
+                        None if flag.trim_start_matches('-') == "wait" => {
+                            it.next().map(String::as_str)
+                        }
+                        _ => None,
+                    };
+                    if let Some(value) = value.filter(|v| !v.starts_with("unix:")) {
+                        self.push_url(site, name, value, true);
+                    }
+                }
+            }
+            _ => self.client(name, args, vars, site),
+        }
+    }
+
+    /// `HOST:PORT` or a URL, as wait-for-it style tools take them.
+    fn push_address(&mut self, site: &Site, tool: &str, target: &str) {
+        if target.contains("://") {
+            self.push_url(site, tool, target, true);
+        } else {
+            let (host, port) = split_host_port(target);
+            self.push_looping(site, tool, host, port, None, true);
+        }
+    }
+
+    /// Database clients used as readiness checks: host and port flags, a URI, or the client's
+    /// environment variables.
+    fn client(&mut self, name: &str, args: &[String], vars: &Vars, site: &Site) {
+        let Some(client) = CLIENTS.iter().find(|c| c.names.contains(&name)) else {
+            return;
+        };
+        // MySQL's `-pSECRET` would otherwise read as a cluster of flags ending in `-P ECRET`.
+        let args: Vec<String> = args
+            .iter()
+            .filter(|a| client.attached_only.is_none_or(|p| !a.starts_with(p)))
+            .cloned()
+            .collect();
+        let a = getopt(&args, client.value_shorts, &["--host", "--port"]);
+        let uri = a
+            .opts
+            .iter()
+            .map(|(_, v)| *v)
+            .chain(a.pos.iter().copied())
+            .find(|v| v.contains("://"));
+        let from_uri = uri.and_then(split_url);
+        let env = |key: Option<&str>| key.and_then(|k| vars.get(k)).map(String::as_str);
+        let host = a
+            .value(client.host)
+            // mongosh `--host rs0/db-0:27017,db-1:27017`
+            .map(|h| h.rsplit('/').next().unwrap_or(h))
+            .map(split_host_port)
+            .or(from_uri)
+            .or_else(|| env(client.host_env).map(split_host_port));
+        let Some((host, host_port)) = host else {
+            // No host: a local socket or localhost, never a Service.
+            return;
+        };
+        let port = a
+            .value(client.port)
+            .and_then(|p| p.parse().ok())
+            .or(host_port)
+            .or_else(|| env(client.port_env).and_then(|p| p.parse().ok()))
+            .unwrap_or(client.default_port);
+        self.push_looping(site, name, host, Some(port), uri, false);
+    }
+
+    /// bash's `/dev/tcp/HOST/PORT` (and `/dev/udp`) redirection targets.
+    pub(super) fn dev_tcp(&mut self, target: &str, site: &Site) {
+        let rest = target
+            .strip_prefix("/dev/tcp/")
+            .or_else(|| target.strip_prefix("/dev/udp/"));
+        if let Some((host, port)) = rest.and_then(|r| r.split_once('/')) {
+            self.push(site, "/dev/tcp", host, port.parse().ok(), None);
+        }
+    }
+}
+
+/// Database clients: flags that name the server, its default port, and the environment variables
+/// the client falls back to.
+struct Client {
+    names: &'static [&'static str],
+    /// Short options that take a value (so their values are not taken for positionals).
+    value_shorts: &'static str,
+    /// An option whose value can only be attached (`-pSECRET`): dropped before parsing.
+    attached_only: Option<&'static str>,
+    host: &'static [&'static str],
+    port: &'static [&'static str],
+    default_port: u16,
+    host_env: Option<&'static str>,
+    port_env: Option<&'static str>,
+}
+
+const CLIENTS: &[Client] = &[
+    Client {
+        names: &["pg_isready", "psql"],
+        value_shorts: "hpdUtcfvoLTPFR",
+        attached_only: None,
+        host: &["-h", "--host"],
+        port: &["-p", "--port"],
+        default_port: 5432,
+        host_env: Some("PGHOST"),
+        port_env: Some("PGPORT"),
+    },
+    Client {
+        names: &["mysqladmin", "mysql"],
+        value_shorts: "hPuSeDci",
+        attached_only: Some("-p"),
+        host: &["-h", "--host"],
+        port: &["-P", "--port"],
+        default_port: 3306,
+        host_env: Some("MYSQL_HOST"),
+        port_env: Some("MYSQL_TCP_PORT"),
+    },
+    Client {
+        names: &["redis-cli"],
+        value_shorts: "hpanusri",
+        attached_only: None,
+        host: &["-h"],
+        port: &["-p"],
+        default_port: 6379,
+        host_env: None,
+        port_env: None,
+    },
+    Client {
+        names: &["mongosh", "mongo"],
+        value_shorts: "up",
+        attached_only: None,
+        host: &["--host"],
+        port: &["--port"],
+        default_port: 27017,
+        host_env: None,
+        port_env: None,
+    },
+];
+
+const WGET_LONG_VALUES: &[&str] = &[
+    "--header",
+    "--timeout",
+    "--tries",
+    "--user-agent",
+    "--output-document",
+    "--output-file",
+    "--post-data",
+    "--post-file",
+    "--method",
+    "--body-data",
+    "--wait",
+    "--user",
+    "--password",
+    "--ca-certificate",
+    "--certificate",
+    "--private-key",
+    "--directory-prefix",
+    "--connect-timeout",
+    "--read-timeout",
+    "--dns-timeout",
+];
+
+const CURL_LONG_VALUES: &[&str] = &[
+    "--header",
+    "--data",
+    "--data-raw",
+    "--data-binary",
+    "--data-urlencode",
+    "--request",
+    "--max-time",
+    "--connect-timeout",
+    "--retry",
+    "--retry-delay",
+    "--retry-max-time",
+    "--output",
+    "--write-out",
+    "--user",
+    "--user-agent",
+    "--cacert",
+    "--capath",
+    "--cert",
+    "--key",
+    "--resolve",
+    "--connect-to",
+    "--url",
+    "--proxy",
+    "--form",
+    "--config",
+    "--cookie",
+    "--unix-socket",
+    "--interface",
+    "--oauth2-bearer",
+];
+
+fn is_record_type(word: &str) -> bool {
+    const TYPES: &[&str] = &[
+        "a", "aaaa", "any", "cname", "mx", "ns", "ptr", "soa", "srv", "txt", "in",
+    ];
+    TYPES.contains(&word.to_ascii_lowercase().as_str())
+}
+
+/// Host and port of a URL; the port defaults by scheme. A URL without a scheme is HTTP, as curl
+/// and wget assume.
+pub(super) fn split_url(url: &str) -> Option<(&str, Option<u16>)> {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, port) = split_host_port(host_port);
+    let default = match scheme.to_ascii_lowercase().as_str() {
+        "http" | "ws" => Some(80),
+        "https" | "wss" => Some(443),
+        "postgres" | "postgresql" => Some(5432),
+        "mysql" => Some(3306),
+        "redis" | "rediss" => Some(6379),
+        "mongodb" => Some(27017),
+        _ => None,
+    };
+    (!host.is_empty()).then_some((host, port.or(default)))
+}
+
+/// `host:port`, `[v6]:port`, or a bare host; of a list (`a:1,b:2`) the first.
+fn split_host_port(target: &str) -> (&str, Option<u16>) {
+    let target = target.split(',').next().unwrap_or(target);
+    if let Some((host, after)) = target
+        .strip_prefix('[')
+        .and_then(|rest| rest.split_once(']'))
+    {
+        return (host, after.strip_prefix(':').and_then(|p| p.parse().ok()));
+    }
+    match target.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') => (host, port.parse().ok()),
+        _ => (target, None),
+    }
+}
