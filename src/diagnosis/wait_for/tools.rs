@@ -5,123 +5,60 @@ use super::analyzer::{Analyzer, Site};
 use super::getopt::getopt;
 
 impl Analyzer<'_> {
+    /// Reads one tool's command line (the program's base name, without `.sh`).
     pub(super) fn tool(&mut self, name: &str, args: &[String], vars: &Vars, site: &Site) {
         match name {
-            "nslookup" | "host" => {
-                let a = getopt(args, if name == "host" { "tcWNRm" } else { "" }, &[]);
-                if let Some(host) = a.pos.first() {
-                    self.push(site, name, host, None, None);
-                }
-            }
-            "dig" => {
-                let a = getopt(args, "bcfkpqtxy", &[]);
-                let host = a.value(&["-q"]).or_else(|| {
-                    a.pos
-                        .iter()
-                        .copied()
-                        .find(|p| !p.starts_with('@') && !is_record_type(p))
-                });
-                if let Some(host) = host {
-                    self.push(site, name, host, None, None);
-                }
-            }
-            "getent" => {
-                let a = getopt(args, "s", &[]);
-                if let [db, host, ..] = a.pos.as_slice()
-                    && (db.starts_with("hosts") || db.starts_with("ahosts"))
-                {
-                    self.push(site, name, host, None, None);
-                }
-            }
-            "ping" => {
-                let a = getopt(args, "cWwistIQlpM", &[]);
-                if let Some(host) = a.pos.first() {
+            "nslookup" | "host" | "dig" | "getent" | "ping" => {
+                if let Some(host) = looked_up_host(name, args) {
                     self.push(site, name, host, None, None);
                 }
             }
             "nc" | "ncat" | "netcat" | "telnet" => {
-                let a = getopt(
-                    args,
-                    if name == "telnet" {
-                        "lebn"
-                    } else {
-                        "wWipsqXxecIOTbPMm"
-                    },
-                    &[
-                        "--wait",
-                        "--source-port",
-                        "--source",
-                        "--sh-exec",
-                        "--exec",
-                        "--proxy",
-                    ],
-                );
-                // A listener is a server, not a wait.
-                if a.flag("-l") || a.flag("--listen") {
-                    return;
-                }
-                if let Some(host) = a.pos.first() {
-                    let port = a.pos.get(1).and_then(|p| p.parse().ok());
+                if let Some((host, port)) = probed_port(name, args) {
                     self.push(site, name, host, port, None);
                 }
             }
-            "wget" => {
-                let a = getopt(args, "OoaTtwUPeYBiDQ", WGET_LONG_VALUES);
-                if let Some(url) = a.pos.first() {
+            "wget" | "curl" => {
+                if let Some(url) = fetched_url(name, args) {
                     self.push_url(site, name, url, false);
                 }
             }
-            "curl" => {
-                let a = getopt(args, "oHdXmuwAeEbcTxFKrYyzCDUQt", CURL_LONG_VALUES);
-                if let Some(url) = a.value(&["--url"]).or_else(|| a.pos.first().copied()) {
-                    self.push_url(site, name, url, false);
-                }
-            }
-            "wait-for-it" | "wait-for" => {
-                let a = getopt(args, "hpt", &["--host", "--port", "--timeout"]);
-                if let Some(host) = a.value(&["-h", "--host"]) {
-                    let port = a.value(&["-p", "--port"]).and_then(|p| p.parse().ok());
-                    self.push_looping(site, "wait-for-it", host, port, None, true);
-                }
-                for target in &a.pos {
-                    self.push_address(site, "wait-for-it", target);
-                }
-                // `wait-for-it db:5432 -- wait-for-it cache:6379 -- app`
-                self.argv(a.after_dashdash, vars, site);
-            }
-            "wait4x" => {
-                let a = getopt(args, "ti", &["--timeout", "--interval"]);
-                // `wait4x tcp HOST:PORT`, `wait4x http URL`, `wait4x redis URI`; other checks
-                // take DSNs that are not addresses.
-                let check = a.pos.first().copied().unwrap_or_default();
-                for target in a.pos.iter().skip(1) {
-                    if check == "tcp" || target.contains("://") {
-                        self.push_address(site, name, target);
-                    }
-                }
-                self.argv(a.after_dashdash, vars, site);
-            }
+            "wait-for-it" | "wait-for" => self.wait_for_it(args, vars, site),
+            "wait4x" => self.wait4x(args, vars, site),
             "dockerize" => {
-                let mut it = args.iter();
-                while let Some(arg) = it.next() {
-                    // Go flags: `-wait X`, `--wait X`, `-wait=X`.
-                    let Some(flag) = arg.strip_prefix('-') else {
-                        continue;
-                    };
-                    let value = match flag.trim_start_matches('-').split_once('=') {
-                        Some(("wait", value)) => Some(value),
-                        None if flag.trim_start_matches('-') == "wait" => {
-                            it.next().map(String::as_str)
-                        }
-                        _ => None,
-                    };
-                    if let Some(value) = value.filter(|v| !v.starts_with("unix:")) {
-                        self.push_url(site, name, value, true);
-                    }
+                for url in dockerize_waits(args) {
+                    self.push_url(site, name, url, true);
                 }
             }
             _ => self.client(name, args, vars, site),
         }
+    }
+
+    /// `wait-for-it HOST:PORT`, `wait-for-it -h HOST -p PORT`, and the command after `--`.
+    fn wait_for_it(&mut self, args: &[String], vars: &Vars, site: &Site) {
+        let a = getopt(args, "hpt", &["--host", "--port", "--timeout"]);
+        if let Some(host) = a.value(&["-h", "--host"]) {
+            let port = a.value(&["-p", "--port"]).and_then(|p| p.parse().ok());
+            self.push_looping(site, "wait-for-it", host, port, None, true);
+        }
+        for target in &a.pos {
+            self.push_address(site, "wait-for-it", target);
+        }
+        // `wait-for-it db:5432 -- wait-for-it cache:6379 -- app`
+        self.argv(a.after_dashdash, vars, site);
+    }
+
+    /// `wait4x tcp HOST:PORT`, `wait4x http URL`, `wait4x redis URI`; other checks take DSNs that
+    /// are not addresses.
+    fn wait4x(&mut self, args: &[String], vars: &Vars, site: &Site) {
+        let a = getopt(args, "ti", &["--timeout", "--interval"]);
+        let check = a.pos.first().copied().unwrap_or_default();
+        for target in a.pos.iter().skip(1) {
+            if check == "tcp" || target.contains("://") {
+                self.push_address(site, "wait4x", target);
+            }
+        }
+        self.argv(a.after_dashdash, vars, site);
     }
 
     /// `HOST:PORT` or a URL, as wait-for-it style tools take them.
@@ -184,6 +121,93 @@ impl Analyzer<'_> {
             self.push(site, "/dev/tcp", host, port.parse().ok(), None);
         }
     }
+}
+
+/// The name a DNS lookup tool (`nslookup`, `host`, `dig`, `getent hosts`) or `ping` resolves.
+fn looked_up_host<'a>(tool: &str, args: &'a [String]) -> Option<&'a str> {
+    match tool {
+        "dig" => {
+            let a = getopt(args, "bcfkpqtxy", &[]);
+            a.value(&["-q"]).or_else(|| {
+                a.pos
+                    .iter()
+                    .copied()
+                    .find(|p| !p.starts_with('@') && !is_record_type(p))
+            })
+        }
+        "getent" => match getopt(args, "s", &[]).pos.as_slice() {
+            [db, host, ..] if db.starts_with("hosts") || db.starts_with("ahosts") => Some(*host),
+            _ => None,
+        },
+        _ => {
+            let value_shorts = match tool {
+                "host" => "tcWNRm",
+                "ping" => "cWwistIQlpM",
+                _ => "",
+            };
+            getopt(args, value_shorts, &[]).pos.first().copied()
+        }
+    }
+}
+
+/// Host and port that `nc`, `ncat`, `netcat` or `telnet` connects to; `None` for a listener.
+fn probed_port<'a>(tool: &str, args: &'a [String]) -> Option<(&'a str, Option<u16>)> {
+    let value_shorts = if tool == "telnet" {
+        "lebn"
+    } else {
+        "wWipsqXxecIOTbPMm"
+    };
+    let a = getopt(
+        args,
+        value_shorts,
+        &[
+            "--wait",
+            "--source-port",
+            "--source",
+            "--sh-exec",
+            "--exec",
+            "--proxy",
+        ],
+    );
+    // A listener is a server, not a wait.
+    if a.flag("-l") || a.flag("--listen") {
+        return None;
+    }
+    let host = a.pos.first()?;
+    let port = a.pos.get(1).and_then(|p| p.parse().ok());
+    Some((host, port))
+}
+
+/// The URL `wget` or `curl` fetches.
+fn fetched_url<'a>(tool: &str, args: &'a [String]) -> Option<&'a str> {
+    if tool == "curl" {
+        let a = getopt(args, "oHdXmuwAeEbcTxFKrYyzCDUQt", CURL_LONG_VALUES);
+        a.value(&["--url"]).or_else(|| a.pos.first().copied())
+    } else {
+        getopt(args, "OoaTtwUPeYBiDQ", WGET_LONG_VALUES)
+            .pos
+            .first()
+            .copied()
+    }
+}
+
+/// The addresses of `dockerize -wait X` (Go flags: also `--wait X`, `-wait=X`); unix sockets
+/// are not network waits.
+fn dockerize_waits(args: &[String]) -> Vec<&str> {
+    let mut waits = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let Some(flag) = arg.strip_prefix('-') else {
+            continue;
+        };
+        let value = match flag.trim_start_matches('-').split_once('=') {
+            Some(("wait", value)) => Some(value),
+            None if flag.trim_start_matches('-') == "wait" => it.next().map(String::as_str),
+            _ => None,
+        };
+        waits.extend(value.filter(|v| !v.starts_with("unix:")));
+    }
+    waits
 }
 
 /// Database clients: flags that name the server, its default port, and the environment variables
@@ -337,5 +361,42 @@ fn split_host_port(target: &str) -> (&str, Option<u16>) {
     match target.rsplit_once(':') {
         Some((host, port)) if !host.contains(':') => (host, port.parse().ok()),
         _ => (target, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn dockerize_wait_forms_skip_unix_sockets() {
+        let a =
+            args("-wait tcp://db:5432 --wait=http://web/ -wait unix:///var/run/x.sock -timeout 9s");
+        assert_eq!(dockerize_waits(&a), ["tcp://db:5432", "http://web/"]);
+    }
+
+    #[test]
+    fn nc_listener_is_not_a_wait() {
+        assert_eq!(probed_port("nc", &args("-l -p 8080")), None);
+        assert_eq!(probed_port("nc", &args("--listen 8080")), None);
+        assert_eq!(
+            probed_port("nc", &args("-zv -w 2 redis 6379")),
+            Some(("redis", Some(6379)))
+        );
+    }
+
+    #[test]
+    fn lookup_tools_skip_their_option_values() {
+        assert_eq!(looked_up_host("ping", &args("-c 1 -W 2 db")), Some("db"));
+        assert_eq!(
+            looked_up_host("dig", &args("@10.0.0.10 -q api MX")),
+            Some("api")
+        );
+        assert_eq!(looked_up_host("getent", &args("passwd root")), None);
+        assert_eq!(looked_up_host("getent", &args("ahostsv4 api")), Some("api"));
     }
 }
