@@ -3,37 +3,38 @@
 
 use super::Vars;
 use super::WaitTarget;
-use super::lexer::{Lexer, Seg, Tok, Word};
+use super::lexer::{Lexer, Token, Word, WordPart};
 use super::tools::split_url;
 
 /// Where a command was found: the evidence text and whether it repeats.
-pub(super) struct Site<'f> {
+pub(super) struct CommandContext<'f> {
     pub(super) fragment: &'f str,
     pub(super) in_loop: bool,
 }
 
 /// A simple command being collected from tokens.
 #[derive(Default)]
-struct Simple {
+struct SimpleCommand {
     words: Vec<Word>,
     redirects: Vec<Word>,
     start: Option<usize>,
     end: usize,
 }
 
-impl Simple {
-    fn touch(&mut self, start: usize, end: usize) {
+impl SimpleCommand {
+    fn extend_span(&mut self, start: usize, end: usize) {
         self.start.get_or_insert(start);
         self.end = end;
     }
 }
 
-/// Header words that are not commands: `for NAME in WORDS` and `case WORD in`.
+/// The header of a compound command being skipped: its words are not commands
+/// (`for NAME in WORDS`, `case WORD in`).
 #[derive(PartialEq)]
-enum Header {
+enum SkippedHeader {
     None,
-    For,
-    Case,
+    ForWords,
+    CaseWord,
 }
 
 pub(super) struct Analyzer<'n> {
@@ -67,19 +68,19 @@ impl<'n> Analyzer<'n> {
         let chars: Vec<char> = script.chars().collect();
         let mut lexer = Lexer::new(&chars);
         let mut loops = 0usize;
-        let mut header = Header::None;
-        let mut cmd = Simple::default();
-        while let Some(tok) = lexer.next_tok() {
-            match tok {
-                Tok::Word(word) => {
+        let mut header = SkippedHeader::None;
+        let mut cmd = SimpleCommand::default();
+        while let Some(token) = lexer.next_token() {
+            match token {
+                Token::Word(word) => {
                     let reserved = if cmd.words.is_empty() {
                         word.reserved()
                     } else {
                         None
                     };
-                    if header != Header::None {
-                        if header == Header::Case && reserved.as_deref() == Some("in") {
-                            header = Header::None;
+                    if header != SkippedHeader::None {
+                        if header == SkippedHeader::CaseWord && reserved.as_deref() == Some("in") {
+                            header = SkippedHeader::None;
                         }
                         continue;
                     }
@@ -87,39 +88,45 @@ impl<'n> Analyzer<'n> {
                         Some("until" | "while") => loops += 1,
                         Some("for") => {
                             loops += 1;
-                            header = Header::For;
+                            header = SkippedHeader::ForWords;
                         }
-                        Some("case") => header = Header::Case,
+                        Some("case") => header = SkippedHeader::CaseWord,
                         Some("done") => loops = loops.saturating_sub(1),
                         Some(_) => {}
                         None => {
-                            cmd.touch(word.start, word.end);
+                            cmd.extend_span(word.start, word.end);
                             cmd.words.push(word);
                         }
                     }
                 }
-                Tok::Redir(start) => {
-                    if let Some(Tok::Word(target)) = lexer.next_tok() {
-                        cmd.touch(start, target.end);
+                Token::Redirection(start) => {
+                    if let Some(Token::Word(target)) = lexer.next_token() {
+                        cmd.extend_span(start, target.end);
                         cmd.redirects.push(target);
                     }
                 }
-                Tok::Sep => {
-                    if header == Header::For {
-                        header = Header::None;
+                Token::Separator => {
+                    if header == SkippedHeader::ForWords {
+                        header = SkippedHeader::None;
                     }
                     let cmd = std::mem::take(&mut cmd);
-                    self.simple(&cmd, &chars, &mut vars, in_loop || loops > 0);
+                    self.simple_command(&cmd, &chars, &mut vars, in_loop || loops > 0);
                 }
             }
         }
-        self.simple(&cmd, &chars, &mut vars, in_loop || loops > 0);
+        self.simple_command(&cmd, &chars, &mut vars, in_loop || loops > 0);
     }
 
-    fn simple(&mut self, cmd: &Simple, chars: &[char], vars: &mut Vars, in_loop: bool) {
+    fn simple_command(
+        &mut self,
+        cmd: &SimpleCommand,
+        chars: &[char],
+        vars: &mut Vars,
+        in_loop: bool,
+    ) {
         let Some(start) = cmd.start else { return };
         let fragment: String = chars[start..cmd.end].iter().collect();
-        let site = Site {
+        let context = CommandContext {
             fragment: fragment.trim(),
             in_loop,
         };
@@ -130,7 +137,7 @@ impl<'n> Analyzer<'n> {
             .collect();
         for target in &cmd.redirects {
             let target = self.expand(target, vars, in_loop);
-            self.dev_tcp(&target, &site);
+            self.dev_tcp(&target, &context);
         }
         let assignments = argv.iter().take_while(|a| assignment(a).is_some()).count();
         if assignments == argv.len()
@@ -145,15 +152,15 @@ impl<'n> Analyzer<'n> {
         // `VAR=x cmd`: the assignment is only cmd's environment, and cmd's own words were already
         // expanded without it.
         argv.drain(..assignments);
-        self.argv(&argv, vars, &site);
+        self.argv(&argv, vars, &context);
     }
 
     fn expand(&mut self, word: &Word, vars: &Vars, in_loop: bool) -> String {
         let mut out = String::new();
-        for seg in &word.segs {
-            match seg {
-                Seg::Lit(s) => out.push_str(s),
-                Seg::Param { name, default, raw } => {
+        for part in &word.parts {
+            match part {
+                WordPart::Literal(s) => out.push_str(s),
+                WordPart::Parameter { name, default, raw } => {
                     // `${VAR:-default}` also replaces an empty value.
                     let value = vars
                         .get(name)
@@ -168,7 +175,7 @@ impl<'n> Analyzer<'n> {
                         (None, None) => out.push_str(raw),
                     }
                 }
-                Seg::Subst { inner, raw } => {
+                WordPart::CommandSubstitution { inner, raw } => {
                     if reads_namespace_file(inner) {
                         out.push_str(self.namespace);
                     } else {
@@ -183,40 +190,45 @@ impl<'n> Analyzer<'n> {
     }
 
     /// One command line, already split into words (exec form, or a shell simple command).
-    pub(super) fn argv(&mut self, argv: &[String], vars: &Vars, site: &Site) {
+    pub(super) fn argv(&mut self, argv: &[String], vars: &Vars, context: &CommandContext) {
         let Some(program) = argv.first() else { return };
         let name = program.rsplit('/').next().unwrap_or(program);
         let rest = &argv[1..];
         match name {
             "exec" | "command" | "nohup" | "time" | "builtin" | "busybox" => {
-                self.argv(rest, vars, site)
+                self.argv(rest, vars, context)
             }
-            "gosu" | "su-exec" => self.argv(rest.get(1..).unwrap_or_default(), vars, site),
-            "timeout" => self.argv(after_timeout(rest), vars, site),
-            "env" => self.argv(after_env(rest), vars, site),
+            "gosu" | "su-exec" => self.argv(rest.get(1..).unwrap_or_default(), vars, context),
+            "timeout" => self.argv(after_timeout(rest), vars, context),
+            "env" => self.argv(after_env(rest), vars, context),
             _ if SHELLS.contains(&name) => {
                 if let Some(script) = shell_script(rest) {
-                    self.script(script, vars, site.in_loop);
+                    self.script(script, vars, context.in_loop);
                 }
             }
-            _ => self.tool(name.strip_suffix(".sh").unwrap_or(name), rest, vars, site),
+            _ => self.tool(
+                name.strip_suffix(".sh").unwrap_or(name),
+                rest,
+                vars,
+                context,
+            ),
         }
     }
 
     pub(super) fn push(
         &mut self,
-        site: &Site,
+        context: &CommandContext,
         tool: &str,
         host: &str,
         port: Option<u16>,
         url: Option<&str>,
     ) {
-        self.push_looping(site, tool, host, port, url, false);
+        self.push_looping(context, tool, host, port, url, false);
     }
 
     pub(super) fn push_looping(
         &mut self,
-        site: &Site,
+        context: &CommandContext,
         tool: &str,
         host: &str,
         port: Option<u16>,
@@ -231,14 +243,20 @@ impl<'n> Analyzer<'n> {
             host: host.to_string(),
             port,
             url: url.map(str::to_string),
-            in_loop: site.in_loop || tool_loops,
-            fragment: site.fragment.to_string(),
+            in_loop: context.in_loop || tool_loops,
+            fragment: context.fragment.to_string(),
         });
     }
 
-    pub(super) fn push_url(&mut self, site: &Site, tool: &str, url: &str, tool_loops: bool) {
+    pub(super) fn push_url(
+        &mut self,
+        context: &CommandContext,
+        tool: &str,
+        url: &str,
+        tool_loops: bool,
+    ) {
         if let Some((host, port)) = split_url(url) {
-            self.push_looping(site, tool, host, port, Some(url), tool_loops);
+            self.push_looping(context, tool, host, port, Some(url), tool_loops);
         }
     }
 }

@@ -1,17 +1,17 @@
 //! Command-line options read the way getopt-style tools read them.
 
 /// Arguments split the way getopt-style tools read them.
-pub(super) struct Args<'a> {
+pub(super) struct ParsedArgs<'a> {
     /// Options in order, e.g. `("-h", "db")`, `("--spider", "")`.
-    pub(super) opts: Vec<(String, &'a str)>,
-    pub(super) pos: Vec<&'a str>,
+    pub(super) options: Vec<(String, &'a str)>,
+    pub(super) positionals: Vec<&'a str>,
     /// What follows `--`.
     pub(super) after_dashdash: &'a [String],
 }
 
-impl<'a> Args<'a> {
+impl<'a> ParsedArgs<'a> {
     pub(super) fn value(&self, names: &[&str]) -> Option<&'a str> {
-        self.opts
+        self.options
             .iter()
             .rev()
             .find(|(name, _)| names.contains(&name.as_str()))
@@ -19,16 +19,20 @@ impl<'a> Args<'a> {
     }
 
     pub(super) fn flag(&self, name: &str) -> bool {
-        self.opts.iter().any(|(n, _)| n == name)
+        self.options.iter().any(|(n, _)| n == name)
     }
 }
 
 /// `value_shorts`: short options that take a value (attached or next); `value_longs`: long options
 /// that take the next argument when not written `--name=value`. `+opts` (dig) are flags.
-pub(super) fn getopt<'a>(args: &'a [String], value_shorts: &str, value_longs: &[&str]) -> Args<'a> {
-    let mut parsed = Args {
-        opts: Vec::new(),
-        pos: Vec::new(),
+pub(super) fn getopt<'a>(
+    args: &'a [String],
+    value_shorts: &str,
+    value_longs: &[&str],
+) -> ParsedArgs<'a> {
+    let mut parsed = ParsedArgs {
+        options: Vec::new(),
+        positionals: Vec::new(),
         after_dashdash: &[],
     };
     let mut i = 0;
@@ -41,16 +45,16 @@ pub(super) fn getopt<'a>(args: &'a [String], value_shorts: &str, value_longs: &[
         }
         if let Some(long) = arg.strip_prefix("--") {
             match long.split_once('=') {
-                Some((name, value)) => parsed.opts.push((format!("--{name}"), value)),
+                Some((name, value)) => parsed.options.push((format!("--{name}"), value)),
                 None if value_longs.contains(&arg) => {
                     let value = args.get(i).map_or("", String::as_str);
                     i += 1;
-                    parsed.opts.push((arg.to_string(), value));
+                    parsed.options.push((arg.to_string(), value));
                 }
-                None => parsed.opts.push((arg.to_string(), "")),
+                None => parsed.options.push((arg.to_string(), "")),
             }
         } else if arg.len() > 1 && arg.starts_with('+') {
-            parsed.opts.push((arg.to_string(), ""));
+            parsed.options.push((arg.to_string(), ""));
         } else if arg.len() > 1 && arg.starts_with('-') {
             for (at, c) in arg.char_indices().skip(1) {
                 if value_shorts.contains(c) {
@@ -61,13 +65,13 @@ pub(super) fn getopt<'a>(args: &'a [String], value_shorts: &str, value_longs: &[
                     } else {
                         attached
                     };
-                    parsed.opts.push((format!("-{c}"), value));
+                    parsed.options.push((format!("-{c}"), value));
                     break;
                 }
-                parsed.opts.push((format!("-{c}"), ""));
+                parsed.options.push((format!("-{c}"), ""));
             }
         } else {
-            parsed.pos.push(arg);
+            parsed.positionals.push(arg);
         }
     }
     parsed

@@ -3,16 +3,16 @@
 
 /// One piece of a shell word, before expansion.
 #[derive(Debug, Clone)]
-pub(super) enum Seg {
-    Lit(String),
+pub(super) enum WordPart {
+    Literal(String),
     /// `$NAME`, `${NAME}`, `${NAME:-default}`; `raw` is what stays when the name is unknown.
-    Param {
+    Parameter {
         name: String,
         default: Option<String>,
         raw: String,
     },
     /// `$(…)` or `` `…` ``: `inner` is the script, `raw` the text as written.
-    Subst {
+    CommandSubstitution {
         inner: String,
         raw: String,
     },
@@ -20,7 +20,7 @@ pub(super) enum Seg {
 
 #[derive(Debug)]
 pub(super) struct Word {
-    pub(super) segs: Vec<Seg>,
+    pub(super) parts: Vec<WordPart>,
     /// Any quoting or escaping: a quoted word is never a reserved word.
     quoted: bool,
     pub(super) start: usize,
@@ -30,10 +30,12 @@ pub(super) struct Word {
 impl Word {
     /// The word with expansions left as written (for reserved words and here-document delimiters).
     fn literal(&self) -> String {
-        self.segs
+        self.parts
             .iter()
-            .map(|seg| match seg {
-                Seg::Lit(s) | Seg::Param { raw: s, .. } | Seg::Subst { raw: s, .. } => s.as_str(),
+            .map(|part| match part {
+                WordPart::Literal(s)
+                | WordPart::Parameter { raw: s, .. }
+                | WordPart::CommandSubstitution { raw: s, .. } => s.as_str(),
             })
             .collect()
     }
@@ -49,17 +51,18 @@ impl Word {
 }
 
 #[derive(Debug)]
-pub(super) enum Tok {
+pub(super) enum Token {
     Word(Word),
     /// A redirection operator starting at this position; its target is the next word.
-    Redir(usize),
+    Redirection(usize),
     /// Anything that ends a simple command: `;`, `&&`, `||`, `|`, `&`, newline, `(`, `)`.
-    Sep,
+    Separator,
 }
 
 pub(super) struct Lexer<'a> {
-    s: &'a [char],
-    i: usize,
+    chars: &'a [char],
+    /// The next character to read.
+    pos: usize,
     /// Here-documents opened on the current line (delimiter, strip leading tabs): their bodies
     /// start after the next newline and are data, not commands.
     heredocs: Vec<(String, bool)>,
@@ -68,112 +71,112 @@ pub(super) struct Lexer<'a> {
 }
 
 impl<'a> Lexer<'a> {
-    pub(super) fn new(s: &'a [char]) -> Self {
+    pub(super) fn new(chars: &'a [char]) -> Self {
         Lexer {
-            s,
-            i: 0,
+            chars,
+            pos: 0,
             heredocs: Vec::new(),
             delimiter_next: None,
         }
     }
 
     fn peek(&self, k: usize) -> Option<char> {
-        self.s.get(self.i + k).copied()
+        self.chars.get(self.pos + k).copied()
     }
 
     fn raw(&self, start: usize) -> String {
-        self.s[start..self.i].iter().collect()
+        self.chars[start..self.pos].iter().collect()
     }
 
-    pub(super) fn next_tok(&mut self) -> Option<Tok> {
+    pub(super) fn next_token(&mut self) -> Option<Token> {
         loop {
             match self.peek(0)? {
-                ' ' | '\t' | '\r' => self.i += 1,
-                '\\' if self.peek(1) == Some('\n') => self.i += 2,
+                ' ' | '\t' | '\r' => self.pos += 1,
+                '\\' if self.peek(1) == Some('\n') => self.pos += 2,
                 '#' => {
                     while self.peek(0).is_some_and(|c| c != '\n') {
-                        self.i += 1;
+                        self.pos += 1;
                     }
                 }
                 '\n' => {
-                    self.i += 1;
+                    self.pos += 1;
                     self.skip_heredoc_bodies();
-                    return Some(Tok::Sep);
+                    return Some(Token::Separator);
                 }
                 '&' if self.peek(1) == Some('>') => return Some(self.redirection()),
                 c @ (';' | '&' | '|') => {
-                    self.i += 1;
+                    self.pos += 1;
                     // `;;`, `&&`, `||`, `|&`, `;&`: one separator.
                     if matches!(
                         (c, self.peek(0)),
                         (';', Some(';' | '&')) | ('&', Some('&')) | ('|', Some('|' | '&'))
                     ) {
-                        self.i += 1;
+                        self.pos += 1;
                     }
-                    return Some(Tok::Sep);
+                    return Some(Token::Separator);
                 }
                 '(' | ')' => {
-                    self.i += 1;
-                    return Some(Tok::Sep);
+                    self.pos += 1;
+                    return Some(Token::Separator);
                 }
                 '<' | '>' => return Some(self.redirection()),
                 c if c.is_ascii_digit() && self.fd_prefix() => return Some(self.redirection()),
-                _ => return Some(Tok::Word(self.word(false))),
+                _ => return Some(Token::Word(self.word(false))),
             }
         }
     }
 
     /// `2>&1`, `3<>…`: digits directly before a redirection name a file descriptor, not a word.
     fn fd_prefix(&mut self) -> bool {
-        let digits = self.s[self.i..]
+        let digits = self.chars[self.pos..]
             .iter()
             .take_while(|c| c.is_ascii_digit())
             .count();
         let is_fd = matches!(self.peek(digits), Some('<' | '>'));
         if is_fd {
-            self.i += digits;
+            self.pos += digits;
         }
         is_fd
     }
 
-    fn redirection(&mut self) -> Tok {
-        let start = self.i;
-        let first = self.s[self.i];
-        self.i += 1;
+    fn redirection(&mut self) -> Token {
+        let start = self.pos;
+        let first = self.chars[self.pos];
+        self.pos += 1;
         match (first, self.peek(0)) {
             ('&', _) => {
-                self.i += 1;
+                self.pos += 1;
                 if self.peek(0) == Some('>') {
-                    self.i += 1;
+                    self.pos += 1;
                 }
             }
             ('<', Some('<')) => {
-                self.i += 1;
+                self.pos += 1;
                 if self.peek(0) == Some('<') {
-                    self.i += 1; // here-string: an ordinary word follows
+                    self.pos += 1; // here-string: an ordinary word follows
                 } else {
                     let strip = self.peek(0) == Some('-');
                     if strip {
-                        self.i += 1;
+                        self.pos += 1;
                     }
                     self.delimiter_next = Some(strip);
                 }
             }
-            ('>', Some('>' | '&' | '|')) | ('<', Some('&' | '>')) => self.i += 1,
+            ('>', Some('>' | '&' | '|')) | ('<', Some('&' | '>')) => self.pos += 1,
             _ => {}
         }
-        Tok::Redir(start)
+        Token::Redirection(start)
     }
 
     fn skip_heredoc_bodies(&mut self) {
         for (delimiter, strip_tabs) in std::mem::take(&mut self.heredocs) {
-            while self.i < self.s.len() {
-                let start = self.i;
+            while self.pos < self.chars.len() {
+                let start = self.pos;
                 while self.peek(0).is_some_and(|c| c != '\n') {
-                    self.i += 1;
+                    self.pos += 1;
                 }
                 let line = self.raw(start);
-                self.i += 1;
+                self.pos += 1;
                 let line = if strip_tabs {
                     line.trim_start_matches('\t')
                 } else {
@@ -188,8 +191,8 @@ impl<'a> Lexer<'a> {
 
     /// One word; with `whole` the rest of the input is one word (for `${VAR:-default}` text).
     pub(super) fn word(&mut self, whole: bool) -> Word {
-        let start = self.i;
-        let mut segs = Vec::new();
+        let start = self.pos;
+        let mut parts = Vec::new();
         let mut lit = String::new();
         let mut quoted = false;
         while let Some(c) = self.peek(0) {
@@ -199,21 +202,21 @@ impl<'a> Lexer<'a> {
                 }
                 '\\' => {
                     quoted = true;
-                    self.i += 1;
+                    self.pos += 1;
                     match self.peek(0) {
-                        Some('\n') => self.i += 1,
+                        Some('\n') => self.pos += 1,
                         Some(next) => {
                             lit.push(next);
-                            self.i += 1;
+                            self.pos += 1;
                         }
                         None => lit.push('\\'),
                     }
                 }
                 '\'' => {
                     quoted = true;
-                    self.i += 1;
+                    self.pos += 1;
                     while let Some(next) = self.peek(0) {
-                        self.i += 1;
+                        self.pos += 1;
                         if next == '\'' {
                             break;
                         }
@@ -222,25 +225,25 @@ impl<'a> Lexer<'a> {
                 }
                 '"' => {
                     quoted = true;
-                    self.i += 1;
-                    self.double_quoted(&mut segs, &mut lit);
+                    self.pos += 1;
+                    self.double_quoted(&mut parts, &mut lit);
                 }
                 '$' | '`' => {
-                    flush(&mut segs, &mut lit);
-                    segs.push(self.expansion());
+                    flush_literal(&mut parts, &mut lit);
+                    parts.push(self.expansion());
                 }
                 _ => {
                     lit.push(c);
-                    self.i += 1;
+                    self.pos += 1;
                 }
             }
         }
-        flush(&mut segs, &mut lit);
+        flush_literal(&mut parts, &mut lit);
         let word = Word {
-            segs,
+            parts,
             quoted,
             start,
-            end: self.i,
+            end: self.pos,
         };
         if let Some(strip_tabs) = self.delimiter_next.take() {
             self.heredocs.push((word.literal(), strip_tabs));
@@ -248,69 +251,69 @@ impl<'a> Lexer<'a> {
         word
     }
 
-    fn double_quoted(&mut self, segs: &mut Vec<Seg>, lit: &mut String) {
+    fn double_quoted(&mut self, parts: &mut Vec<WordPart>, lit: &mut String) {
         while let Some(c) = self.peek(0) {
             match c {
                 '"' => {
-                    self.i += 1;
+                    self.pos += 1;
                     return;
                 }
                 // Inside double quotes a backslash escapes only these.
                 '\\' => match self.peek(1) {
                     Some(next @ ('$' | '`' | '"' | '\\')) => {
                         lit.push(next);
-                        self.i += 2;
+                        self.pos += 2;
                     }
-                    Some('\n') => self.i += 2,
+                    Some('\n') => self.pos += 2,
                     _ => {
                         lit.push('\\');
-                        self.i += 1;
+                        self.pos += 1;
                     }
                 },
                 '$' | '`' => {
-                    flush(segs, lit);
-                    segs.push(self.expansion());
+                    flush_literal(parts, lit);
+                    parts.push(self.expansion());
                 }
                 _ => {
                     lit.push(c);
-                    self.i += 1;
+                    self.pos += 1;
                 }
             }
         }
     }
 
     /// An expansion at `$` or a backtick.
-    fn expansion(&mut self) -> Seg {
-        let start = self.i;
+    fn expansion(&mut self) -> WordPart {
+        let start = self.pos;
         if self.peek(0) == Some('`') {
-            self.i += 1;
+            self.pos += 1;
             let mut inner = String::new();
             while let Some(c) = self.peek(0) {
-                self.i += 1;
+                self.pos += 1;
                 match c {
                     '`' => break,
                     '\\' if matches!(self.peek(0), Some('`' | '\\' | '$')) => {
-                        inner.push(self.s[self.i]);
-                        self.i += 1;
+                        inner.push(self.chars[self.pos]);
+                        self.pos += 1;
                     }
                     _ => inner.push(c),
                 }
             }
-            return Seg::Subst {
+            return WordPart::CommandSubstitution {
                 inner,
                 raw: self.raw(start),
             };
         }
-        self.i += 1;
+        self.pos += 1;
         match self.peek(0) {
             // `$((…))` arithmetic: not evaluated.
             Some('(') if self.peek(1) == Some('(') => {
                 self.balanced('(', ')');
-                Seg::Lit(self.raw(start))
+                WordPart::Literal(self.raw(start))
             }
             Some('(') => {
                 let inner = self.balanced('(', ')');
-                Seg::Subst {
+                WordPart::CommandSubstitution {
                     inner,
                     raw: self.raw(start),
                 }
@@ -324,40 +327,40 @@ impl<'a> Lexer<'a> {
                     .peek(0)
                     .is_some_and(|c| c == '_' || c.is_ascii_alphanumeric())
                 {
-                    self.i += 1;
+                    self.pos += 1;
                 }
-                Seg::Param {
-                    name: self.s[start + 1..self.i].iter().collect(),
+                WordPart::Parameter {
+                    name: self.chars[start + 1..self.pos].iter().collect(),
                     default: None,
                     raw: self.raw(start),
                 }
             }
             // Positional and special parameters (`$1`, `$?`, `$$`…): unknowable, kept as written.
             Some(c) if c.is_ascii_digit() || "?$!#@*-".contains(c) => {
-                self.i += 1;
-                Seg::Lit(self.raw(start))
+                self.pos += 1;
+                WordPart::Literal(self.raw(start))
             }
-            _ => Seg::Lit("$".to_string()),
+            _ => WordPart::Literal("$".to_string()),
         }
     }
 
     /// Consumes `open … close` with nesting, skipping quoted text; returns what is between.
     fn balanced(&mut self, open: char, close: char) -> String {
-        let start = self.i + 1;
+        let start = self.pos + 1;
         let mut depth = 0usize;
         while let Some(c) = self.peek(0) {
-            self.i += 1;
+            self.pos += 1;
             match c {
-                '\\' => self.i += 1,
+                '\\' => self.pos += 1,
                 '\'' => {
                     while self.peek(0).is_some_and(|c| c != '\'') {
-                        self.i += 1;
+                        self.pos += 1;
                     }
-                    self.i += 1;
+                    self.pos += 1;
                 }
                 '"' => {
                     while let Some(c) = self.peek(0) {
-                        self.i += if c == '\\' { 2 } else { 1 };
+                        self.pos += if c == '\\' { 2 } else { 1 };
                         if c == '"' {
                             break;
                         }
@@ -373,21 +376,21 @@ impl<'a> Lexer<'a> {
                 _ => {}
             }
         }
-        self.i = self.i.min(self.s.len());
-        let end = if depth == 0 { self.i - 1 } else { self.i };
-        self.s[start.min(end)..end].iter().collect()
+        self.pos = self.pos.min(self.chars.len());
+        let end = if depth == 0 { self.pos - 1 } else { self.pos };
+        self.chars[start.min(end)..end].iter().collect()
     }
 }
 
-fn flush(segs: &mut Vec<Seg>, lit: &mut String) {
+fn flush_literal(parts: &mut Vec<WordPart>, lit: &mut String) {
     if !lit.is_empty() {
-        segs.push(Seg::Lit(std::mem::take(lit)));
+        parts.push(WordPart::Literal(std::mem::take(lit)));
     }
 }
 
 /// `${NAME}` and `${NAME:-default}` (also `-`, `:=`, `=`); other operators (`${#x}`, `${x%.*}`…)
 /// are not evaluated and stay as written.
-fn braced_param(inner: &str, raw: String) -> Seg {
+fn braced_param(inner: &str, raw: String) -> WordPart {
     let name_len = inner
         .find(|c: char| c != '_' && !c.is_ascii_alphanumeric())
         .unwrap_or(inner.len());
@@ -397,16 +400,16 @@ fn braced_param(inner: &str, raw: String) -> Seg {
         .iter()
         .find_map(|prefix| op.strip_prefix(prefix));
     match (starts_well, op.is_empty(), default) {
-        (true, true, _) => Seg::Param {
+        (true, true, _) => WordPart::Parameter {
             name: name.to_string(),
             default: None,
             raw,
         },
-        (true, false, Some(default)) => Seg::Param {
+        (true, false, Some(default)) => WordPart::Parameter {
             name: name.to_string(),
             default: Some(default.to_string()),
             raw,
         },
-        _ => Seg::Lit(raw),
+        _ => WordPart::Literal(raw),
     }
 }

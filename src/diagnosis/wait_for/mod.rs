@@ -31,7 +31,7 @@ use std::collections::HashMap;
 use k8s_openapi::api::core::v1::Container;
 use serde::Serialize;
 
-use analyzer::{Analyzer, Site};
+use analyzer::{Analyzer, CommandContext};
 use kubelet::{container_env, kubelet_expand};
 pub use service_dns::{WELL_KNOWN_TLDS, resolve_service};
 
@@ -79,11 +79,11 @@ pub fn wait_targets(container: &Container, pod_namespace: &str) -> Vec<WaitTarge
         .collect();
     let fragment = argv.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ");
     let mut analyzer = Analyzer::new(pod_namespace);
-    let site = Site {
+    let context = CommandContext {
         fragment: &fragment,
         in_loop: false,
     };
-    analyzer.argv(&argv, &env, &site);
+    analyzer.argv(&argv, &env, &context);
     dedup(analyzer.into_found())
 }
 

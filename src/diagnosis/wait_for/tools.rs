@@ -1,80 +1,92 @@
 //! Readers for the tools people wait with: what host, port or URL each one's arguments name.
 
 use super::Vars;
-use super::analyzer::{Analyzer, Site};
+use super::analyzer::{Analyzer, CommandContext};
 use super::getopt::getopt;
 
 impl Analyzer<'_> {
     /// Reads one tool's command line (the program's base name, without `.sh`).
-    pub(super) fn tool(&mut self, name: &str, args: &[String], vars: &Vars, site: &Site) {
+    pub(super) fn tool(
+        &mut self,
+        name: &str,
+        args: &[String],
+        vars: &Vars,
+        context: &CommandContext,
+    ) {
         match name {
             "nslookup" | "host" | "dig" | "getent" | "ping" => {
                 if let Some(host) = looked_up_host(name, args) {
-                    self.push(site, name, host, None, None);
+                    self.push(context, name, host, None, None);
                 }
             }
             "nc" | "ncat" | "netcat" | "telnet" => {
                 if let Some((host, port)) = probed_port(name, args) {
-                    self.push(site, name, host, port, None);
+                    self.push(context, name, host, port, None);
                 }
             }
             "wget" | "curl" => {
                 if let Some(url) = fetched_url(name, args) {
-                    self.push_url(site, name, url, false);
+                    self.push_url(context, name, url, false);
                 }
             }
-            "wait-for-it" | "wait-for" => self.wait_for_it(args, vars, site),
-            "wait4x" => self.wait4x(args, vars, site),
+            "wait-for-it" | "wait-for" => self.wait_for_it(args, vars, context),
+            "wait4x" => self.wait4x(args, vars, context),
             "dockerize" => {
                 for url in dockerize_waits(args) {
-                    self.push_url(site, name, url, true);
+                    self.push_url(context, name, url, true);
                 }
             }
-            _ => self.client(name, args, vars, site),
+            _ => self.database_client(name, args, vars, context),
         }
     }
 
     /// `wait-for-it HOST:PORT`, `wait-for-it -h HOST -p PORT`, and the command after `--`.
-    fn wait_for_it(&mut self, args: &[String], vars: &Vars, site: &Site) {
-        let a = getopt(args, "hpt", &["--host", "--port", "--timeout"]);
-        if let Some(host) = a.value(&["-h", "--host"]) {
-            let port = a.value(&["-p", "--port"]).and_then(|p| p.parse().ok());
-            self.push_looping(site, "wait-for-it", host, port, None, true);
+    fn wait_for_it(&mut self, args: &[String], vars: &Vars, context: &CommandContext) {
+        let parsed = getopt(args, "hpt", &["--host", "--port", "--timeout"]);
+        if let Some(host) = parsed.value(&["-h", "--host"]) {
+            let port = parsed.value(&["-p", "--port"]).and_then(|p| p.parse().ok());
+            self.push_looping(context, "wait-for-it", host, port, None, true);
         }
-        for target in &a.pos {
-            self.push_address(site, "wait-for-it", target);
+        for target in &parsed.positionals {
+            self.push_address(context, "wait-for-it", target);
         }
         // `wait-for-it db:5432 -- wait-for-it cache:6379 -- app`
-        self.argv(a.after_dashdash, vars, site);
+        self.argv(parsed.after_dashdash, vars, context);
     }
 
     /// `wait4x tcp HOST:PORT`, `wait4x http URL`, `wait4x redis URI`; other checks take DSNs that
     /// are not addresses.
-    fn wait4x(&mut self, args: &[String], vars: &Vars, site: &Site) {
-        let a = getopt(args, "ti", &["--timeout", "--interval"]);
-        let check = a.pos.first().copied().unwrap_or_default();
-        for target in a.pos.iter().skip(1) {
+    fn wait4x(&mut self, args: &[String], vars: &Vars, context: &CommandContext) {
+        let parsed = getopt(args, "ti", &["--timeout", "--interval"]);
+        let check = parsed.positionals.first().copied().unwrap_or_default();
+        for target in parsed.positionals.iter().skip(1) {
             if check == "tcp" || target.contains("://") {
-                self.push_address(site, "wait4x", target);
+                self.push_address(context, "wait4x", target);
             }
         }
-        self.argv(a.after_dashdash, vars, site);
+        self.argv(parsed.after_dashdash, vars, context);
     }
 
     /// `HOST:PORT` or a URL, as wait-for-it style tools take them.
-    fn push_address(&mut self, site: &Site, tool: &str, target: &str) {
+    fn push_address(&mut self, context: &CommandContext, tool: &str, target: &str) {
         if target.contains("://") {
-            self.push_url(site, tool, target, true);
+            self.push_url(context, tool, target, true);
         } else {
             let (host, port) = split_host_port(target);
-            self.push_looping(site, tool, host, port, None, true);
+            self.push_looping(context, tool, host, port, None, true);
         }
     }
 
     /// Database clients used as readiness checks: host and port flags, a URI, or the client's
     /// environment variables.
-    fn client(&mut self, name: &str, args: &[String], vars: &Vars, site: &Site) {
-        let Some(client) = CLIENTS.iter().find(|c| c.names.contains(&name)) else {
+    fn database_client(
+        &mut self,
+        name: &str,
+        args: &[String],
+        vars: &Vars,
+        context: &CommandContext,
+    ) {
+        let Some(client) = DATABASE_CLIENTS.iter().find(|c| c.names.contains(&name)) else {
             return;
         };
         // MySQL's `-pSECRET` would otherwise read as a cluster of flags ending in `-P ECRET`.
@@ -83,16 +95,16 @@ impl Analyzer<'_> {
             .filter(|a| client.attached_only.is_none_or(|p| !a.starts_with(p)))
             .cloned()
             .collect();
-        let a = getopt(&args, client.value_shorts, &["--host", "--port"]);
-        let uri = a
-            .opts
+        let parsed = getopt(&args, client.value_shorts, &["--host", "--port"]);
+        let uri = parsed
+            .options
             .iter()
             .map(|(_, v)| *v)
-            .chain(a.pos.iter().copied())
+            .chain(parsed.positionals.iter().copied())
             .find(|v| v.contains("://"));
         let from_uri = uri.and_then(split_url);
         let env = |key: Option<&str>| key.and_then(|k| vars.get(k)).map(String::as_str);
-        let host = a
+        let host = parsed
             .value(client.host)
             // mongosh `--host rs0/db-0:27017,db-1:27017`
             .map(|h| h.rsplit('/').next().unwrap_or(h))
@@ -103,22 +115,22 @@ impl Analyzer<'_> {
             // No host: a local socket or localhost, never a Service.
             return;
         };
-        let port = a
+        let port = parsed
             .value(client.port)
             .and_then(|p| p.parse().ok())
             .or(host_port)
             .or_else(|| env(client.port_env).and_then(|p| p.parse().ok()))
             .unwrap_or(client.default_port);
-        self.push_looping(site, name, host, Some(port), uri, false);
+        self.push_looping(context, name, host, Some(port), uri, false);
     }
 
     /// bash's `/dev/tcp/HOST/PORT` (and `/dev/udp`) redirection targets.
-    pub(super) fn dev_tcp(&mut self, target: &str, site: &Site) {
+    pub(super) fn dev_tcp(&mut self, target: &str, context: &CommandContext) {
         let rest = target
             .strip_prefix("/dev/tcp/")
             .or_else(|| target.strip_prefix("/dev/udp/"));
         if let Some((host, port)) = rest.and_then(|r| r.split_once('/')) {
-            self.push(site, "/dev/tcp", host, port.parse().ok(), None);
+            self.push(context, "/dev/tcp", host, port.parse().ok(), None);
         }
     }
 }
@@ -127,15 +139,16 @@ impl Analyzer<'_> {
 fn looked_up_host<'a>(tool: &str, args: &'a [String]) -> Option<&'a str> {
     match tool {
         "dig" => {
-            let a = getopt(args, "bcfkpqtxy", &[]);
-            a.value(&["-q"]).or_else(|| {
-                a.pos
+            let parsed = getopt(args, "bcfkpqtxy", &[]);
+            parsed.value(&["-q"]).or_else(|| {
+                parsed
+                    .positionals
                     .iter()
                     .copied()
                     .find(|p| !p.starts_with('@') && !is_record_type(p))
             })
         }
-        "getent" => match getopt(args, "s", &[]).pos.as_slice() {
+        "getent" => match getopt(args, "s", &[]).positionals.as_slice() {
             [db, host, ..] if db.starts_with("hosts") || db.starts_with("ahosts") => Some(*host),
             _ => None,
         },
@@ -145,7 +158,7 @@ fn looked_up_host<'a>(tool: &str, args: &'a [String]) -> Option<&'a str> {
                 "ping" => "cWwistIQlpM",
                 _ => "",
             };
-            getopt(args, value_shorts, &[]).pos.first().copied()
+            getopt(args, value_shorts, &[]).positionals.first().copied()
         }
     }
 }
@@ -157,7 +170,7 @@ fn probed_port<'a>(tool: &str, args: &'a [String]) -> Option<(&'a str, Option<u1
     } else {
         "wWipsqXxecIOTbPMm"
     };
-    let a = getopt(
+    let parsed = getopt(
         args,
         value_shorts,
         &[
@@ -170,22 +183,24 @@ fn probed_port<'a>(tool: &str, args: &'a [String]) -> Option<(&'a str, Option<u1
         ],
     );
     // A listener is a server, not a wait.
-    if a.flag("-l") || a.flag("--listen") {
+    if parsed.flag("-l") || parsed.flag("--listen") {
         return None;
     }
-    let host = a.pos.first()?;
-    let port = a.pos.get(1).and_then(|p| p.parse().ok());
+    let host = parsed.positionals.first()?;
+    let port = parsed.positionals.get(1).and_then(|p| p.parse().ok());
     Some((host, port))
 }
 
 /// The URL `wget` or `curl` fetches.
 fn fetched_url<'a>(tool: &str, args: &'a [String]) -> Option<&'a str> {
     if tool == "curl" {
-        let a = getopt(args, "oHdXmuwAeEbcTxFKrYyzCDUQt", CURL_LONG_VALUES);
-        a.value(&["--url"]).or_else(|| a.pos.first().copied())
+        let parsed = getopt(args, "oHdXmuwAeEbcTxFKrYyzCDUQt", CURL_LONG_VALUES);
+        parsed
+            .value(&["--url"])
+            .or_else(|| parsed.positionals.first().copied())
     } else {
         getopt(args, "OoaTtwUPeYBiDQ", WGET_LONG_VALUES)
-            .pos
+            .positionals
             .first()
             .copied()
     }
@@ -212,7 +227,7 @@ fn dockerize_waits(args: &[String]) -> Vec<&str> {
 
 /// Database clients: flags that name the server, its default port, and the environment variables
 /// the client falls back to.
-struct Client {
+struct DatabaseClient {
     names: &'static [&'static str],
     /// Short options that take a value (so their values are not taken for positionals).
     value_shorts: &'static str,
@@ -225,8 +240,8 @@ struct Client {
     port_env: Option<&'static str>,
 }
 
-const CLIENTS: &[Client] = &[
-    Client {
+const DATABASE_CLIENTS: &[DatabaseClient] = &[
+    DatabaseClient {
         names: &["pg_isready", "psql"],
         value_shorts: "hpdUtcfvoLTPFR",
         attached_only: None,
@@ -236,7 +251,7 @@ const CLIENTS: &[Client] = &[
         host_env: Some("PGHOST"),
         port_env: Some("PGPORT"),
     },
-    Client {
+    DatabaseClient {
         names: &["mysqladmin", "mysql"],
         value_shorts: "hPuSeDci",
         attached_only: Some("-p"),
@@ -246,7 +261,7 @@ const CLIENTS: &[Client] = &[
         host_env: Some("MYSQL_HOST"),
         port_env: Some("MYSQL_TCP_PORT"),
     },
-    Client {
+    DatabaseClient {
         names: &["redis-cli"],
         value_shorts: "hpanusri",
         attached_only: None,
@@ -256,7 +271,7 @@ const CLIENTS: &[Client] = &[
         host_env: None,
         port_env: None,
     },
-    Client {
+    DatabaseClient {
         names: &["mongosh", "mongo"],
         value_shorts: "up",
         attached_only: None,
