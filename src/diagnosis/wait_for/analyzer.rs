@@ -4,7 +4,6 @@
 use super::Vars;
 use super::WaitTarget;
 use super::lexer::{Lexer, Token, Word, WordPart};
-use super::tools::split_url;
 
 /// Where a command was found: the evidence text and whether it repeats.
 pub(super) struct CommandContext<'f> {
@@ -215,17 +214,18 @@ impl<'n> Analyzer<'n> {
         }
     }
 
+    /// A host (and port) target the tool checks once; whether it repeats is the shell's doing.
     pub(super) fn push(
         &mut self,
         context: &CommandContext,
         tool: &str,
         host: &str,
         port: Option<u16>,
-        url: Option<&str>,
     ) {
-        self.push_looping(context, tool, host, port, url, false);
+        self.push_looping(context, tool, host, port, None, false);
     }
 
+    /// A target; `tool_loops` when the tool retries by itself. Nothing when the host is empty.
     pub(super) fn push_looping(
         &mut self,
         context: &CommandContext,
@@ -246,18 +246,6 @@ impl<'n> Analyzer<'n> {
             in_loop: context.in_loop || tool_loops,
             fragment: context.fragment.to_string(),
         });
-    }
-
-    pub(super) fn push_url(
-        &mut self,
-        context: &CommandContext,
-        tool: &str,
-        url: &str,
-        tool_loops: bool,
-    ) {
-        if let Some((host, port)) = split_url(url) {
-            self.push_looping(context, tool, host, port, Some(url), tool_loops);
-        }
     }
 }
 

@@ -33,7 +33,7 @@ use serde::Serialize;
 
 use analyzer::{Analyzer, CommandContext};
 use kubelet::{container_env, kubelet_expand};
-pub use service_dns::{WELL_KNOWN_TLDS, resolve_service};
+pub use service_dns::resolve_service;
 
 /// What an init container's command waits for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

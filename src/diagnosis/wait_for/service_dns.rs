@@ -20,7 +20,7 @@ use super::ServiceRef;
 ///   domain, or pod `a` behind headless Service `b` in the pod's own namespace (tried first by the
 ///   resolver). It is read as a StatefulSet pod when `a` is `<prefix>-<ordinal>` and `b` starts with
 ///   that prefix (`web-0.web`, `mysql-0.mysql-headless`), as a domain (→ `None`) when `b` is a
-///   well-known top-level domain ([`WELL_KNOWN_TLDS`]), and as Service `a` in namespace `b` otherwise.
+///   well-known top-level domain (`WELL_KNOWN_TLDS`), and as Service `a` in namespace `b` otherwise.
 ///   The same TLD rule applies to `a.b.c`;
 /// - `localhost`, `*.localhost`, IP addresses (and names ending in a numeric label, which the
 ///   resolver reads as IPv4 shorthand), and anything longer that is not a `.svc` form → `None`.
@@ -66,7 +66,7 @@ pub fn resolve_service(host: &str, pod_namespace: &str) -> Option<ServiceRef> {
 /// Top-level domains that make `a.b` / `a.b.c` read as an outside domain rather than a Service in a
 /// namespace. Deliberately small: generic and common country TLDs, and the private suffixes that
 /// corporate networks use.
-pub const WELL_KNOWN_TLDS: &[&str] = &[
+const WELL_KNOWN_TLDS: &[&str] = &[
     "com",
     "net",
     "org",

@@ -16,12 +16,12 @@ impl Analyzer<'_> {
         match name {
             "nslookup" | "host" | "dig" | "getent" | "ping" => {
                 if let Some(host) = looked_up_host(name, args) {
-                    self.push(context, name, host, None, None);
+                    self.push(context, name, host, None);
                 }
             }
             "nc" | "ncat" | "netcat" | "telnet" => {
                 if let Some((host, port)) = probed_port(name, args) {
-                    self.push(context, name, host, port, None);
+                    self.push(context, name, host, port);
                 }
             }
             "wget" | "curl" => {
@@ -65,6 +65,13 @@ impl Analyzer<'_> {
             }
         }
         self.argv(parsed.after_dashdash, vars, context);
+    }
+
+    /// A URL target; nothing when it names no host.
+    fn push_url(&mut self, context: &CommandContext, tool: &str, url: &str, tool_loops: bool) {
+        if let Some((host, port)) = split_url(url) {
+            self.push_looping(context, tool, host, port, Some(url), tool_loops);
+        }
     }
 
     /// `HOST:PORT` or a URL, as wait-for-it style tools take them.
@@ -130,7 +137,7 @@ impl Analyzer<'_> {
             .strip_prefix("/dev/tcp/")
             .or_else(|| target.strip_prefix("/dev/udp/"));
         if let Some((host, port)) = rest.and_then(|r| r.split_once('/')) {
-            self.push(context, "/dev/tcp", host, port.parse().ok(), None);
+            self.push(context, "/dev/tcp", host, port.parse().ok());
         }
     }
 }
@@ -347,7 +354,7 @@ fn is_record_type(word: &str) -> bool {
 
 /// Host and port of a URL; the port defaults by scheme. A URL without a scheme is HTTP, as curl
 /// and wget assume.
-pub(super) fn split_url(url: &str) -> Option<(&str, Option<u16>)> {
+fn split_url(url: &str) -> Option<(&str, Option<u16>)> {
     let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
