@@ -7,12 +7,16 @@
 //! and `args` the way the kubelet and then the shell would, without running anything:
 //!
 //! 1. the kubelet expands `$(VAR)` from the container's `env` (literal values and the downward-API
-//!    namespace, the only values knowable without the cluster);
+//!    namespace, the only values knowable without the cluster) — `kubelet`;
 //! 2. a shell `-c` script is split into simple commands (quotes, backslashes, `$VAR`/`${VAR}`,
 //!    `$(…)`/backticks, redirections, here-documents, loops); variables known from `env` or from
 //!    assignments earlier in the script are substituted, the service-account namespace file reads as
-//!    the pod's namespace, anything else stays as written;
-//! 3. each simple command is matched against the tools people wait with.
+//!    the pod's namespace, anything else stays as written — `lexer`, then `analyzer`, which also
+//!    sees through wrappers such as `exec`, `timeout`, `env` and nested `sh -c`;
+//! 3. each simple command is matched against the tools people wait with — `tools`, reading their
+//!    options with `getopt`.
+//!
+//! [`resolve_service`] (in `service_dns`) then names the Service a target's host reaches.
 //!
 //! It is a reader for real-world init scripts, not a shell: no field splitting, globbing, functions
 //! or arithmetic.
