@@ -22,6 +22,28 @@ pub(super) fn logs(
         .store
         .get(target.res, ns(target), pod_name)
         .ok_or_else(|| ApiError::not_found(target.res, pod_name))?;
+    let container = chosen_container(pod, pod_name, call)?;
+    let previous = call.flag("previous");
+    let key = (
+        ns(target).to_string(),
+        pod_name.to_string(),
+        container.clone(),
+        previous,
+    );
+    let text = match state.logs.get(&key) {
+        Some(text) => text.clone(),
+        None => log_not_set(pod, pod_name, &container, previous)?,
+    };
+    drop(state);
+    Ok(Response::builder()
+        .status(200)
+        .header("Content-Type", "text/plain")
+        .body(full(shaped(&text, call)))
+        .expect("log response"))
+}
+
+/// The `container` parameter, checked against the pod, or the only app container.
+fn chosen_container(pod: &Value, pod_name: &str, call: &Call) -> Result<String, ApiError> {
     let names = |list: &str| -> Vec<String> {
         pod.pointer(&format!("/spec/{list}"))
             .and_then(Value::as_array)
@@ -37,7 +59,7 @@ pub(super) fn logs(
         names("initContainers"),
         names("ephemeralContainers"),
     );
-    let container = match call.param("container") {
+    match call.param("container") {
         Some(c) => {
             if !containers
                 .iter()
@@ -49,14 +71,12 @@ pub(super) fn logs(
                     "container {c} is not valid for pod {pod_name}"
                 )));
             }
-            c.to_string()
+            Ok(c.to_string())
         }
-        None if containers.len() == 1 => containers[0].clone(),
-        None if containers.is_empty() => {
-            return Err(ApiError::bad_request(format!(
-                "a container name must be specified for pod {pod_name}"
-            )));
-        }
+        None if containers.len() == 1 => Ok(containers[0].clone()),
+        None if containers.is_empty() => Err(ApiError::bad_request(format!(
+            "a container name must be specified for pod {pod_name}"
+        ))),
         None => {
             let mut msg = format!(
                 "a container name must be specified for pod {pod_name}, choose one of: [{}]",
@@ -74,63 +94,59 @@ pub(super) fn logs(
                     ephemeral.join(" ")
                 ));
             }
-            return Err(ApiError::bad_request(msg));
+            Err(ApiError::bad_request(msg))
         }
-    };
-    let previous = call.flag("previous");
-    let key = (
-        ns(target).to_string(),
-        pod_name.to_string(),
-        container.clone(),
-        previous,
-    );
-    let text = match state.logs.get(&key) {
-        Some(text) => text.clone(),
-        None if previous => {
-            return Err(ApiError::bad_request(format!(
-                "previous terminated container \"{container}\" in pod \"{pod_name}\" not found"
-            )));
-        }
-        // An unscheduled pod has no kubelet to ask: the apiserver answers an empty log.
-        None if pod
-            .pointer("/spec/nodeName")
-            .and_then(Value::as_str)
-            .is_none_or(str::is_empty) =>
-        {
-            String::new()
-        }
-        None => {
-            let status = [
-                "containerStatuses",
-                "initContainerStatuses",
-                "ephemeralContainerStatuses",
-            ]
-            .iter()
-            .filter_map(|l| {
-                pod.pointer(&format!("/status/{l}"))
-                    .and_then(Value::as_array)
-            })
-            .flatten()
-            .find(|s| s["name"] == container.as_str());
-            match status
-                .and_then(|s| s.pointer("/state/waiting/reason"))
-                .and_then(Value::as_str)
-            {
-                Some("ErrImagePull" | "ImagePullBackOff") => {
-                    return Err(ApiError::bad_request(format!(
-                        "container \"{container}\" in pod \"{pod_name}\" is waiting to start: image can't be pulled"
-                    )));
-                }
-                Some(reason) => {
-                    return Err(ApiError::bad_request(format!(
-                        "container \"{container}\" in pod \"{pod_name}\" is waiting to start: {reason}"
-                    )));
-                }
-                None => String::new(),
-            }
-        }
-    };
-    drop(state);
+    }
+}
+
+/// What the server answers for a container no test gave a log: an error, or an empty log.
+fn log_not_set(
+    pod: &Value,
+    pod_name: &str,
+    container: &str,
+    previous: bool,
+) -> Result<String, ApiError> {
+    if previous {
+        return Err(ApiError::bad_request(format!(
+            "previous terminated container \"{container}\" in pod \"{pod_name}\" not found"
+        )));
+    }
+    // An unscheduled pod has no kubelet to ask: the apiserver answers an empty log.
+    if pod
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        return Ok(String::new());
+    }
+    let status = [
+        "containerStatuses",
+        "initContainerStatuses",
+        "ephemeralContainerStatuses",
+    ]
+    .iter()
+    .filter_map(|l| {
+        pod.pointer(&format!("/status/{l}"))
+            .and_then(Value::as_array)
+    })
+    .flatten()
+    .find(|s| s["name"] == container);
+    match status
+        .and_then(|s| s.pointer("/state/waiting/reason"))
+        .and_then(Value::as_str)
+    {
+        Some("ErrImagePull" | "ImagePullBackOff") => Err(ApiError::bad_request(format!(
+            "container \"{container}\" in pod \"{pod_name}\" is waiting to start: image can't be pulled"
+        ))),
+        Some(reason) => Err(ApiError::bad_request(format!(
+            "container \"{container}\" in pod \"{pod_name}\" is waiting to start: {reason}"
+        ))),
+        None => Ok(String::new()),
+    }
+}
+
+/// The log text as `tailLines`, `timestamps` and `limitBytes` ask for it.
+fn shaped(text: &str, call: &Call) -> String {
     let mut lines: Vec<&str> = text.lines().collect();
     if let Some(tail) = call
         .param("tailLines")
@@ -159,9 +175,5 @@ pub(super) fn logs(
         }
         out.truncate(cut);
     }
-    Ok(Response::builder()
-        .status(200)
-        .header("Content-Type", "text/plain")
-        .body(full(out))
-        .expect("log response"))
+    out
 }
