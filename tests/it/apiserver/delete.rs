@@ -34,37 +34,8 @@ pub(super) fn delete(
         .get(res, ns(target), &obj_name)
         .cloned()
         .ok_or_else(|| ApiError::not_found(res, &obj_name))?;
-    // `rest.BeforeDelete` checks preconditions first and names the resource by its Kind.
-    let (cur_uid, cur_rv) = (
-        meta_str(&current, "uid").to_string(),
-        meta_str(&current, "resourceVersion").to_string(),
-    );
-    if let Some(uid) = opts.pointer("/preconditions/uid").and_then(Value::as_str)
-        && uid != cur_uid
-    {
-        return Err(ApiError::conflict(
-            res.group,
-            res.kind,
-            &obj_name,
-            &format!(
-                "the UID in the precondition ({uid}) does not match the UID in record ({cur_uid}). The object might have been deleted and then recreated"
-            ),
-        ));
-    }
-    if let Some(rv) = opts
-        .pointer("/preconditions/resourceVersion")
-        .and_then(Value::as_str)
-        && rv != cur_rv
-    {
-        return Err(ApiError::conflict(
-            res.group,
-            res.kind,
-            &obj_name,
-            &format!(
-                "the ResourceVersion in the precondition ({rv}) does not match the ResourceVersion in record ({cur_rv}). The object might have been modified"
-            ),
-        ));
-    }
+    // `rest.BeforeDelete` checks preconditions first.
+    check_preconditions(&opts, &current, res, &obj_name)?;
     let is_pod = res.plural == "pods" && res.group.is_empty();
     let delay = state.deletion_delay;
     if is_pod && !delay.is_zero() && grace != Some(0) {
@@ -86,7 +57,8 @@ pub(super) fn delete(
         let rv = state.store.next_rv();
         current["metadata"]["resourceVersion"] = json!(rv.to_string());
         state.store.commit("MODIFIED", res, current.clone());
-        let (shared, ns, uid) = (shared.clone(), ns(target).to_string(), cur_uid);
+        let (shared, ns) = (shared.clone(), ns(target).to_string());
+        let uid = meta_str(&current, "uid").to_string();
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
             let mut state = shared.lock();
@@ -115,6 +87,46 @@ pub(super) fn delete(
         200,
         &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}),
     ))
+}
+
+/// `rest.BeforeDelete`'s precondition checks, which name the resource by its Kind.
+fn check_preconditions(
+    opts: &Value,
+    current: &Value,
+    res: &ResourceDef,
+    obj_name: &str,
+) -> Result<(), ApiError> {
+    let (cur_uid, cur_rv) = (
+        meta_str(current, "uid").to_string(),
+        meta_str(current, "resourceVersion").to_string(),
+    );
+    if let Some(uid) = opts.pointer("/preconditions/uid").and_then(Value::as_str)
+        && uid != cur_uid
+    {
+        return Err(ApiError::conflict(
+            res.group,
+            res.kind,
+            obj_name,
+            &format!(
+                "the UID in the precondition ({uid}) does not match the UID in record ({cur_uid}). The object might have been deleted and then recreated"
+            ),
+        ));
+    }
+    if let Some(rv) = opts
+        .pointer("/preconditions/resourceVersion")
+        .and_then(Value::as_str)
+        && rv != cur_rv
+    {
+        return Err(ApiError::conflict(
+            res.group,
+            res.kind,
+            obj_name,
+            &format!(
+                "the ResourceVersion in the precondition ({rv}) does not match the ResourceVersion in record ({cur_rv}). The object might have been modified"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Removes an object with a DELETED event carrying a fresh resourceVersion.
