@@ -108,6 +108,50 @@ fn without_rv(obj: &Value) -> Value {
     o
 }
 
+/// The body must name the object of the URL (a missing name is filled in), and a
+/// resourceVersion or uid it carries must be the stored one.
+fn check_identity(new: &mut Value, current: &Value, target: &Target) -> Result<(), ApiError> {
+    let (res, obj_name) = (target.res, name(target));
+    if !new.is_object() {
+        return Err(ApiError::bad_request(
+            "the body of the request must be a JSON object",
+        ));
+    }
+    if !new.get("metadata").is_some_and(Value::is_object) {
+        new["metadata"] = json!({});
+    }
+    let body_name = meta_str(new, "name").to_string();
+    if body_name.is_empty() {
+        new["metadata"]["name"] = json!(obj_name);
+    } else if body_name != obj_name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({body_name}) does not match the name on the URL ({obj_name})"
+        )));
+    }
+    let body_ns = meta_str(new, "namespace").to_string();
+    if res.namespaced && !body_ns.is_empty() && body_ns != ns(target) {
+        return Err(ApiError::bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
+        ));
+    }
+    let body_rv = meta_str(new, "resourceVersion");
+    if !body_rv.is_empty() && body_rv != meta_str(current, "resourceVersion") {
+        return Err(ApiError::stale(res, obj_name));
+    }
+    let (body_uid, current_uid) = (meta_str(new, "uid"), meta_str(current, "uid"));
+    if !body_uid.is_empty() && body_uid != current_uid {
+        return Err(ApiError::conflict(
+            res.group,
+            res.plural,
+            obj_name,
+            &format!(
+                "Precondition failed: UID in precondition: {body_uid}, UID in object meta: {current_uid}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// PUT, and PATCH after the patch is applied: the update path of the generic registry.
 pub(super) fn update(
     shared: &Arc<Shared>,
@@ -123,43 +167,7 @@ pub(super) fn update(
         .get(res, ns(target), obj_name)
         .cloned()
         .ok_or_else(|| ApiError::not_found(res, obj_name))?;
-    if !new.is_object() {
-        return Err(ApiError::bad_request(
-            "the body of the request must be a JSON object",
-        ));
-    }
-    if !new.get("metadata").is_some_and(Value::is_object) {
-        new["metadata"] = json!({});
-    }
-    let body_name = meta_str(&new, "name").to_string();
-    if body_name.is_empty() {
-        new["metadata"]["name"] = json!(obj_name);
-    } else if body_name != obj_name {
-        return Err(ApiError::bad_request(format!(
-            "the name of the object ({body_name}) does not match the name on the URL ({obj_name})"
-        )));
-    }
-    let body_ns = meta_str(&new, "namespace").to_string();
-    if res.namespaced && !body_ns.is_empty() && body_ns != ns(target) {
-        return Err(ApiError::bad_request(
-            "the namespace of the provided object does not match the namespace sent on the request",
-        ));
-    }
-    let body_rv = meta_str(&new, "resourceVersion");
-    if !body_rv.is_empty() && body_rv != meta_str(&current, "resourceVersion") {
-        return Err(ApiError::stale(res, obj_name));
-    }
-    let (body_uid, current_uid) = (meta_str(&new, "uid"), meta_str(&current, "uid"));
-    if !body_uid.is_empty() && body_uid != current_uid {
-        return Err(ApiError::conflict(
-            res.group,
-            res.plural,
-            obj_name,
-            &format!(
-                "Precondition failed: UID in precondition: {body_uid}, UID in object meta: {current_uid}"
-            ),
-        ));
-    }
+    check_identity(&mut new, &current, target)?;
     new["kind"] = json!(res.kind);
     new["apiVersion"] = json!(res.api_version());
     for server_set in [
