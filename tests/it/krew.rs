@@ -686,8 +686,7 @@ fn packaged_archive_installs_like_kubectl_krew_install() {
     );
 
     // And kubectl finds it where krew put it, as users run it.
-    let Some(kubectl) = harness::kubectl() else {
-        eprintln!("note: kubectl not installed; skipping the plugin-discovery part");
+    let Some(kubectl) = harness::kubectl("the plugin-discovery part") else {
         return;
     };
     let path = std::env::join_paths(std::iter::once(install.root.path().join("bin")).chain(
