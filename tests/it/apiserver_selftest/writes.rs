@@ -173,17 +173,14 @@ fn strategic_merge_patches_lists_by_name_and_other_patch_types_apply() {
         inits[1]["command"],
         before["spec"]["initContainers"][1]["command"]
     );
-    let old_rv: u64 = before["metadata"]["resourceVersion"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let new_rv: u64 = pod["metadata"]["resourceVersion"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(new_rv > old_rv);
+    let rv = |obj: &Value| -> u64 {
+        obj["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(rv(&pod) > rv(&before));
 
     let merged = patch(
         &server,
