@@ -90,7 +90,21 @@ pub(super) fn selector_matches(selector: &Value, os: &str, arch: &str) -> bool {
 /// krew-index maintainers ask for), for the manifest file at `path`.
 pub(super) fn assert_manifest_rules(path: &Path, m: &Value) {
     let file = path.file_name().unwrap().to_string_lossy().to_string();
+    assert_header_rules(&file, m);
+    assert_description_rules(&m["spec"]);
+    assert_version_rules(&m["spec"]);
+    let platforms = platforms(m);
+    assert!(!platforms.is_empty(), "rule platforms-required");
+    for (i, p) in platforms.iter().enumerate() {
+        let what = format!("platforms[{i}]");
+        assert_platform_rules(&what, p);
+        assert_selector_rules(&what, &p["selector"]);
+    }
+    assert_no_overlapping_platforms(platforms);
+}
 
+/// File name, apiVersion, kind and metadata.name.
+fn assert_header_rules(file: &str, m: &Value) {
     assert!(
         file.ends_with(".yaml"),
         "rule manifest-extension: {file} must end in .yaml"
@@ -123,8 +137,10 @@ pub(super) fn assert_manifest_rules(path: &Path, m: &Value) {
         !name.starts_with("kubectl"),
         "rule naming-guide: krew prepends kubectl- itself ({name})"
     );
+}
 
-    let spec = &m["spec"];
+/// shortDescription and description.
+fn assert_description_rules(spec: &Value) {
     let short = spec["shortDescription"].as_str().unwrap_or_default();
     assert!(!short.is_empty(), "rule shortDescription-required");
     assert!(
@@ -154,7 +170,9 @@ pub(super) fn assert_manifest_rules(path: &Path, m: &Value) {
             "rule description-no-usage-lists (no commands or options; that is --help's job): {line:?}"
         );
     }
+}
 
+fn assert_version_rules(spec: &Value) {
     let version = spec["version"].as_str().unwrap_or_default();
     assert!(!version.is_empty(), "rule version-required");
     assert!(
@@ -165,93 +183,96 @@ pub(super) fn assert_manifest_rules(path: &Path, m: &Value) {
         is_krew_semver(version),
         "rule version-semver: {version:?} is not vMAJOR.MINOR.PATCH[-pre][+build]"
     );
+}
 
-    let platforms = platforms(m);
-    assert!(!platforms.is_empty(), "rule platforms-required");
-    for (i, p) in platforms.iter().enumerate() {
-        let what = format!("platforms[{i}]");
-        for field in ["uri", "sha256", "bin"] {
-            assert!(
-                p[field].as_str().is_some_and(|s| !s.is_empty()),
-                "rule platform-{field}-required: {what}"
-            );
-        }
-        let sha = p["sha256"].as_str().unwrap();
+/// uri, sha256, bin and files of one platform.
+fn assert_platform_rules(what: &str, p: &Value) {
+    for field in ["uri", "sha256", "bin"] {
         assert!(
-            sha.len() == 64
-                && sha
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)),
-            "rule sha256-lowercase-hex (^[a-f0-9]{{64}}$): {what}: {sha:?}"
-        );
-        if let Some(files) = p.get("files") {
-            let files = files.as_array().expect("files is a list");
-            assert!(
-                !files.is_empty(),
-                "rule files-not-empty (leave it out instead): {what}"
-            );
-            for f in files {
-                assert!(
-                    f["from"].as_str().is_some_and(|s| !s.is_empty())
-                        && f["to"].as_str().is_some_and(|s| !s.is_empty()),
-                    "rule files-from-to: {what}: {f}"
-                );
-            }
-        }
-        let bin = p["bin"].as_str().unwrap();
-        assert!(
-            !bin.starts_with('/') && !Path::new(bin).components().any(|c| c.as_os_str() == ".."),
-            "rule bin-inside-install-dir: {what}: {bin:?}"
-        );
-
-        let selector = &p["selector"];
-        let keys: Vec<&str> = selector
-            .as_object()
-            .map(|o| o.keys().map(String::as_str).collect())
-            .unwrap_or_default();
-        assert!(
-            !keys.is_empty(),
-            "rule selector-required (non-nil, non-empty): {what}"
-        );
-        for (field, empty) in [
-            (
-                "matchLabels",
-                selector["matchLabels"].as_object().map(|o| o.is_empty()),
-            ),
-            (
-                "matchExpressions",
-                selector["matchExpressions"]
-                    .as_array()
-                    .map(|a| a.is_empty()),
-            ),
-        ] {
-            assert_ne!(empty, Some(true), "rule selector-no-empty-{field}: {what}");
-        }
-        let mut label_keys: Vec<String> = selector["matchLabels"]
-            .as_object()
-            .map(|o| o.keys().cloned().collect())
-            .unwrap_or_default();
-        label_keys.extend(
-            selector["matchExpressions"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|e| e["key"].as_str().map(str::to_string)),
-        );
-        for key in &label_keys {
-            assert!(
-                key == "os" || key == "arch",
-                "rule selector-keys-os-arch-only: {what}: {key:?}"
-            );
-        }
-        assert!(
-            SUPPORTED
-                .iter()
-                .any(|(os, arch)| selector_matches(selector, os, arch)),
-            "rule selector-matches-a-supported-platform: {what}: {selector}"
+            p[field].as_str().is_some_and(|s| !s.is_empty()),
+            "rule platform-{field}-required: {what}"
         );
     }
+    let sha = p["sha256"].as_str().unwrap();
+    assert!(
+        sha.len() == 64
+            && sha
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)),
+        "rule sha256-lowercase-hex (^[a-f0-9]{{64}}$): {what}: {sha:?}"
+    );
+    if let Some(files) = p.get("files") {
+        let files = files.as_array().expect("files is a list");
+        assert!(
+            !files.is_empty(),
+            "rule files-not-empty (leave it out instead): {what}"
+        );
+        for f in files {
+            assert!(
+                f["from"].as_str().is_some_and(|s| !s.is_empty())
+                    && f["to"].as_str().is_some_and(|s| !s.is_empty()),
+                "rule files-from-to: {what}: {f}"
+            );
+        }
+    }
+    let bin = p["bin"].as_str().unwrap();
+    assert!(
+        !bin.starts_with('/') && !Path::new(bin).components().any(|c| c.as_os_str() == ".."),
+        "rule bin-inside-install-dir: {what}: {bin:?}"
+    );
+}
 
+/// A platform's selector: present, only os/arch, matching a supported platform.
+fn assert_selector_rules(what: &str, selector: &Value) {
+    let keys: Vec<&str> = selector
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    assert!(
+        !keys.is_empty(),
+        "rule selector-required (non-nil, non-empty): {what}"
+    );
+    for (field, empty) in [
+        (
+            "matchLabels",
+            selector["matchLabels"].as_object().map(|o| o.is_empty()),
+        ),
+        (
+            "matchExpressions",
+            selector["matchExpressions"]
+                .as_array()
+                .map(|a| a.is_empty()),
+        ),
+    ] {
+        assert_ne!(empty, Some(true), "rule selector-no-empty-{field}: {what}");
+    }
+    let mut label_keys: Vec<String> = selector["matchLabels"]
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    label_keys.extend(
+        selector["matchExpressions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["key"].as_str().map(str::to_string)),
+    );
+    for key in &label_keys {
+        assert!(
+            key == "os" || key == "arch",
+            "rule selector-keys-os-arch-only: {what}: {key:?}"
+        );
+    }
+    assert!(
+        SUPPORTED
+            .iter()
+            .any(|(os, arch)| selector_matches(selector, os, arch)),
+        "rule selector-matches-a-supported-platform: {what}: {selector}"
+    );
+}
+
+/// No two platforms match the same `<os,arch>`; on Windows the bin is an .exe.
+fn assert_no_overlapping_platforms(platforms: &[Value]) {
     for (os, arch) in SUPPORTED {
         let matching: Vec<usize> = platforms
             .iter()
