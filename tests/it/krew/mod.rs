@@ -418,7 +418,12 @@ fn packaged_archive_installs_like_kubectl_krew_install() {
         "{stdout}"
     );
 
-    // And kubectl finds it where krew put it, as users run it.
+    assert_kubectl_finds_the_plugin(&install);
+}
+
+/// kubectl finds the plugin where krew put it, as users run it.
+#[track_caller]
+fn assert_kubectl_finds_the_plugin(install: &KrewInstall) {
     let Some(kubectl) = harness::kubectl("the plugin-discovery part") else {
         return;
     };
