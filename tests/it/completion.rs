@@ -286,8 +286,7 @@ fn complete_without_a_usable_cluster_offers_prefixes_and_never_fails() {
 
 #[test]
 fn kubectl_completes_plugin_arguments_through_the_helper() {
-    let Some(kubectl) = harness::kubectl() else {
-        eprintln!("note: kubectl not installed; skipping kubectl's plugin completion");
+    let Some(kubectl) = harness::kubectl("kubectl's plugin completion") else {
         return;
     };
     let (_server, kubeconfig) = seeded();

@@ -231,32 +231,38 @@ fn apply(pod: &mut Value, edit: &Edit) -> Option<Kind> {
             Kind::Forbidden
         }
         Edit::Invisible(which) => {
-            match which {
-                0 => pod["status"]["phase"] = json!("Unknown"),
-                1 => pod["metadata"]["resourceVersion"] = json!("1"),
-                2 => {
-                    let name = pod["metadata"]["name"].clone();
-                    pod["metadata"]["name"] = name;
-                }
-                3 => {
-                    for c in containers(pod, "initContainers") {
-                        let c = c.as_object_mut().unwrap();
-                        c.remove("terminationMessagePath");
-                        c.remove("imagePullPolicy");
-                    }
-                }
-                _ => {
-                    let spec = pod["spec"].as_object_mut().unwrap();
-                    spec.remove("dnsPolicy");
-                    spec.remove("serviceAccount");
-                    spec.remove("priority");
-                    let tolerations = spec["tolerations"].as_array_mut().unwrap();
-                    tolerations.retain(|t| t["key"] != "node.kubernetes.io/not-ready");
-                }
-            }
+            apply_invisible(pod, which);
             Kind::NoOp
         }
     })
+}
+
+/// An edit the server never sees (`Edit::Invisible`): status, bookkeeping, a value re-stated,
+/// defaults deleted.
+fn apply_invisible(pod: &mut Value, which: u32) {
+    match which {
+        0 => pod["status"]["phase"] = json!("Unknown"),
+        1 => pod["metadata"]["resourceVersion"] = json!("1"),
+        2 => {
+            let name = pod["metadata"]["name"].clone();
+            pod["metadata"]["name"] = name;
+        }
+        3 => {
+            for c in containers(pod, "initContainers") {
+                let c = c.as_object_mut().unwrap();
+                c.remove("terminationMessagePath");
+                c.remove("imagePullPolicy");
+            }
+        }
+        _ => {
+            let spec = pod["spec"].as_object_mut().unwrap();
+            spec.remove("dnsPolicy");
+            spec.remove("serviceAccount");
+            spec.remove("priority");
+            let tolerations = spec["tolerations"].as_array_mut().unwrap();
+            tolerations.retain(|t| t["key"] != "node.kubernetes.io/not-ready");
+        }
+    }
 }
 
 fn class_name(c: &Classification) -> &'static str {

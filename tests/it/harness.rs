@@ -97,21 +97,36 @@ pub fn initctl_stdin(args: &[&str], input: &str) -> Run {
     Run::from(child.wait_with_output().unwrap())
 }
 
-pub fn kubectl() -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
+/// Set to `1` (CI does) and a missing kubectl fails the tests that run it instead of letting
+/// them skip that part: where kubectl belongs to the machine, a skip would hide a broken setup.
+pub const REQUIRE_KUBECTL: &str = "INITCTL_REQUIRE_KUBECTL";
+
+/// The `kubectl` on PATH, for tests that run the real one. Where it is not installed: None,
+/// with a note that the test skips `what`; with INITCTL_REQUIRE_KUBECTL=1, a test failure.
+/// Every kubectl lookup of the suite goes through here.
+#[track_caller]
+pub fn kubectl(what: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
             .map(|p| p.join("kubectl"))
             .find(|p| p.is_file())
-    })
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os(REQUIRE_KUBECTL).is_none_or(|v| v != "1"),
+            "kubectl is not on PATH, and {REQUIRE_KUBECTL}=1 requires it (without it this test \
+             skips {what}): install kubectl, or unset {REQUIRE_KUBECTL} to allow the skip"
+        );
+        eprintln!("note: kubectl not installed; skipping {what}");
+    }
+    found
 }
 
 /// `kubectl initctl ARGS`: kubectl finds the plugin on PATH, as it does for users.
-/// None (with a note) where kubectl is not installed.
+/// None (with a note) where kubectl is not installed, see `kubectl`.
+#[track_caller]
 pub fn kubectl_initctl(args: &[&str], kubeconfig: &Path) -> Option<Run> {
-    let Some(kubectl) = kubectl() else {
-        eprintln!("kubectl not installed: skipping the plugin-discovery run");
-        return None;
-    };
+    let kubectl = kubectl("the plugin-discovery run")?;
     let bin_dir = bin().parent().unwrap().to_path_buf();
     let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
         &std::env::var_os("PATH").unwrap_or_default(),

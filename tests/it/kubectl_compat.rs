@@ -1,7 +1,8 @@
 //! Real `kubectl` against the stand-in API server: discovery, get (with pagination and
 //! selectors), describe, patch (merge, strategic, rejected), logs and delete. Skipped with a
-//! note when `kubectl` is not installed. (kubectl v1.32 never runs an exec credential plugin
-//! for this plain-http server, so exec credentials are left to the kube-rs tests.)
+//! note when `kubectl` is not installed (a failure with INITCTL_REQUIRE_KUBECTL=1, see
+//! `harness::kubectl`). (kubectl v1.32 never runs an exec credential plugin for this
+//! plain-http server, so exec credentials are left to the kube-rs tests.)
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -9,6 +10,7 @@ use std::process::{Command, Output};
 use serde_json::{Value, json};
 
 use crate::apiserver::ApiServer;
+use crate::harness;
 
 fn testdata(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -18,32 +20,21 @@ fn testdata(name: &str) -> PathBuf {
 
 /// A seeded server plus an isolated HOME (kubectl's discovery cache lives under it).
 struct Kubectl {
+    kubectl: PathBuf,
     server: ApiServer,
     home: tempfile::TempDir,
     kubeconfig: PathBuf,
 }
 
-fn kubectl_available() -> bool {
-    let found = Command::new("kubectl")
-        .arg("version")
-        .arg("--client")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        eprintln!("note: kubectl not on PATH; skipping kubectl compatibility test");
-    }
-    found
-}
-
 impl Kubectl {
+    #[track_caller]
     fn new() -> Option<Kubectl> {
-        if !kubectl_available() {
-            return None;
-        }
+        let kubectl = harness::kubectl("the kubectl compatibility test")?;
         let server = ApiServer::start();
         server.load_file(testdata("seed.json"));
         let kubeconfig = server.kubeconfig(Some("seed"));
         Some(Kubectl {
+            kubectl,
             server,
             home: tempfile::tempdir().expect("home"),
             kubeconfig,
@@ -51,7 +42,7 @@ impl Kubectl {
     }
 
     fn run_with(&self, kubeconfig: &Path, args: &[&str]) -> Output {
-        Command::new("kubectl")
+        Command::new(&self.kubectl)
             .arg("--kubeconfig")
             .arg(kubeconfig)
             .args(args)

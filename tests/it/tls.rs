@@ -192,11 +192,9 @@ fn client_certificates_authenticate_and_their_absence_is_refused() {
 }
 
 /// `kubectl ARGS` with only this kubeconfig, or None where kubectl is not installed.
+#[track_caller]
 fn kubectl(args: &[&str], kubeconfig: &PathBuf) -> Option<Output> {
-    let Some(kubectl) = harness::kubectl() else {
-        eprintln!("kubectl not installed: skipping");
-        return None;
-    };
+    let kubectl = harness::kubectl("the kubectl run over TLS")?;
     let home = tempfile::tempdir().unwrap();
     Some(
         harness::scrubbed(&kubectl)

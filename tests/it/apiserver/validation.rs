@@ -2,6 +2,8 @@
 //! and admission plugins do it, QoS class on create, and `ValidatePodUpdate` (section 2 of the
 //! shared Kubernetes semantics reference), on the JSON form.
 
+use std::ops::ControlFlow;
+
 use serde_json::{Map, Value, json};
 
 use super::resources::ResourceDef;
@@ -155,8 +157,36 @@ pub fn validate_pod_update(new: &Value, old: &Value) -> Vec<FieldError> {
     let new_spec = new.get("spec").unwrap_or(&null);
     let old_spec = old.get("spec").unwrap_or(&null);
     let mut errs = Vec::new();
-
     // Adding or removing containers stops validation right there.
+    if check_containers(new_spec, old_spec, &mut errs).is_break() {
+        return errs;
+    }
+    check_active_deadline(new_spec, old_spec, &mut errs);
+    check_tolerations(new_spec, old_spec, &mut errs);
+    let old_gates = gate_names(old_spec);
+    check_scheduling_gates(new_spec, &old_gates, &mut errs);
+    if new_spec == old_spec {
+        return errs;
+    }
+    let munged = munged_spec(new_spec, old_spec, &old_gates, &mut errs);
+    if munged != *old_spec {
+        errs.push(FieldError::forbidden(
+            "spec",
+            format!(
+                "pod updates may not change fields other than {UPDATABLE_POD_SPEC_FIELDS}\n{}",
+                spec_diff(old_spec, &munged)
+            ),
+        ));
+    }
+    errs
+}
+
+/// Container counts may not change (Break: stop validating), images must be set and trimmed.
+fn check_containers(
+    new_spec: &Value,
+    old_spec: &Value,
+    errs: &mut Vec<FieldError>,
+) -> ControlFlow<()> {
     for list in ["containers", "initContainers"] {
         let (n, o) = (array(new_spec, list), array(old_spec, list));
         if n.len() != o.len() {
@@ -164,7 +194,7 @@ pub fn validate_pod_update(new: &Value, old: &Value) -> Vec<FieldError> {
                 format!("spec.{list}"),
                 "pod updates may not add or remove containers",
             ));
-            return errs;
+            return ControlFlow::Break(());
         }
         for (i, c) in n.iter().enumerate() {
             let image = c.get("image").and_then(Value::as_str).unwrap_or_default();
@@ -180,7 +210,11 @@ pub fn validate_pod_update(new: &Value, old: &Value) -> Vec<FieldError> {
             }
         }
     }
+    ControlFlow::Continue(())
+}
 
+/// `activeDeadlineSeconds` may only be set to a positive value or lowered, never removed.
+fn check_active_deadline(new_spec: &Value, old_spec: &Value, errs: &mut Vec<FieldError>) {
     let new_ads = new_spec
         .get("activeDeadlineSeconds")
         .and_then(Value::as_i64);
@@ -217,8 +251,10 @@ pub fn validate_pod_update(new: &Value, old: &Value) -> Vec<FieldError> {
         )),
         _ => {}
     }
+}
 
-    // Old tolerations must survive, ignoring tolerationSeconds.
+/// Old tolerations must survive, ignoring tolerationSeconds.
+fn check_tolerations(new_spec: &Value, old_spec: &Value, errs: &mut Vec<FieldError>) {
     let strip = |t: &Value| {
         let mut t = t.clone();
         if let Some(m) = t.as_object_mut() {
@@ -239,30 +275,43 @@ pub fn validate_pod_update(new: &Value, old: &Value) -> Vec<FieldError> {
             break;
         }
     }
+}
 
+fn gate_names(spec: &Value) -> Vec<String> {
     let gate_name = |g: &Value| {
         g.get("name")
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string()
     };
-    let old_gates: Vec<String> = array(old_spec, "schedulingGates")
+    array(spec, "schedulingGates")
         .into_iter()
         .map(gate_name)
-        .collect();
+        .collect()
+}
+
+/// Scheduling gates may only be removed.
+fn check_scheduling_gates(new_spec: &Value, old_gates: &[String], errs: &mut Vec<FieldError>) {
     for (i, gate) in array(new_spec, "schedulingGates").into_iter().enumerate() {
-        let name = gate_name(gate);
-        if !old_gates.contains(&name) {
+        let name = gate.get("name").and_then(Value::as_str).unwrap_or_default();
+        if !old_gates.iter().any(|g| g == name) {
             errs.push(FieldError::forbidden(
                 format!("spec.schedulingGates[{i}].name"),
                 format!("only deletion is allowed, but found new scheduling gate '{name}'"),
             ));
         }
     }
+}
 
-    if new_spec == old_spec {
-        return errs;
-    }
+/// The new spec with what an update may change put back to the old values (images by index,
+/// activeDeadlineSeconds, schedulingGates, tolerations, a -1→1 grace period, node selector
+/// additions while gated), so that any other difference is forbidden.
+fn munged_spec(
+    new_spec: &Value,
+    old_spec: &Value,
+    old_gates: &[String],
+    errs: &mut Vec<FieldError>,
+) -> Value {
     let mut munged = new_spec.clone();
     for list in ["containers", "initContainers"] {
         if let Some(Value::Array(items)) = munged.get_mut(list) {
@@ -320,16 +369,7 @@ pub fn validate_pod_update(new: &Value, old: &Value) -> Vec<FieldError> {
             }
         }
     }
-    if munged != *old_spec {
-        errs.push(FieldError::forbidden(
-            "spec",
-            format!(
-                "pod updates may not change fields other than {UPDATABLE_POD_SPEC_FIELDS}\n{}",
-                spec_diff(old_spec, &munged)
-            ),
-        ));
-    }
-    errs
+    munged
 }
 
 /// A readable stand-in for go-cmp's `cmp.Diff(oldPod.Spec, mungedPodSpec)`: one `-`/`+` pair per

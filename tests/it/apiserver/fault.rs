@@ -1,0 +1,86 @@
+//! Injected faults: errors, delays and dropped watches a test asks for.
+
+use std::time::Duration;
+
+/// An injected failure. A request matches when its method (if set) is equal and its
+/// `path?query` contains `path_contains`; the first matching rule with uses left applies.
+#[derive(Debug, Clone, Default)]
+pub struct Fault {
+    pub method: Option<&'static str>,
+    pub path_contains: String,
+    /// ≥ 400: answer a Status with this code instead of serving the request.
+    pub status: u16,
+    pub reason: Option<String>,
+    pub message: Option<String>,
+    /// Sleep before answering (or before failing).
+    pub delay: Option<Duration>,
+    /// How many requests the rule applies to; `None` = all.
+    pub times: Option<usize>,
+    /// For watches: close the stream after this many events.
+    pub drop_watch_after: Option<usize>,
+}
+
+impl Fault {
+    /// Fail matching requests with `status` (reason and message as the real server gives them).
+    pub fn error(path_contains: &str, status: u16) -> Fault {
+        Fault {
+            path_contains: path_contains.into(),
+            status,
+            ..Fault::default()
+        }
+    }
+
+    /// Answer matching requests normally, but only after `delay`.
+    pub fn delay(path_contains: &str, delay: Duration) -> Fault {
+        Fault {
+            path_contains: path_contains.into(),
+            delay: Some(delay),
+            ..Fault::default()
+        }
+    }
+
+    /// End matching watch streams after `events` events.
+    pub fn drop_watch(path_contains: &str, events: usize) -> Fault {
+        Fault {
+            path_contains: path_contains.into(),
+            drop_watch_after: Some(events),
+            ..Fault::default()
+        }
+    }
+
+    /// Only for this HTTP method.
+    pub fn on(self, method: &'static str) -> Fault {
+        Fault {
+            method: Some(method),
+            ..self
+        }
+    }
+
+    /// Only for the next `n` matching requests.
+    pub fn times(self, n: usize) -> Fault {
+        Fault {
+            times: Some(n),
+            ..self
+        }
+    }
+}
+
+/// The first rule with uses left that matches `method` and `target` (`path?query`), counted
+/// as used once more.
+pub(super) fn take_matching(
+    faults: &mut [(Fault, usize)],
+    method: &str,
+    target: &str,
+) -> Option<Fault> {
+    faults
+        .iter_mut()
+        .find(|(f, used)| {
+            f.method.is_none_or(|m| m == method)
+                && target.contains(&f.path_contains)
+                && f.times.is_none_or(|t| *used < t)
+        })
+        .map(|(f, used)| {
+            *used += 1;
+            f.clone()
+        })
+}

@@ -1,0 +1,99 @@
+//! HTTP plumbing shared by the handlers: response builders, query decoding, the request
+//! summary (`Call`) and body parsing.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{Method, Response};
+use serde_json::Value;
+
+use super::Body;
+use super::status::ApiError;
+
+pub(super) fn full(body: impl Into<Bytes>) -> Body {
+    Full::new(body.into()).boxed()
+}
+
+pub(super) fn json_response(code: u16, value: &Value) -> Response<Body> {
+    Response::builder()
+        .status(code)
+        .header("Content-Type", "application/json")
+        .header("Cache-Control", "no-cache, private")
+        .body(full(value.to_string()))
+        .expect("response")
+}
+
+pub(super) fn error_response(err: &ApiError) -> Response<Body> {
+    let mut resp = json_response(err.code, &err.to_json());
+    if let Some(secs) = err.retry_after {
+        resp.headers_mut().insert("Retry-After", secs.into());
+    }
+    resp
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                Ok(b) => {
+                    out.push(b);
+                    i += 2;
+                }
+                Err(_) => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub(super) fn parse_query(raw: &str) -> BTreeMap<String, String> {
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+/// Everything a handler needs about one request.
+pub(super) struct Call {
+    pub(super) method: Method,
+    pub(super) query: BTreeMap<String, String>,
+    pub(super) content_type: String,
+    pub(super) body: Bytes,
+    pub(super) drop_watch_after: Option<usize>,
+}
+
+impl Call {
+    pub(super) fn param(&self, key: &str) -> Option<&str> {
+        self.query
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    pub(super) fn flag(&self, key: &str) -> bool {
+        matches!(self.param(key), Some("true" | "1"))
+    }
+
+    pub(super) fn dry_run(&self, body: Option<&Value>) -> bool {
+        self.param("dryRun") == Some("All")
+            || body
+                .and_then(|b| b.get("dryRun"))
+                .is_some_and(|d| d.as_array().is_some_and(|a| a.iter().any(|x| x == "All")))
+    }
+}
+
+pub(super) fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
+    })
+}
