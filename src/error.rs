@@ -44,9 +44,10 @@ pub enum Error {
     /// Writing the output failed (other than a closed pipe, which is not an error).
     #[error("cannot write output: {0}")]
     Output(#[source] std::io::Error),
-    /// Some of several named targets were not found; the found ones were printed.
-    #[error("{0}")]
-    Partial(String),
+    /// Some named targets were not found (one server message each, e.g. `pods "x" not found`);
+    /// the found ones were printed.
+    #[error("{}", .0.join("\n"))]
+    TargetsNotFound(Vec<String>),
     /// A state file (backup, copy of an edit) could not be written.
     #[error("cannot write {path}: {source}")]
     WriteFile {

@@ -158,7 +158,7 @@ pub async fn run(
         writeln!(err, "No resources found{scope}.").map_err(Error::Output)?;
     }
     if !fetch.missing.is_empty() {
-        return Err(Error::Partial(fetch.missing.join("\n")));
+        return Err(Error::TargetsNotFound(fetch.missing));
     }
     if args.watch
         && let Source::Cluster(cluster) = &ctx.source
