@@ -28,10 +28,7 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            return fail(&Error::Client {
-                context: "start the async runtime".into(),
-                detail: e.to_string(),
-            });
+            return fail(&Error::client("start the async runtime", e));
         }
     };
     let mut stdout = std::io::stdout().lock();
