@@ -18,8 +18,8 @@ pub struct PodQuery {
     pub namespace: Option<String>,
     /// A single named pod.
     pub name: Option<String>,
-    pub labels: Option<String>,
-    pub fields: Option<String>,
+    pub labels: Option<Selector>,
+    pub fields: Option<FieldSelector>,
 }
 
 /// Turns targets into queries. Workloads are looked up (GET) to read their selectors.
@@ -65,17 +65,14 @@ pub async fn resolve(ctx: &Session, targets: &[Target]) -> Result<Vec<PodQuery>>
                         offline_workload(inv, *kind, scope_ns.as_deref(), name)?
                     }
                 };
-                queries.extend(found.into_iter().map(|(ns, sel)| {
-                    let sel = match ctx.labels.as_deref().map(Selector::parse).transpose() {
-                        Ok(Some(user)) => sel.and(user),
-                        _ => sel,
-                    };
-                    PodQuery {
-                        namespace: Some(ns),
-                        name: None,
-                        labels: Some(sel.to_query()),
-                        fields: ctx.fields.clone(),
-                    }
+                queries.extend(found.into_iter().map(|(ns, sel)| PodQuery {
+                    namespace: Some(ns),
+                    name: None,
+                    labels: Some(match &ctx.labels {
+                        Some(user) => sel.and(user.clone()),
+                        None => sel,
+                    }),
+                    fields: ctx.fields.clone(),
                 }));
             }
         }
@@ -198,12 +195,6 @@ fn offline_workload(
 
 /// The pods of offline input that a query selects, in file order.
 pub fn offline_pods(inv: &Inventory, query: &PodQuery) -> Result<Vec<Pod>> {
-    let labels = query.labels.as_deref().map(Selector::parse).transpose()?;
-    let fields = query
-        .fields
-        .as_deref()
-        .map(FieldSelector::parse)
-        .transpose()?;
     let mut selected = Vec::new();
     for pod in inv.pods()? {
         let meta = &pod.metadata;
@@ -215,13 +206,14 @@ pub fn offline_pods(inv: &Inventory, query: &PodQuery) -> Result<Vec<Pod>> {
                 .name
                 .as_deref()
                 .is_some_and(|n| meta.name.as_deref() != Some(n))
-            || labels
+            || query
+                .labels
                 .as_ref()
                 .is_some_and(|s| !s.matches(meta.labels.as_ref()))
         {
             continue;
         }
-        if let Some(fields) = &fields {
+        if let Some(fields) = &query.fields {
             let value = serde_json::to_value(&pod).unwrap_or_default();
             if !fields.matches(&value)? {
                 continue;
@@ -282,8 +274,12 @@ pub async fn fetch_pods(
                     let page = cluster
                         .list_pods_page(
                             query.namespace.as_deref(),
-                            query.labels.as_deref(),
-                            query.fields.as_deref(),
+                            query.labels.as_ref().map(Selector::wire_text).as_deref(),
+                            query
+                                .fields
+                                .as_ref()
+                                .map(FieldSelector::wire_text)
+                                .as_deref(),
                             next,
                         )
                         .await?;
