@@ -21,7 +21,7 @@ use crate::input::target::WorkloadKind;
 
 /// Pods per LIST page: big enough that most namespaces are one request, small enough that
 /// output starts quickly and memory stays bounded on large clusters.
-pub const PAGE_SIZE: u32 = 500;
+const PAGE_SIZE: u32 = 500;
 
 #[derive(Debug, Clone, Default)]
 pub struct ConnectOptions {

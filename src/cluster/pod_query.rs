@@ -194,7 +194,7 @@ fn offline_workload(
 }
 
 /// The pods of offline input that a query selects, in file order.
-pub fn offline_pods(inv: &Inventory, query: &PodQuery) -> Result<Vec<Pod>> {
+fn offline_pods(inv: &Inventory, query: &PodQuery) -> Result<Vec<Pod>> {
     let mut selected = Vec::new();
     for pod in inv.pods()? {
         let meta = &pod.metadata;
