@@ -361,4 +361,19 @@ mod tests {
         assert_eq!(req(&["status", "--wat"]).want, Want::Flag);
         assert_eq!(req(&["version", ""]).want, Want::Nothing);
     }
+
+    #[test]
+    fn a_flag_without_its_value_yet_wants_it_and_dashdash_ends_flags() {
+        let r = req(&["-n", ""]);
+        assert!(
+            matches!(r.want, Want::FlagValue { ref id, ref lead } if id == "namespace" && lead.is_empty())
+        );
+        let r = req(&["status", "--", "-x", "-"]);
+        assert_eq!(
+            r.want,
+            Want::Positional {
+                value_name: "TARGET".into()
+            }
+        );
+    }
 }
