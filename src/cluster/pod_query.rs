@@ -80,7 +80,7 @@ pub async fn resolve(ctx: &Session, targets: &[Target]) -> Result<Vec<PodQuery>>
     Ok(queries)
 }
 
-/// A workload's namespace and pod selector(s); a CronJob has one per Job it owns.
+/// A workload's namespace and pod selector(s), read from the cluster.
 async fn workload_queries<F, Fut>(
     kind: WorkloadKind,
     obj: Value,
@@ -95,13 +95,27 @@ where
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
+    let jobs = match kind {
+        WorkloadKind::CronJob => jobs().await?,
+        _ => Vec::new(),
+    };
+    workload_selectors(kind, &obj, ns, &jobs)
+}
+
+/// The pod selector(s) of a workload in namespace `ns`: a CronJob has one per Job it owns (of
+/// `jobs`), any other workload its own `spec.selector`.
+fn workload_selectors(
+    kind: WorkloadKind,
+    obj: &Value,
+    ns: String,
+    jobs: &[Value],
+) -> Result<Vec<(String, Selector)>> {
     if kind == WorkloadKind::CronJob {
         let uid = obj
             .pointer("/metadata/uid")
             .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        return Ok(owned_jobs(&jobs().await?, &uid)
+            .unwrap_or_default();
+        return Ok(owned_jobs(jobs, uid)
             .into_iter()
             .filter_map(|job| pod_selector(WorkloadKind::Job, job).map(|s| (ns.clone(), s)))
             .collect());
@@ -110,7 +124,7 @@ where
         .pointer("/metadata/name")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let sel = pod_selector(kind, &obj).ok_or_else(|| {
+    let sel = pod_selector(kind, obj).ok_or_else(|| {
         Error::Input(format!(
             "{}/{name} has no pod selector",
             kind.kind().to_lowercase()
@@ -173,24 +187,11 @@ fn offline_workload(
         .and_then(Value::as_str)
         .unwrap_or("default")
         .to_string();
-    if kind == WorkloadKind::CronJob {
-        let uid = obj
-            .pointer("/metadata/uid")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let jobs: Vec<Value> = inv.of_kind("Job").cloned().collect();
-        return Ok(owned_jobs(&jobs, uid)
-            .into_iter()
-            .filter_map(|job| pod_selector(WorkloadKind::Job, job).map(|s| (ns.clone(), s)))
-            .collect());
-    }
-    let sel = pod_selector(kind, obj).ok_or_else(|| {
-        Error::Input(format!(
-            "{}/{name} has no pod selector",
-            kind.kind().to_lowercase()
-        ))
-    })?;
-    Ok(vec![(ns, sel)])
+    let jobs: Vec<Value> = match kind {
+        WorkloadKind::CronJob => inv.of_kind("Job").cloned().collect(),
+        _ => Vec::new(),
+    };
+    workload_selectors(kind, obj, ns, &jobs)
 }
 
 /// The pods of offline input that a query selects, in file order.
