@@ -111,12 +111,10 @@ impl Session {
     }
 }
 
-/// A selector flag, parsed (an empty one too, so that it is checked as it always was); an empty
-/// selector is no selector.
+/// A selector flag, parsed; an empty one (which always parses) is no selector.
 fn parse_unless_empty<T>(
     text: Option<&str>,
     parse: impl Fn(&str) -> Result<T>,
 ) -> Result<Option<T>> {
-    let parsed = text.map(&parse).transpose()?;
-    Ok(parsed.filter(|_| text.is_some_and(|t| !t.is_empty())))
+    text.filter(|t| !t.is_empty()).map(parse).transpose()
 }
