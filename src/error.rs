@@ -1,5 +1,16 @@
 //! The library's one error type. Every variant reads as a complete sentence for the user:
 //! `main` prints it as a single `error: …` line and maps it to an exit code.
+//!
+//! Where a failure has a cause (an I/O, kubeconfig or transport error), the variant keeps it as
+//! its `source()`, and its message is rendered from it by `chain_text`, the one place that
+//! walks error chains.
+//!
+//! Parsers follow one convention, so no parser returns a bare `String` error:
+//! - a parser of something the user typed (a target, a selector, a `--request-timeout`)
+//!   returns [`Error::Input`] with the finished sentence: it alone knows what was typed;
+//! - a parser of data read from objects or files (a quantity, a YAML document) returns its own
+//!   small typed error (`QuantityError`, `yaml::Located`), and the caller, who knows where the
+//!   data came from (a file position, a field path), turns it into the message it shows.
 
 use std::path::PathBuf;
 
@@ -26,11 +37,23 @@ pub enum Error {
     #[error("{0}")]
     Input(String),
     /// The kubeconfig could not be loaded or does not name a usable cluster.
-    #[error("{0}")]
-    Kubeconfig(String),
+    #[error("{}", chain_text(.0, Depth::Full))]
+    Kubeconfig(#[source] kube::config::KubeconfigError),
+    /// No kubeconfig anywhere kubectl looks, and no in-cluster service account either.
+    #[error(
+        "no kubeconfig found (looked at $KUBECONFIG and ~/.kube/config) and not running inside a cluster; use --kubeconfig, or -f to read a file"
+    )]
+    NoKubeconfig,
     /// The server could not be reached at all.
-    #[error("unable to connect to the server at {server}: {reason}")]
-    Unreachable { server: String, reason: String },
+    #[error(
+        "unable to connect to the server at {server}: {}",
+        readable_tls(chain_text(.source.as_ref(), Depth::RootCause))
+    )]
+    Unreachable {
+        server: String,
+        #[source]
+        source: BoxError,
+    },
     /// The server answered with an error Status (404, 403, 409, 422, 5xx…).
     #[error("{message}")]
     Api {
@@ -39,14 +62,19 @@ pub enum Error {
         message: String,
     },
     /// Any other transport or client failure, with what we were doing.
-    #[error("failed to {context}: {detail}")]
-    Client { context: String, detail: String },
+    #[error("failed to {context}: {}", chain_text(.source.as_ref(), Depth::RootCause))]
+    Client {
+        context: String,
+        #[source]
+        source: BoxError,
+    },
     /// Writing the output failed (other than a closed pipe, which is not an error).
     #[error("cannot write output: {0}")]
     Output(#[source] std::io::Error),
-    /// Some of several named targets were not found; the found ones were printed.
-    #[error("{0}")]
-    Partial(String),
+    /// Some named targets were not found (one server message each, e.g. `pods "x" not found`);
+    /// the found ones were printed.
+    #[error("{}", .0.join("\n"))]
+    TargetsNotFound(Vec<String>),
     /// A state file (backup, copy of an edit) could not be written.
     #[error("cannot write {path}: {source}")]
     WriteFile {
@@ -111,31 +139,59 @@ impl Error {
             },
             kube::Error::HyperError(e) => Error::Unreachable {
                 server: server.to_string(),
-                reason: readable_tls(root_cause(&e)),
+                source: Box::new(e),
             },
-            kube::Error::Service(e) => Error::Unreachable {
+            kube::Error::Service(source) => Error::Unreachable {
                 server: server.to_string(),
-                reason: readable_tls(root_cause(e.as_ref())),
+                source,
             },
-            other => Error::Client {
-                context: context.into(),
-                detail: root_cause(&other),
-            },
+            other => Error::client(context, other),
+        }
+    }
+
+    /// A failure of something we were doing (`context`: "read object"), told by its innermost cause.
+    pub fn client(context: impl Into<String>, source: impl Into<BoxError>) -> Error {
+        Error::Client {
+            context: context.into(),
+            source: source.into(),
         }
     }
 }
 
-/// The innermost message of an error chain: "connection refused" rather than a stack of wrappers.
-fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut current = err;
-    while let Some(next) = current.source() {
-        current = next;
-    }
-    let text = current.to_string();
-    if text.is_empty() {
-        err.to_string()
-    } else {
-        text
+/// A source error of any type, as the client libraries hand them over.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// How much of an error chain the user is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Depth {
+    /// The innermost message: "connection refused" rather than a stack of wrappers.
+    RootCause,
+    /// Every message, outermost first, joined as "a: b: c"; a message already contained in an
+    /// earlier one is left out (many errors repeat their source's text in their own).
+    Full,
+}
+
+/// The one renderer of error chains (an error and its `source()`s).
+fn chain_text(err: &(dyn std::error::Error + 'static), depth: Depth) -> String {
+    let chain = std::iter::successors(Some(err), |e| e.source());
+    match depth {
+        Depth::RootCause => {
+            let text = chain.last().map(|e| e.to_string()).unwrap_or_default();
+            if text.is_empty() {
+                err.to_string()
+            } else {
+                text
+            }
+        }
+        Depth::Full => {
+            let mut parts: Vec<String> = Vec::new();
+            for text in chain.map(|e| e.to_string()) {
+                if parts.is_empty() || !parts.iter().any(|p| p.contains(&text)) {
+                    parts.push(text);
+                }
+            }
+            parts.join(": ")
+        }
     }
 }
 
@@ -161,3 +217,52 @@ fn readable_tls(reason: String) -> String {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error with a message and an optional source, to build chains.
+    #[derive(Debug, thiserror::Error)]
+    #[error("{text}")]
+    struct Link {
+        text: &'static str,
+        #[source]
+        source: Option<Box<Link>>,
+    }
+
+    fn chain(texts: &[&'static str]) -> Link {
+        texts
+            .iter()
+            .rev()
+            .fold(None, |source, text| {
+                Some(Link {
+                    text,
+                    source: source.map(Box::new),
+                })
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn chains_render_innermost_or_whole_without_repeats() {
+        let err = chain(&["connect failed: refused", "refused", "os error 111"]);
+        assert_eq!(chain_text(&err, Depth::RootCause), "os error 111");
+        assert_eq!(
+            chain_text(&err, Depth::Full),
+            "connect failed: refused: os error 111"
+        );
+        let silent = chain(&["outer", ""]);
+        assert_eq!(chain_text(&silent, Depth::RootCause), "outer");
+    }
+
+    #[test]
+    fn client_errors_keep_their_source_and_message() {
+        let err = Error::client("read object", std::io::Error::other("broken"));
+        assert_eq!(err.to_string(), "failed to read object: broken");
+        assert_eq!(
+            std::error::Error::source(&err).map(|s| s.to_string()),
+            Some("broken".into())
+        );
+    }
+}

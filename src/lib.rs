@@ -41,9 +41,9 @@ pub async fn run(
             util::version::GIT_COMMIT
         )
         .map_err(Error::Output),
-        Command::Completion(args) => cli::completion::script(args.shell, out),
+        Command::Completion(args) => cli::scripts::write(args.shell, out),
         Command::Complete(args) => cli::completion::complete(&args.words, out).await,
-        Command::Man(args) => cli::completion::man(args.dir.as_deref(), out),
+        Command::Man(args) => cli::man::write(args.dir.as_deref(), out),
         Command::Status(args) => {
             let ctx = session::Session::new(&cli.global, env, stdin).await?;
             cmd::status::run(&ctx, &args, out, err).await

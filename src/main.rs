@@ -28,10 +28,7 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            return fail(&Error::Client {
-                context: "start the async runtime".into(),
-                detail: e.to_string(),
-            });
+            return fail(&Error::client("start the async runtime", e));
         }
     };
     let mut stdout = std::io::stdout().lock();
@@ -55,7 +52,7 @@ fn fail(err: &Error) -> ExitCode {
     // The first line is the error; any further lines (backup paths, a restore command) are
     // printed as they are, so they can be copied.
     // Several missing targets are several errors, one per line, as kubectl prints them.
-    let every_line_an_error = matches!(err, Error::Partial(_));
+    let every_line_an_error = matches!(err, Error::TargetsNotFound(_));
     let text = err.to_string();
     for (i, line) in text.lines().enumerate() {
         if i == 0 || every_line_an_error {

@@ -10,6 +10,7 @@ use crate::cli::{ColorChoice, GlobalOpts};
 use crate::cluster::{Cluster, ConnectOptions};
 use crate::error::Result;
 use crate::input::manifest::Inventory;
+use crate::input::selector::{FieldSelector, Selector};
 use crate::render::Palette;
 
 /// What `main` knows about the process's surroundings.
@@ -54,8 +55,10 @@ impl Namespaces {
 pub struct Session {
     pub source: Source,
     pub namespaces: Namespaces,
-    pub labels: Option<String>,
-    pub fields: Option<String>,
+    /// `-l`, parsed; `None` when absent or empty.
+    pub labels: Option<Selector>,
+    /// `--field-selector`, parsed; `None` when absent or empty.
+    pub fields: Option<FieldSelector>,
     pub now: Timestamp,
     pub palette: Palette,
     pub headers: bool,
@@ -89,12 +92,8 @@ impl Session {
                 explicit.unwrap_or(Namespaces::AsInFiles),
             )
         };
-        if let Some(sel) = &global.selector {
-            crate::input::selector::Selector::parse(sel)?;
-        }
-        if let Some(sel) = &global.field_selector {
-            crate::input::selector::FieldSelector::parse(sel)?;
-        }
+        let labels = parse_unless_empty(global.selector.as_deref(), Selector::parse)?;
+        let fields = parse_unless_empty(global.field_selector.as_deref(), FieldSelector::parse)?;
         let colors = match global.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -103,11 +102,19 @@ impl Session {
         Ok(Session {
             source,
             namespaces,
-            labels: global.selector.clone().filter(|s| !s.is_empty()),
-            fields: global.field_selector.clone().filter(|s| !s.is_empty()),
+            labels,
+            fields,
             now: env.now,
             palette: Palette { enabled: colors },
             headers: !global.no_headers,
         })
     }
+}
+
+/// A selector flag, parsed; an empty one (which always parses) is no selector.
+fn parse_unless_empty<T>(
+    text: Option<&str>,
+    parse: impl Fn(&str) -> Result<T>,
+) -> Result<Option<T>> {
+    text.filter(|t| !t.is_empty()).map(parse).transpose()
 }

@@ -21,7 +21,7 @@ use crate::input::target::WorkloadKind;
 
 /// Pods per LIST page: big enough that most namespaces are one request, small enough that
 /// output starts quickly and memory stays bounded on large clusters.
-pub const PAGE_SIZE: u32 = 500;
+const PAGE_SIZE: u32 = 500;
 
 #[derive(Debug, Clone, Default)]
 pub struct ConnectOptions {
@@ -52,23 +52,19 @@ impl Cluster {
             context: opts.context.clone(),
             ..Default::default()
         };
-        let kubeconfig_error =
-            |e: kube::config::KubeconfigError| Error::Kubeconfig(error_chain(&e));
         let mut config = match &opts.kubeconfig {
             Some(path) => {
-                let kubeconfig = Kubeconfig::read_from(path).map_err(kubeconfig_error)?;
-                Config::from_custom_kubeconfig(kubeconfig, &options).await.map_err(kubeconfig_error)?
+                let kubeconfig = Kubeconfig::read_from(path).map_err(Error::Kubeconfig)?;
+                Config::from_custom_kubeconfig(kubeconfig, &options)
+                    .await
+                    .map_err(Error::Kubeconfig)?
             }
             None => match Config::from_kubeconfig(&options).await {
                 Ok(config) => config,
                 Err(e) if opts.context.is_none() && is_missing_file(&e) => {
-                    Config::incluster().map_err(|_| {
-                        Error::Kubeconfig(
-                            "no kubeconfig found (looked at $KUBECONFIG and ~/.kube/config) and not running inside a cluster; use --kubeconfig, or -f to read a file".into(),
-                        )
-                    })?
+                    Config::incluster().map_err(|_| Error::NoKubeconfig)?
                 }
-                Err(e) => return Err(kubeconfig_error(e)),
+                Err(e) => return Err(Error::Kubeconfig(e)),
             },
         };
         // kube retries 429/503/504 up to 15 times with backoff reaching minutes; a CLI answers
@@ -230,10 +226,7 @@ impl Cluster {
         let api: Api<DynamicObject> =
             Api::namespaced_with(self.client.clone(), namespace, &api_resource(kind));
         let obj = api.get(name).await.map_err(self.err("get workload"))?;
-        serde_json::to_value(obj).map_err(|e| Error::Client {
-            context: "read workload".into(),
-            detail: e.to_string(),
-        })
+        serde_json::to_value(obj).map_err(|e| Error::client("read workload", e))
     }
 
     fn dynamic(&self, kind: Kind, namespace: &str) -> Api<DynamicObject> {
@@ -347,10 +340,7 @@ where
 }
 
 fn to_json(obj: DynamicObject) -> Result<Value> {
-    serde_json::to_value(obj).map_err(|e| Error::Client {
-        context: "read object".into(),
-        detail: e.to_string(),
-    })
+    serde_json::to_value(obj).map_err(|e| Error::client("read object", e))
 }
 
 /// The kinds written by edit and restart.
@@ -387,18 +377,4 @@ fn api_resource(kind: WorkloadKind) -> ApiResource {
 fn is_missing_file(err: &kube::config::KubeconfigError) -> bool {
     matches!(err, kube::config::KubeconfigError::FindPath)
         || matches!(err, kube::config::KubeconfigError::ReadConfig(e, _) if e.kind() == std::io::ErrorKind::NotFound)
-}
-
-/// "a: b: c" from an error and its sources, skipping repeats.
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = vec![err.to_string()];
-    let mut current = err.source();
-    while let Some(e) = current {
-        let text = e.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        current = e.source();
-    }
-    parts.join(": ")
 }

@@ -18,8 +18,8 @@ pub struct PodQuery {
     pub namespace: Option<String>,
     /// A single named pod.
     pub name: Option<String>,
-    pub labels: Option<String>,
-    pub fields: Option<String>,
+    pub labels: Option<Selector>,
+    pub fields: Option<FieldSelector>,
 }
 
 /// Turns targets into queries. Workloads are looked up (GET) to read their selectors.
@@ -65,17 +65,14 @@ pub async fn resolve(ctx: &Session, targets: &[Target]) -> Result<Vec<PodQuery>>
                         offline_workload(inv, *kind, scope_ns.as_deref(), name)?
                     }
                 };
-                queries.extend(found.into_iter().map(|(ns, sel)| {
-                    let sel = match ctx.labels.as_deref().map(Selector::parse).transpose() {
-                        Ok(Some(user)) => sel.and(user),
-                        _ => sel,
-                    };
-                    PodQuery {
-                        namespace: Some(ns),
-                        name: None,
-                        labels: Some(sel.to_query()),
-                        fields: ctx.fields.clone(),
-                    }
+                queries.extend(found.into_iter().map(|(ns, sel)| PodQuery {
+                    namespace: Some(ns),
+                    name: None,
+                    labels: Some(match &ctx.labels {
+                        Some(user) => sel.and(user.clone()),
+                        None => sel,
+                    }),
+                    fields: ctx.fields.clone(),
                 }));
             }
         }
@@ -83,7 +80,7 @@ pub async fn resolve(ctx: &Session, targets: &[Target]) -> Result<Vec<PodQuery>>
     Ok(queries)
 }
 
-/// A workload's namespace and pod selector(s); a CronJob has one per Job it owns.
+/// A workload's namespace and pod selector(s), read from the cluster.
 async fn workload_queries<F, Fut>(
     kind: WorkloadKind,
     obj: Value,
@@ -98,13 +95,27 @@ where
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
+    let jobs = match kind {
+        WorkloadKind::CronJob => jobs().await?,
+        _ => Vec::new(),
+    };
+    workload_selectors(kind, &obj, ns, &jobs)
+}
+
+/// The pod selector(s) of a workload in namespace `ns`: a CronJob has one per Job it owns (of
+/// `jobs`), any other workload its own `spec.selector`.
+fn workload_selectors(
+    kind: WorkloadKind,
+    obj: &Value,
+    ns: String,
+    jobs: &[Value],
+) -> Result<Vec<(String, Selector)>> {
     if kind == WorkloadKind::CronJob {
         let uid = obj
             .pointer("/metadata/uid")
             .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        return Ok(owned_jobs(&jobs().await?, &uid)
+            .unwrap_or_default();
+        return Ok(owned_jobs(jobs, uid)
             .into_iter()
             .filter_map(|job| pod_selector(WorkloadKind::Job, job).map(|s| (ns.clone(), s)))
             .collect());
@@ -113,7 +124,7 @@ where
         .pointer("/metadata/name")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let sel = pod_selector(kind, &obj).ok_or_else(|| {
+    let sel = pod_selector(kind, obj).ok_or_else(|| {
         Error::Input(format!(
             "{}/{name} has no pod selector",
             kind.kind().to_lowercase()
@@ -176,34 +187,15 @@ fn offline_workload(
         .and_then(Value::as_str)
         .unwrap_or("default")
         .to_string();
-    if kind == WorkloadKind::CronJob {
-        let uid = obj
-            .pointer("/metadata/uid")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let jobs: Vec<Value> = inv.of_kind("Job").cloned().collect();
-        return Ok(owned_jobs(&jobs, uid)
-            .into_iter()
-            .filter_map(|job| pod_selector(WorkloadKind::Job, job).map(|s| (ns.clone(), s)))
-            .collect());
-    }
-    let sel = pod_selector(kind, obj).ok_or_else(|| {
-        Error::Input(format!(
-            "{}/{name} has no pod selector",
-            kind.kind().to_lowercase()
-        ))
-    })?;
-    Ok(vec![(ns, sel)])
+    let jobs: Vec<Value> = match kind {
+        WorkloadKind::CronJob => inv.of_kind("Job").cloned().collect(),
+        _ => Vec::new(),
+    };
+    workload_selectors(kind, obj, ns, &jobs)
 }
 
 /// The pods of offline input that a query selects, in file order.
-pub fn offline_pods(inv: &Inventory, query: &PodQuery) -> Result<Vec<Pod>> {
-    let labels = query.labels.as_deref().map(Selector::parse).transpose()?;
-    let fields = query
-        .fields
-        .as_deref()
-        .map(FieldSelector::parse)
-        .transpose()?;
+fn offline_pods(inv: &Inventory, query: &PodQuery) -> Result<Vec<Pod>> {
     let mut selected = Vec::new();
     for pod in inv.pods()? {
         let meta = &pod.metadata;
@@ -215,13 +207,14 @@ pub fn offline_pods(inv: &Inventory, query: &PodQuery) -> Result<Vec<Pod>> {
                 .name
                 .as_deref()
                 .is_some_and(|n| meta.name.as_deref() != Some(n))
-            || labels
+            || query
+                .labels
                 .as_ref()
                 .is_some_and(|s| !s.matches(meta.labels.as_ref()))
         {
             continue;
         }
-        if let Some(fields) = &fields {
+        if let Some(fields) = &query.fields {
             let value = serde_json::to_value(&pod).unwrap_or_default();
             if !fields.matches(&value)? {
                 continue;
@@ -282,8 +275,12 @@ pub async fn fetch_pods(
                     let page = cluster
                         .list_pods_page(
                             query.namespace.as_deref(),
-                            query.labels.as_deref(),
-                            query.fields.as_deref(),
+                            query.labels.as_ref().map(Selector::wire_text).as_deref(),
+                            query
+                                .fields
+                                .as_ref()
+                                .map(FieldSelector::wire_text)
+                                .as_deref(),
                             next,
                         )
                         .await?;

@@ -101,7 +101,7 @@ pub async fn run(ctx: &Session, args: &ExplainArgs, out: &mut dyn Write) -> Resu
     }
     .map_err(Error::Output)?;
     if !fetch.missing.is_empty() {
-        return Err(Error::Partial(fetch.missing.join("\n")));
+        return Err(Error::TargetsNotFound(fetch.missing));
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ use crate::cli::{StatusArgs, StatusOutput};
 use crate::cluster::Cluster;
 use crate::cluster::pod_query::{self, PodQuery};
 use crate::error::{Error, Result};
+use crate::input::selector::{FieldSelector, Selector};
 use crate::input::target::Target;
 use crate::render::status::{TableOptions, write_table};
 use crate::render::{write_json, write_yaml};
@@ -158,7 +159,7 @@ pub async fn run(
         writeln!(err, "No resources found{scope}.").map_err(Error::Output)?;
     }
     if !fetch.missing.is_empty() {
-        return Err(Error::Partial(fetch.missing.join("\n")));
+        return Err(Error::TargetsNotFound(fetch.missing));
     }
     if args.watch
         && let Source::Cluster(cluster) = &ctx.source
@@ -187,12 +188,12 @@ async fn watch(
         for (i, query) in queries.iter().enumerate() {
             let fields = match &query.name {
                 Some(name) => Some(format!("metadata.name={name}")),
-                None => query.fields.clone(),
+                None => query.fields.as_ref().map(FieldSelector::wire_text),
             };
             let stream = cluster
                 .watch_pods(
                     query.namespace.as_deref(),
-                    query.labels.as_deref(),
+                    query.labels.as_ref().map(Selector::wire_text).as_deref(),
                     fields.as_deref(),
                     &versions[i],
                 )

@@ -20,7 +20,12 @@ enum Requirement {
 
 /// A parsed label selector; the empty selector matches everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Selector(Vec<Requirement>);
+pub struct Selector {
+    requirements: Vec<Requirement>,
+    /// The text it was parsed from, if it was: that is what goes to the server, as kubectl sends
+    /// `-l` verbatim (a server's error message then quotes the selector as the user typed it).
+    typed: Option<String>,
+}
 
 impl Selector {
     pub fn parse(text: &str) -> Result<Selector, Error> {
@@ -58,7 +63,10 @@ impl Selector {
             };
             reqs.push(req);
         }
-        Ok(Selector(reqs))
+        Ok(Selector {
+            requirements: reqs,
+            typed: Some(text.to_string()),
+        })
     }
 
     /// A workload's `spec.selector`; `None` (no selector) matches nothing, as the API server treats it.
@@ -79,21 +87,26 @@ impl Selector {
                 _ => Requirement::DoesNotExist(key),
             });
         }
-        Selector(reqs)
+        Selector {
+            requirements: reqs,
+            typed: None,
+        }
     }
 
+    /// Both selectors' requirements; rendered in the server's canonical syntax.
     pub fn and(mut self, other: Selector) -> Selector {
-        self.0.extend(other.0);
+        self.requirements.extend(other.requirements);
+        self.typed = None;
         self
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.requirements.is_empty()
     }
 
     pub fn matches(&self, labels: Option<&BTreeMap<String, String>>) -> bool {
         let get = |k: &str| labels.and_then(|l| l.get(k));
-        self.0.iter().all(|r| match r {
+        self.requirements.iter().all(|r| match r {
             Requirement::Equals(k, v) => get(k) == Some(v),
             Requirement::NotEquals(k, v) => get(k) != Some(v),
             Requirement::In(k, vs) => get(k).is_some_and(|x| vs.contains(x)),
@@ -103,9 +116,17 @@ impl Selector {
         })
     }
 
-    /// The `labelSelector` query value, in the server's syntax.
+    /// The `labelSelector` value a request carries: the text as typed, else [`Self::to_query`].
+    pub fn wire_text(&self) -> String {
+        match &self.typed {
+            Some(typed) => typed.clone(),
+            None => self.to_query(),
+        }
+    }
+
+    /// The selector in the server's canonical syntax.
     pub fn to_query(&self) -> String {
-        self.0
+        self.requirements
             .iter()
             .map(|r| match r {
                 Requirement::Equals(k, v) => format!("{k}={v}"),
@@ -163,9 +184,14 @@ fn split_top_level(text: &str) -> Vec<&str> {
     parts
 }
 
-/// A field selector, for offline input: `key=value`, `key==value`, `key!=value`, comma-joined.
-#[derive(Debug, Clone, Default)]
-pub struct FieldSelector(Vec<(String, bool, String)>);
+/// A field selector: `key=value`, `key==value`, `key!=value`, comma-joined. Evaluated here for
+/// offline input; a cluster gets the text as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldSelector {
+    /// (field path, whether it must equal or differ, value)
+    terms: Vec<(String, bool, String)>,
+    typed: String,
+}
 
 impl FieldSelector {
     pub fn parse(text: &str) -> Result<FieldSelector, Error> {
@@ -182,13 +208,21 @@ impl FieldSelector {
             };
             terms.push((key.trim().to_string(), equal, value.trim().to_string()));
         }
-        Ok(FieldSelector(terms))
+        Ok(FieldSelector {
+            terms,
+            typed: text.to_string(),
+        })
+    }
+
+    /// The `fieldSelector` value a request carries: the text as typed.
+    pub fn wire_text(&self) -> String {
+        self.typed.clone()
     }
 
     /// Evaluates against a JSON object with the dotted field paths the server supports for pods
     /// (`metadata.name`, `metadata.namespace`, `spec.nodeName`, `status.phase`, …).
     pub fn matches(&self, obj: &serde_json::Value) -> Result<bool, Error> {
-        for (key, equal, value) in &self.0 {
+        for (key, equal, value) in &self.terms {
             if !matches!(
                 key.as_str(),
                 "metadata.name"
@@ -257,6 +291,17 @@ mod tests {
             "app=web,tier!=cache,env in (prod,staging),!canary,team"
         );
         assert!(Selector::parse("app in prod").is_err());
+    }
+
+    #[test]
+    fn requests_carry_a_typed_selector_as_typed() {
+        let typed = Selector::parse("app == web, tier").unwrap();
+        assert_eq!(typed.wire_text(), "app == web, tier");
+        assert_eq!(typed.to_query(), "app=web,tier");
+        let workload = Selector::parse("team=a").unwrap().and(typed);
+        assert_eq!(workload.wire_text(), "team=a,app=web,tier");
+        let fields = FieldSelector::parse("status.phase==Pending").unwrap();
+        assert_eq!(fields.wire_text(), "status.phase==Pending");
     }
 
     #[test]

@@ -47,8 +47,11 @@ pub struct Quantity {
 
 impl Quantity {
     /// Parses a quantity string. Whitespace is rejected, as `resource.ParseQuantity` does.
-    pub fn parse(text: &str) -> Result<Quantity, String> {
-        let bad = |why: &str| format!("invalid quantity {text:?}: {why}");
+    pub fn parse(text: &str) -> Result<Quantity, QuantityError> {
+        let bad = |problem: &'static str| QuantityError {
+            text: text.to_string(),
+            problem,
+        };
         if text.is_empty() {
             return Err(bad("empty string"));
         }
@@ -102,37 +105,8 @@ impl Quantity {
         };
         let frac_len = i64::try_from(frac_part.len()).map_err(|_| too_big())?;
 
-        // magnitude in nanos = mantissa * base^exponent * 10^9 / 10^frac_len, rounded up.
-        let mut magnitude = if mantissa == 0 {
-            0
-        } else if base == 2 {
-            let scaled = pow_checked(2, exponent)
-                .and_then(|p| mantissa.checked_mul(p))
-                .and_then(|v| v.checked_mul(NANOS_PER_UNIT as u128));
-            match scaled {
-                Some(scaled) => div_ceil_pow10(scaled, frac_len),
-                // Too many digits to compute exactly; if the integer part alone reaches the
-                // binary cap, the capped value below is the answer anyway.
-                None if int_part
-                    .parse::<u128>()
-                    .unwrap_or(u128::MAX)
-                    .saturating_mul(pow_checked(2, exponent).unwrap_or(u128::MAX))
-                    >= MAX_BINARY_UNITS =>
-                {
-                    u128::MAX
-                }
-                None => return Err(too_big()),
-            }
-        } else {
-            let shift = exponent + 9 - frac_len;
-            if shift >= 0 {
-                pow_checked(10, shift)
-                    .and_then(|p| mantissa.checked_mul(p))
-                    .ok_or_else(too_big)?
-            } else {
-                div_ceil_pow10(mantissa, -shift)
-            }
-        };
+        let mut magnitude =
+            magnitude_in_nanos(int_part, mantissa, frac_len, base, exponent).ok_or_else(too_big)?;
         let mut format = format;
         if format == Format::BinarySi {
             let cap = MAX_BINARY_UNITS * NANOS_PER_UNIT as u128;
@@ -157,6 +131,55 @@ impl Quantity {
     pub fn is_zero(&self) -> bool {
         self.nanos == 0
     }
+}
+
+/// The magnitude in nanos of `mantissa` (the digits, `frac_len` of them after the point) times
+/// `base^exponent`: `mantissa * base^exponent * 10^9 / 10^frac_len`, rounded up. `None` when it
+/// is out of range. `int_part` (the digits before the point) decides the binary cap when the
+/// exact value is too big to compute.
+fn magnitude_in_nanos(
+    int_part: &str,
+    mantissa: u128,
+    frac_len: i64,
+    base: u32,
+    exponent: i64,
+) -> Option<u128> {
+    if mantissa == 0 {
+        return Some(0);
+    }
+    if base == 2 {
+        let scaled = pow_checked(2, exponent)
+            .and_then(|p| mantissa.checked_mul(p))
+            .and_then(|v| v.checked_mul(NANOS_PER_UNIT as u128));
+        return match scaled {
+            Some(scaled) => Some(div_ceil_pow10(scaled, frac_len)),
+            // Too many digits to compute exactly; if the integer part alone reaches the
+            // binary cap, the capped value is the answer anyway.
+            None if int_part
+                .parse::<u128>()
+                .unwrap_or(u128::MAX)
+                .saturating_mul(pow_checked(2, exponent).unwrap_or(u128::MAX))
+                >= MAX_BINARY_UNITS =>
+            {
+                Some(u128::MAX)
+            }
+            None => None,
+        };
+    }
+    let shift = exponent + 9 - frac_len;
+    if shift >= 0 {
+        pow_checked(10, shift).and_then(|p| mantissa.checked_mul(p))
+    } else {
+        Some(div_ceil_pow10(mantissa, -shift))
+    }
+}
+
+/// A quantity that does not parse: what was given, and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid quantity {text:?}: {problem}")]
+pub struct QuantityError {
+    text: String,
+    problem: &'static str,
 }
 
 /// `(base, exponent, format)` for a suffix, as apimachinery's suffixer interprets it.
@@ -223,18 +246,18 @@ impl Default for Quantity {
 }
 
 impl FromStr for Quantity {
-    type Err = String;
+    type Err = QuantityError;
 
-    fn from_str(text: &str) -> Result<Self, String> {
+    fn from_str(text: &str) -> Result<Self, QuantityError> {
         Quantity::parse(text)
     }
 }
 
 impl TryFrom<&K8sQuantity> for Quantity {
-    type Error = String;
+    type Error = QuantityError;
 
     /// Trims surrounding whitespace first, as apimachinery's JSON decoding does.
-    fn try_from(q: &K8sQuantity) -> Result<Self, String> {
+    fn try_from(q: &K8sQuantity) -> Result<Self, QuantityError> {
         Quantity::parse(q.0.trim())
     }
 }
@@ -408,11 +431,12 @@ mod tests {
             "1K", "1e", "1Gb",
         ] {
             let err = Quantity::parse(bad).expect_err(bad);
-            assert!(err.contains("invalid quantity"), "{bad}: {err}");
+            assert!(err.to_string().contains("invalid quantity"), "{bad}: {err}");
         }
         assert!(
             Quantity::parse("1e400")
                 .unwrap_err()
+                .to_string()
                 .contains("out of range")
         );
     }
