@@ -238,49 +238,10 @@ pub fn plan(
     }
 }
 
-/// The plan, as lines for the terminal.
-pub fn describe(plan: &Plan, pod: &str, ownership: &Ownership) -> Vec<String> {
-    let mut lines = Vec::new();
-    for i in &plan.images {
-        let kind = if i.change.sidecar {
-            "sidecar"
-        } else {
-            "init container"
-        };
-        let (tag, why) = match &i.effect {
-            Effect::RunsByItself(why) => ("runs by itself", why),
-            Effect::NeedsRestart(why) => ("needs a restart", why),
-        };
-        lines.push(format!(
-            "{kind} {}: {} -> {} ({tag}: {why})",
-            i.change.name, i.change.old, i.change.new
-        ));
-    }
-    lines.push(match &plan.action {
-        Action::Patch => format!("plan: patch pod/{pod} in place (no restart)"),
-        Action::Recreate => format!(
-            "plan: recreate pod/{pod} from the edited manifest: back it up, delete it (only if unchanged), wait until it is gone, create it again"
-        ),
-        Action::OwnerTemplate { kind, name, delete_pod } => {
-            let scope = match ownership {
-                Ownership::Workload { replicas: Some(n), .. } => format!("{n} pod(s) will be replaced"),
-                _ => "its pods will be replaced".to_string(),
-            };
-            let mut line = format!("plan: change the pod template of {}/{name}: {scope}", kind.kind());
-            if *delete_pod {
-                line.push_str(&format!("; its update strategy is OnDelete, so pod/{pod} is deleted to come back with the new image"));
-            }
-            line
-        }
-        Action::Refuse { reason } => format!("refused: {reason}"),
-    });
-    lines.extend(plan.warnings.iter().map(|w| format!("warning: {w}")));
-    lines
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::change::plan_lines;
     use serde_json::json;
 
     fn pod(init_state: serde_json::Value, extra: serde_json::Value) -> Pod {
@@ -397,7 +358,7 @@ mod tests {
             }
         );
         assert!(
-            describe(&owned, "p", &deploy)
+            plan_lines(&owned, "p", &deploy)
                 .iter()
                 .any(|l| l.contains("Deployment/orders: 2 pod(s) will be replaced"))
         );

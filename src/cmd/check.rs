@@ -11,7 +11,7 @@ use crate::cli::CheckArgs;
 use crate::cluster::owner;
 use crate::error::{Error, Result};
 use crate::input::manifest::Inventory;
-use crate::render::{Palette, Tone};
+use crate::render::{Palette, Tone, change};
 
 /// The one Pod a file holds, raw (unknown fields kept) and checked to be a valid Pod.
 fn one_pod(path: &std::path::Path, stdin: &mut dyn Read) -> Result<Value> {
@@ -61,7 +61,7 @@ pub fn run(
                     "rejected: the API server would refuse this change",
                 ),
             )?;
-            write_violations(out, violations)?;
+            change::write_violations(out, violations)?;
             Err(Error::Rejected(format!(
                 "pod/{name}: {} field(s) cannot be changed on a live pod",
                 violations.len()
@@ -69,31 +69,18 @@ pub fn run(
         }
         Classification::Allowed(_) => {
             w(out, "allowed: no init container changes".into())?;
-            w(out, guard::diff(&entries))?;
+            w(out, change::diff(&entries))?;
             w(out, format!("plan: patch pod/{name} in place (no restart)"))
         }
         Classification::InitImages { images, others } => {
             w(out, "allowed: init container image change".into())?;
-            w(out, guard::diff(&entries))?;
+            w(out, change::diff(&entries))?;
             let ownership = owner::from_manifest(&old);
             let p = plan::plan(&typed_old, images, others, args.restart, &ownership);
-            for line in plan::describe(&p, &name, &ownership) {
+            for line in change::plan_lines(&p, &name, &ownership) {
                 w(out, line)?;
             }
             Ok(())
         }
     }
-}
-
-/// Each refused field: its path, the rule that refuses it, what to do instead, and its diff.
-pub fn write_violations(out: &mut dyn Write, violations: &[guard::Violation]) -> Result<()> {
-    for v in violations {
-        writeln!(out, "  {}: Forbidden: {}", v.path, v.rule).map_err(Error::Output)?;
-        writeln!(out, "    instead: {}", v.instead).map_err(Error::Output)?;
-    }
-    let fields: Vec<_> = violations
-        .iter()
-        .map(|v| (v.path.clone(), v.old.clone(), v.new.clone()))
-        .collect();
-    writeln!(out, "{}", guard::diff(&fields)).map_err(Error::Output)
 }

@@ -20,6 +20,7 @@ use crate::cluster::{Cluster, Kind};
 use crate::cluster::{owner, pod_query};
 use crate::error::{Error, Result};
 use crate::input::target::Target;
+use crate::render::change;
 use crate::session::{Environment, Session, Source};
 
 /// Prints where the user's text was kept.
@@ -235,7 +236,7 @@ pub async fn run(
                     err,
                     "error: pods \"{name}\" is invalid: the API server would refuse this change"
                 );
-                crate::cmd::check::write_violations(err, &violations)?;
+                change::write_violations(err, &violations)?;
                 reasons = vec![(
                     format!("pods \"{name}\" was not valid"),
                     violations
@@ -253,7 +254,7 @@ pub async fn run(
                 )));
             }
             Classification::Allowed(_) => {
-                let _ = writeln!(err, "{}", guard::diff(&entries));
+                let _ = writeln!(err, "{}", change::diff(&entries));
                 let _ = writeln!(err, "plan: patch pod/{name} in place (no restart)");
                 if args.change.dry_run {
                     let _ = std::fs::remove_file(&path);
@@ -263,13 +264,13 @@ pub async fn run(
                 return apply_patch(cluster, &ns, &name, &live, &parsed, &path, out, err).await;
             }
             Classification::InitImages { images, others } => {
-                let _ = writeln!(err, "{}", guard::diff(&entries));
+                let _ = writeln!(err, "{}", change::diff(&entries));
                 let ownership = owner::resolve(cluster, &live).await?;
                 let typed: k8s_openapi::api::core::v1::Pod =
                     serde_json::from_value(live.clone())
                         .map_err(|e| Error::Input(format!("cannot read pod/{name}: {e}")))?;
                 let p = plan::plan(&typed, &images, &others, args.restart, &ownership);
-                for line in plan::describe(&p, &name, &ownership) {
+                for line in change::plan_lines(&p, &name, &ownership) {
                     let _ = writeln!(err, "{line}");
                 }
                 if let Action::Refuse { reason } = &p.action {

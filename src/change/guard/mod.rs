@@ -31,7 +31,6 @@ mod server_view;
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use similar::TextDiff;
 
 use server_view::View;
 
@@ -110,7 +109,7 @@ pub struct Change {
     pub new: Option<Value>,
 }
 
-/// A `(path, old, new)` triple, as [`diff`] renders it.
+/// A `(path, old, new)` triple, as `render::change::diff` renders it.
 pub type DiffEntry = (String, Option<Value>, Option<Value>);
 
 impl Classification {
@@ -163,34 +162,6 @@ pub fn classify(live: &Value, edited: &Value) -> Classification {
     containers(List::App, &old, &new, &mut found);
     spec_fields(&old, &new, &mut found);
     found.finish()
-}
-
-/// A unified diff (similar) of exactly the given paths' old and new values, as YAML-ish text with
-/// a header line per path; for rendering rejections and plans. An absent value is empty text.
-pub fn diff(violations_or_changes: &[DiffEntry]) -> String {
-    let text = |v: &Option<Value>| {
-        let Some(v) = v else {
-            return String::new();
-        };
-        let mut t = crate::input::yaml::to_string(v).unwrap_or_else(|_| v.to_string());
-        if !t.ends_with('\n') {
-            t.push('\n');
-        }
-        t
-    };
-    let mut out = String::new();
-    for (path, old, new) in violations_or_changes {
-        let (old, new) = (text(old), text(new));
-        let diff = TextDiff::from_lines(&old, &new);
-        out.push_str(
-            &diff
-                .unified_diff()
-                .context_radius(3)
-                .header(&format!("live {path}"), &format!("edited {path}"))
-                .to_string(),
-        );
-    }
-    out
 }
 
 /// A container in a path: by name, by index only if unnamed.
