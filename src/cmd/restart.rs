@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::change::backup;
 use crate::change::follow::{self, Followed};
@@ -97,20 +97,7 @@ pub async fn run(
                     )? {
                         return Ok(());
                     }
-                    let labels = live
-                        .pointer("/metadata/labels")
-                        .and_then(Value::as_object)
-                        .map(|l| {
-                            l.iter()
-                                .filter(|(k, _)| {
-                                    k.as_str() != "pod-template-hash"
-                                        && k.as_str() != "controller-revision-hash"
-                                })
-                                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-                                .collect::<Vec<_>>()
-                                .join(",")
-                        })
-                        .unwrap_or_default();
+                    let labels = owner::replacement_selector(&live);
                     let existing = follow::existing_uids(cluster, &ns, &labels).await?;
                     cluster.delete_pod_as_read(&live).await?;
                     writeln!(out, "pod/{name} deleted").map_err(Error::Output)?;
@@ -153,12 +140,7 @@ pub async fn run(
                 .patch_json(Kind::Workload(kind), &ns, &name, &body)
                 .await?;
             writeln!(out, "{}/{name} restarted", kind.resource()).map_err(Error::Output)?;
-            let expected = match kind {
-                WorkloadKind::DaemonSet => obj.pointer("/status/desiredNumberScheduled"),
-                _ => obj.pointer("/spec/replicas"),
-            }
-            .and_then(Value::as_i64)
-            .map(|n| n as i32);
+            let expected = owner::replicas(&obj, kind);
             Followed::Selected {
                 namespace: ns.clone(),
                 labels,

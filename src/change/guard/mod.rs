@@ -34,6 +34,8 @@ use serde_json::{Map, Value, json};
 
 use server_view::View;
 
+use crate::cluster::owner::controller_ref;
+
 /// `ValidatePodUpdate`'s catch-all rule, with its list joined by "," and no space, as upstream.
 const UPDATABLE_RULE: &str = "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
 
@@ -183,21 +185,11 @@ struct Findings {
 
 impl Findings {
     fn new(live: &Value) -> Findings {
-        let controller = live
-            .pointer("/metadata/ownerReferences")
-            .and_then(Value::as_array)
-            .and_then(|refs| {
-                refs.iter()
-                    .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
-            });
-        let field = |r: &Value, k: &str| r.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-        let recreate = match controller {
-            Some(r) if field(r, "kind") == "Job" => format!(
-                "a Job's pod template is immutable: create a new Job with the change instead of Job/{}",
-                field(r, "name")
+        let recreate = match controller_ref(live) {
+            Some((kind, name)) if kind == "Job" => format!(
+                "a Job's pod template is immutable: create a new Job with the change instead of Job/{name}"
             ),
-            Some(r) => {
-                let (kind, name) = (field(r, "kind"), field(r, "name"));
+            Some((kind, name)) => {
                 let above = if kind == "ReplicaSet" {
                     " (or the Deployment that owns it)"
                 } else {
