@@ -6,8 +6,11 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Pod;
 
-use crate::cluster::Cluster;
+use serde_json::Value;
+
+use crate::cluster::{Cluster, Kind, owner, pod_query};
 use crate::error::{Error, Result};
+use crate::input::target::WorkloadKind;
 use crate::status::print_pod;
 
 /// What to follow.
@@ -27,20 +30,62 @@ pub enum Followed {
     },
 }
 
-/// The uids of the pods a selector matches now, so that only their replacements are followed.
-pub async fn existing_uids(
-    cluster: &Cluster,
-    namespace: &str,
-    labels: &str,
-) -> Result<Vec<String>> {
-    let page = cluster
-        .list_pods_page(Some(namespace), Some(labels), None, None)
-        .await?;
-    Ok(page
-        .pods
-        .into_iter()
-        .filter_map(|p| p.metadata.uid)
-        .collect())
+/// The pods that are to replace others: matched by `labels`, and not among `existing` (the
+/// uids of the pods the selector matches before the change).
+pub struct Replacements {
+    namespace: String,
+    labels: String,
+    existing: Vec<String>,
+}
+
+impl Replacements {
+    /// For a rollout of the workload's template: the pods its selector matches.
+    pub async fn of_workload(
+        cluster: &Cluster,
+        namespace: &str,
+        kind: WorkloadKind,
+        name: &str,
+    ) -> Result<Replacements> {
+        let workload = cluster
+            .get_json(Kind::Workload(kind), namespace, name)
+            .await?;
+        let labels = pod_query::pod_selector(kind, &workload)
+            .map(|s| s.to_query())
+            .unwrap_or_default();
+        Replacements::matching(cluster, namespace, labels).await
+    }
+
+    /// For a deleted pod: its controller's next pods, whatever their template revision.
+    pub async fn of_pod(cluster: &Cluster, namespace: &str, pod: &Value) -> Result<Replacements> {
+        Replacements::matching(cluster, namespace, owner::replacement_selector(pod)).await
+    }
+
+    async fn matching(cluster: &Cluster, namespace: &str, labels: String) -> Result<Replacements> {
+        let page = cluster
+            .list_pods_page(Some(namespace), Some(&labels), None, None)
+            .await?;
+        let existing = page
+            .pods
+            .into_iter()
+            .filter_map(|p| p.metadata.uid)
+            .collect();
+        Ok(Replacements {
+            namespace: namespace.to_string(),
+            labels,
+            existing,
+        })
+    }
+
+    /// Follow `expected` of them (one if unknown), running `images` (none: any).
+    pub fn followed(self, expected: Option<i32>, images: Vec<(String, String)>) -> Followed {
+        Followed::Selected {
+            namespace: self.namespace,
+            labels: self.labels,
+            expected,
+            images,
+            existing: self.existing,
+        }
+    }
 }
 
 const POLL: Duration = Duration::from_millis(500);

@@ -3,9 +3,11 @@
 //! (patch, editor, backup, recreate, follow).
 
 pub mod backup;
+pub mod context;
 pub mod editor;
 pub mod follow;
 pub mod guard;
 pub mod patch;
 pub mod plan;
 pub mod recreate;
+pub mod restart;

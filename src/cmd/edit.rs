@@ -16,8 +16,8 @@ use crate::change::plan::{self, Action, Ownership};
 use crate::change::recreate::{self, RecreateOptions};
 use crate::change::{backup, patch};
 use crate::cli::{ChangeOpts, EditArgs, EditFormat};
+use crate::cluster::owner;
 use crate::cluster::{Cluster, Kind};
-use crate::cluster::{owner, pod_query};
 use crate::error::{Error, Result};
 use crate::input::target::Target;
 use crate::render::change;
@@ -390,11 +390,8 @@ async fn execute(
             let images = changed_images(live, edited);
             let template = serde_json::json!({"spec": {"template": {"spec": images}}});
             let workload = Kind::Workload(*kind);
-            let before = cluster.get_json(workload, ns, owner_name).await?;
-            let labels = pod_query::pod_selector(*kind, &before)
-                .map(|s| s.to_query())
-                .unwrap_or_default();
-            let existing = follow::existing_uids(cluster, ns, &labels).await?;
+            let replacements =
+                follow::Replacements::of_workload(cluster, ns, *kind, owner_name).await?;
             if let Err(e) = cluster
                 .patch_json(workload, ns, owner_name, &template)
                 .await
@@ -412,14 +409,7 @@ async fn execute(
                 Ownership::Workload { replicas, .. } => *replicas,
                 _ => None,
             };
-            let images = image_list(edited);
-            Followed::Selected {
-                namespace: ns.into(),
-                labels,
-                expected,
-                images,
-                existing,
-            }
+            replacements.followed(expected, image_list(edited))
         }
         Action::Refuse { reason } => return Err(Error::NotApplied(reason.clone())),
     };
