@@ -4,6 +4,7 @@
 
 pub mod backup;
 pub mod context;
+pub mod edit;
 pub mod editor;
 pub mod follow;
 pub mod guard;

@@ -154,7 +154,7 @@ pub fn image_effect(pod: &Pod, change: &ImageChange) -> Effect {
 }
 
 /// `others`: the allowed changes that come with the image changes (labels, app images…).
-pub fn plan(
+pub fn for_edit(
     pod: &Pod,
     images: &[ImageChange],
     others: &[crate::change::guard::Change],
@@ -321,7 +321,7 @@ mod tests {
     fn actions_follow_ownership_and_mode() {
         let completed = pod(json!({"terminated": {"exitCode": 0}}), json!({}));
         let images = [change("init", false)];
-        let bare = plan(
+        let bare = for_edit(
             &completed,
             &images,
             &[],
@@ -329,7 +329,7 @@ mod tests {
             &Ownership::Bare,
         );
         assert_eq!(bare.action, Action::Recreate);
-        let never = plan(
+        let never = for_edit(
             &completed,
             &images,
             &[],
@@ -348,7 +348,7 @@ mod tests {
             replicas: Some(2),
             on_delete: false,
         };
-        let owned = plan(&completed, &images, &[], RestartMode::Auto, &deploy);
+        let owned = for_edit(&completed, &images, &[], RestartMode::Auto, &deploy);
         assert_eq!(
             owned.action,
             Action::OwnerTemplate {
@@ -362,7 +362,7 @@ mod tests {
                 .iter()
                 .any(|l| l.contains("Deployment/orders: 2 pod(s) will be replaced"))
         );
-        let job = plan(
+        let job = for_edit(
             &completed,
             &images,
             &[],

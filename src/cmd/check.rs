@@ -76,7 +76,7 @@ pub fn run(
             w(out, "allowed: init container image change".into())?;
             w(out, change::diff(&entries))?;
             let ownership = owner::from_manifest(&old);
-            let p = plan::plan(&typed_old, images, others, args.restart, &ownership);
+            let p = plan::for_edit(&typed_old, images, others, args.restart, &ownership);
             for line in change::plan_lines(&p, &name, &ownership) {
                 w(out, line)?;
             }
