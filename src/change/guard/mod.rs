@@ -146,7 +146,7 @@ impl Change {
 pub fn classify(live: &Value, edited: &Value) -> Classification {
     let old = server_view::view(live, None);
     let new = server_view::view(edited, Some(live));
-    let mut found = Findings::new(live);
+    let mut found = Verdicts::new(live);
     for key in ["apiVersion", "kind"] {
         if live.get(key) != edited.get(key) {
             found.reject(
@@ -175,7 +175,8 @@ fn label(name: &str, index: usize) -> String {
     }
 }
 
-struct Findings {
+/// What the guard decides about each changed field, gathered as it walks the pods.
+struct Verdicts {
     violations: Vec<Violation>,
     images: Vec<ImageChange>,
     changes: Vec<Change>,
@@ -183,8 +184,8 @@ struct Findings {
     recreate: String,
 }
 
-impl Findings {
-    fn new(live: &Value) -> Findings {
+impl Verdicts {
+    fn new(live: &Value) -> Verdicts {
         let recreate = match controller_ref(live) {
             Some((kind, name)) if kind == "Job" => format!(
                 "a Job's pod template is immutable: create a new Job with the change instead of Job/{name}"
@@ -203,7 +204,7 @@ impl Findings {
                 "recreate the pod with the new spec instead (kubectl initctl restart)".to_string()
             }
         };
-        Findings {
+        Verdicts {
             violations: Vec::new(),
             images: Vec::new(),
             changes: Vec::new(),
@@ -272,7 +273,7 @@ fn union_keys<'a>(a: &'a Value, b: &'a Value) -> Vec<&'a str> {
     keys
 }
 
-fn metadata(old: &View, new: &View, found: &mut Findings) {
+fn metadata(old: &View, new: &View, found: &mut Verdicts) {
     for key in union_keys(&old.meta_cmp, &new.meta_cmp) {
         let (o, n) = (old.meta_cmp.get(key), new.meta_cmp.get(key));
         if o == n {
@@ -305,7 +306,7 @@ fn annotations(
     n: Option<&Value>,
     o_shown: Option<&Value>,
     n_shown: Option<&Value>,
-    found: &mut Findings,
+    found: &mut Verdicts,
 ) {
     let empty = Value::Object(Map::new());
     let (o, n) = (o.unwrap_or(&empty), n.unwrap_or(&empty));
@@ -356,6 +357,13 @@ impl List {
             List::App => "containers",
         }
     }
+
+    fn noun(self) -> &'static str {
+        match self {
+            List::Init => "init containers",
+            List::App => "containers",
+        }
+    }
 }
 
 fn items(spec: &Value, key: &str) -> Vec<Value> {
@@ -373,20 +381,14 @@ fn name_of(c: &Value) -> String {
 }
 
 /// `ValidateContainerUpdates` plus the by-index munging of images, field by field.
-fn containers(list: List, old: &View, new: &View, found: &mut Findings) {
+fn containers(list: List, old: &View, new: &View, found: &mut Verdicts) {
     let key = list.key();
+    let path = format!("spec.{key}");
     let (o_shown, n_shown) = (items(&old.spec_shown, key), items(&new.spec_shown, key));
-    let (o_cmp, n_cmp) = (items(&old.spec_cmp, key), items(&new.spec_cmp, key));
-    let list_path = format!("spec.{key}");
-    let noun = if list == List::Init {
-        "init containers"
-    } else {
-        "containers"
-    };
     if o_shown.len() != n_shown.len() {
-        let why = format!("a pod's {noun} are fixed when it is created");
+        let why = format!("a pod's {} are fixed when it is created", list.noun());
         found.reject(
-            &list_path,
+            &path,
             "pod updates may not add or remove containers",
             old.spec_shown.get(key),
             new.spec_shown.get(key),
@@ -394,42 +396,80 @@ fn containers(list: List, old: &View, new: &View, found: &mut Findings) {
         );
         return;
     }
-    let labels: Vec<String> = o_shown
+    let labels = o_shown
         .iter()
         .enumerate()
         .map(|(i, c)| label(&name_of(c), i))
         .collect();
-    for (i, c) in n_shown.iter().enumerate() {
-        let image = c.get("image").and_then(Value::as_str).unwrap_or("");
-        let path = format!("{list_path}[{}].image", labels[i]);
-        let rule = if image.is_empty() {
-            "Required value"
-        } else if image.trim() != image {
-            "must not have leading or trailing whitespace"
-        } else {
-            continue;
-        };
-        found.reject(
-            &path,
-            rule,
-            o_shown[i].get("image"),
-            c.get("image"),
-            "set a non-empty image reference without surrounding whitespace".into(),
-        );
+    let lists = Containers {
+        list,
+        path,
+        o_cmp: items(&old.spec_cmp, key),
+        n_cmp: items(&new.spec_cmp, key),
+        o_shown,
+        n_shown,
+        labels,
+    };
+    lists.image_values(found);
+    for (i, j) in lists.pairs(found) {
+        lists.compare(i, j, found);
+    }
+}
+
+/// One container list of both pods, of the same length: as shown, and as compared.
+struct Containers {
+    list: List,
+    /// `spec.initContainers` or `spec.containers`.
+    path: String,
+    o_shown: Vec<Value>,
+    n_shown: Vec<Value>,
+    o_cmp: Vec<Value>,
+    n_cmp: Vec<Value>,
+    /// Each live container's label in paths.
+    labels: Vec<String>,
+}
+
+impl Containers {
+    /// Every edited image must be a non-empty reference without surrounding whitespace.
+    fn image_values(&self, found: &mut Verdicts) {
+        for (i, c) in self.n_shown.iter().enumerate() {
+            let image = c.get("image").and_then(Value::as_str).unwrap_or("");
+            let rule = if image.is_empty() {
+                "Required value"
+            } else if image.trim() != image {
+                "must not have leading or trailing whitespace"
+            } else {
+                continue;
+            };
+            found.reject(
+                &format!("{}[{}].image", self.path, self.labels[i]),
+                rule,
+                self.o_shown[i].get("image"),
+                c.get("image"),
+                "set a non-empty image reference without surrounding whitespace".into(),
+            );
+        }
     }
 
-    let o_names: Vec<String> = o_shown.iter().map(name_of).collect();
-    let n_names: Vec<String> = n_shown.iter().map(name_of).collect();
-    let mut sorted = (o_names.clone(), n_names.clone());
-    sorted.0.sort();
-    sorted.1.sort();
-    let reordered =
-        o_names != n_names && sorted.0 == sorted.1 && o_names.iter().all(|n| !n.is_empty());
-    // Pairs of (live index, edited index) to compare field by field.
-    let pairs: Vec<(usize, usize)> = if reordered {
-        let why = format!("{noun} run in list order, which is fixed for the pod's lifetime");
+    /// Pairs of (live index, edited index) to compare field by field: by index, or by name
+    /// after a reorder (refused once, as a whole).
+    fn pairs(&self, found: &mut Verdicts) -> Vec<(usize, usize)> {
+        let o_names: Vec<String> = self.o_shown.iter().map(name_of).collect();
+        let n_names: Vec<String> = self.n_shown.iter().map(name_of).collect();
+        let mut sorted = (o_names.clone(), n_names.clone());
+        sorted.0.sort();
+        sorted.1.sort();
+        let reordered =
+            o_names != n_names && sorted.0 == sorted.1 && o_names.iter().all(|n| !n.is_empty());
+        if !reordered {
+            return (0..self.o_shown.len()).map(|i| (i, i)).collect();
+        }
+        let why = format!(
+            "{} run in list order, which is fixed for the pod's lifetime",
+            self.list.noun()
+        );
         found.reject(
-            &list_path,
+            &self.path,
             UPDATABLE_RULE,
             Some(&json!(o_names)),
             Some(&json!(n_names)),
@@ -440,46 +480,43 @@ fn containers(list: List, old: &View, new: &View, found: &mut Findings) {
             .enumerate()
             .filter_map(|(i, n)| n_names.iter().position(|m| m == n).map(|j| (i, j)))
             .collect()
-    } else {
-        (0..o_shown.len()).map(|i| (i, i)).collect()
-    };
+    }
 
-    for (i, j) in pairs {
-        let (oc, nc) = (&o_cmp[i], &n_cmp[j]);
-        let prefix = format!("{list_path}[{}]", labels[i]);
+    /// Live container `i` against edited container `j`.
+    fn compare(&self, i: usize, j: usize, found: &mut Verdicts) {
+        let (o_shown, n_shown) = (&self.o_shown[i], &self.n_shown[j]);
+        let (oc, nc) = (&self.o_cmp[i], &self.n_cmp[j]);
+        let prefix = format!("{}[{}]", self.path, self.labels[i]);
         if oc.get("name") != nc.get("name") {
             found.reject(
                 &format!("{prefix}.name"),
                 UPDATABLE_RULE,
-                o_shown[i].get("name"),
-                n_shown[j].get("name"),
+                o_shown.get("name"),
+                n_shown.get("name"),
                 found.recreate("a container's name is fixed for the pod's lifetime"),
             );
         }
-        let (o_image, n_image) = (
-            o_shown[i]
-                .get("image")
+        let image = |c: &Value| {
+            c.get("image")
                 .and_then(Value::as_str)
-                .unwrap_or(""),
-            n_shown[j]
-                .get("image")
-                .and_then(Value::as_str)
-                .unwrap_or(""),
-        );
+                .unwrap_or("")
+                .to_string()
+        };
+        let sidecar = o_shown.get("restartPolicy").and_then(Value::as_str) == Some("Always");
+        let (o_image, n_image) = (image(o_shown), image(n_shown));
         if o_image != n_image {
-            match list {
+            match self.list {
                 List::Init => found.images.push(ImageChange {
                     index: i,
-                    name: o_names[i].clone(),
-                    sidecar: o_shown[i].get("restartPolicy").and_then(Value::as_str)
-                        == Some("Always"),
-                    old: o_image.to_string(),
-                    new: n_image.to_string(),
+                    name: name_of(o_shown),
+                    sidecar,
+                    old: o_image,
+                    new: n_image,
                 }),
                 List::App => found.change(
                     &format!("{prefix}.image"),
-                    o_shown[i].get("image"),
-                    n_shown[j].get("image"),
+                    o_shown.get("image"),
+                    n_shown.get("image"),
                 ),
             }
         }
@@ -487,21 +524,20 @@ fn containers(list: List, old: &View, new: &View, found: &mut Findings) {
             if field == "name" || field == "image" || oc.get(field) == nc.get(field) {
                 continue;
             }
-            let sidecar = list == List::Init
-                && o_shown[i].get("restartPolicy").and_then(Value::as_str) == Some("Always");
-            let instead = container_instead(list, sidecar, field, found);
+            let instead =
+                container_instead(self.list, self.list == List::Init && sidecar, field, found);
             found.reject(
                 &format!("{prefix}.{field}"),
                 UPDATABLE_RULE,
-                o_shown[i].get(field),
-                n_shown[j].get(field),
+                o_shown.get(field),
+                n_shown.get(field),
                 instead,
             );
         }
     }
 }
 
-fn container_instead(list: List, sidecar: bool, field: &str, found: &Findings) -> String {
+fn container_instead(list: List, sidecar: bool, field: &str, found: &Verdicts) -> String {
     match (list, field) {
         (List::Init, "resources") if !sidecar => found.recreate(
             "resources for non-sidecar init containers are immutable, even through the resize subresource",
@@ -516,7 +552,7 @@ fn container_instead(list: List, sidecar: bool, field: &str, found: &Findings) -
 }
 
 /// Every spec field other than the container lists.
-fn spec_fields(old: &View, new: &View, found: &mut Findings) {
+fn spec_fields(old: &View, new: &View, found: &mut Verdicts) {
     let gated = old
         .spec_cmp
         .get("schedulingGates")
@@ -586,7 +622,7 @@ fn active_deadline(
     n: Option<&Value>,
     o_shown: Option<&Value>,
     n_shown: Option<&Value>,
-    found: &mut Findings,
+    found: &mut Verdicts,
 ) {
     const PATH: &str = "spec.activeDeadlineSeconds";
     let (o, n) = (o.and_then(Value::as_i64), n.and_then(Value::as_i64));
@@ -621,7 +657,7 @@ fn tolerations(
     n: Option<&Value>,
     o_shown: Option<&Value>,
     n_shown: Option<&Value>,
-    found: &mut Findings,
+    found: &mut Verdicts,
 ) {
     let strip = |list: Option<&Value>| -> Vec<Value> {
         list.and_then(Value::as_array)
@@ -656,7 +692,7 @@ fn scheduling_gates(
     n: Option<&Value>,
     o_shown: Option<&Value>,
     n_shown: Option<&Value>,
-    found: &mut Findings,
+    found: &mut Verdicts,
 ) {
     let names = |list: Option<&Value>| -> Vec<String> {
         list.and_then(Value::as_array)
@@ -686,7 +722,7 @@ fn scheduling_gates(
 
 /// Pod (anti-)affinity is fixed; required node affinity may be narrowed while the pod is gated
 /// (`validateNodeAffinityMutation`), and then the rest of node affinity may change with it.
-fn affinity(old: &View, new: &View, gated: bool, found: &mut Findings) {
+fn affinity(old: &View, new: &View, gated: bool, found: &mut Verdicts) {
     let part = |v: &View, cmp: bool, key: &str| {
         let spec = if cmp { &v.spec_cmp } else { &v.spec_shown };
         spec.get("affinity").and_then(|a| a.get(key)).cloned()
