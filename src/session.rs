@@ -51,6 +51,16 @@ impl Namespaces {
     }
 }
 
+/// Colours from `--color`, the terminal and NO_COLOR; also for commands that need no session.
+pub fn palette(global: &GlobalOpts, env: &Environment) -> Palette {
+    let enabled = match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => env.stdout_is_terminal && !env.no_color,
+    };
+    Palette { enabled }
+}
+
 pub struct Session {
     pub source: Source,
     pub namespaces: Namespaces,
@@ -95,18 +105,13 @@ impl Session {
         if let Some(sel) = &global.field_selector {
             crate::input::selector::FieldSelector::parse(sel)?;
         }
-        let colors = match global.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => env.stdout_is_terminal && !env.no_color,
-        };
         Ok(Session {
             source,
             namespaces,
             labels: global.selector.clone().filter(|s| !s.is_empty()),
             fields: global.field_selector.clone().filter(|s| !s.is_empty()),
             now: env.now,
-            palette: Palette { enabled: colors },
+            palette: palette(global, env),
             headers: !global.no_headers,
         })
     }
