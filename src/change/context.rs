@@ -15,11 +15,11 @@ use crate::cluster::Cluster;
 use crate::error::{Error, Result};
 use crate::session::{Environment, Session, Source};
 
-pub struct ChangeContext<'a> {
-    pub cluster: &'a Cluster,
-    pub namespace: String,
-    pub env: &'a Environment,
-    pub opts: &'a ChangeOpts,
+pub(crate) struct ChangeContext<'a> {
+    pub(super) cluster: &'a Cluster,
+    pub(super) namespace: String,
+    pub(super) env: &'a Environment,
+    pub(super) opts: &'a ChangeOpts,
     /// Names backup files by the time of the command.
     stamp: String,
 }
@@ -27,7 +27,7 @@ pub struct ChangeContext<'a> {
 impl<'a> ChangeContext<'a> {
     /// The session's cluster and single namespace; `offline` and `all_namespaces` are the
     /// command's words for a session without them.
-    pub fn new(
+    pub(crate) fn new(
         session: &'a Session,
         env: &'a Environment,
         opts: &'a ChangeOpts,
@@ -52,7 +52,7 @@ impl<'a> ChangeContext<'a> {
     }
 
     /// `--timeout`; "0" means the default, as it always has.
-    pub fn timeout(&self) -> Result<Duration> {
+    pub(crate) fn timeout(&self) -> Result<Duration> {
         let parse = crate::util::duration::parse_timeout;
         match parse(&self.opts.timeout)? {
             Some(timeout) => Ok(timeout),
@@ -61,7 +61,7 @@ impl<'a> ChangeContext<'a> {
     }
 
     /// Asks before a change; never without a terminal.
-    pub fn confirm(&self, question: &str) -> Result<bool> {
+    pub(super) fn confirm(&self, question: &str) -> Result<bool> {
         if self.opts.yes {
             return Ok(true);
         }
@@ -79,7 +79,7 @@ impl<'a> ChangeContext<'a> {
     }
 
     /// The safe recreate of the bare pod `live` as `desired` (backups first).
-    pub async fn recreate(
+    pub(super) async fn recreate(
         &self,
         live: &Value,
         desired: &Value,
@@ -98,7 +98,7 @@ impl<'a> ChangeContext<'a> {
     }
 
     /// With --wait, follows the new pod(s) until they are Ready.
-    pub async fn follow(
+    pub(crate) async fn follow(
         &self,
         followed: &Followed,
         timeout: Duration,

@@ -14,7 +14,7 @@ use crate::input::target::WorkloadKind;
 use crate::status::print_pod;
 
 /// What to follow.
-pub enum Followed {
+pub(crate) enum Followed {
     Pod {
         namespace: String,
         name: String,
@@ -32,7 +32,7 @@ pub enum Followed {
 
 /// The pods that are to replace others: matched by `labels`, and not among `existing` (the
 /// uids of the pods the selector matches before the change).
-pub struct Replacements {
+pub(super) struct Replacements {
     namespace: String,
     labels: String,
     existing: Vec<String>,
@@ -40,7 +40,7 @@ pub struct Replacements {
 
 impl Replacements {
     /// For a rollout of the workload's template: the pods its selector matches.
-    pub async fn of_workload(
+    pub(super) async fn of_workload(
         cluster: &Cluster,
         namespace: &str,
         kind: WorkloadKind,
@@ -56,7 +56,11 @@ impl Replacements {
     }
 
     /// For a deleted pod: its controller's next pods, whatever their template revision.
-    pub async fn of_pod(cluster: &Cluster, namespace: &str, pod: &Value) -> Result<Replacements> {
+    pub(super) async fn of_pod(
+        cluster: &Cluster,
+        namespace: &str,
+        pod: &Value,
+    ) -> Result<Replacements> {
         Replacements::matching(cluster, namespace, owner::replacement_selector(pod)).await
     }
 
@@ -77,7 +81,7 @@ impl Replacements {
     }
 
     /// Follow `expected` of them (one if unknown), running `images` (none: any).
-    pub fn followed(self, expected: Option<i32>, images: Vec<(String, String)>) -> Followed {
+    pub(super) fn followed(self, expected: Option<i32>, images: Vec<(String, String)>) -> Followed {
         Followed::Selected {
             namespace: self.namespace,
             labels: self.labels,
@@ -125,7 +129,7 @@ fn line(pods: &[Pod]) -> String {
         .join(", ")
 }
 
-pub async fn follow(
+pub(super) async fn follow(
     cluster: &Cluster,
     what: &Followed,
     timeout: Duration,

@@ -2,13 +2,13 @@
 //! refuse), the plan (what must happen for a change to run), and the steps that carry it out
 //! (patch, editor, backup, recreate, follow).
 
-pub mod backup;
-pub mod context;
-pub mod edit;
-pub mod editor;
-pub mod follow;
+mod backup;
+pub(crate) mod context;
+pub(crate) mod edit;
+mod editor;
+pub(crate) mod follow;
 pub mod guard;
-pub mod patch;
+mod patch;
 pub mod plan;
-pub mod recreate;
-pub mod restart;
+mod recreate;
+pub(crate) mod restart;

@@ -95,7 +95,7 @@ fn phase(pod: &Pod) -> &str {
 /// reference): sidecars are restarted in place; a regular init container that completed or is
 /// running keeps the old image; one that has not started, cannot pull, or failed and will be
 /// retried starts next time with the new image.
-pub fn image_effect(pod: &Pod, change: &ImageChange) -> Effect {
+fn image_effect(pod: &Pod, change: &ImageChange) -> Effect {
     if matches!(phase(pod), "Succeeded" | "Failed") {
         return Effect::NeedsRestart(format!(
             "the pod is {}: nothing in it will start again",
@@ -154,7 +154,7 @@ pub fn image_effect(pod: &Pod, change: &ImageChange) -> Effect {
 }
 
 /// `others`: the allowed changes that come with the image changes (labels, app images…).
-pub fn for_edit(
+pub(crate) fn for_edit(
     pod: &Pod,
     images: &[ImageChange],
     others: &[crate::change::guard::Change],

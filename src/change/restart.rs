@@ -31,7 +31,7 @@ fn go_ahead(
 }
 
 /// Restarts one pod: recreated if bare, else deleted for its controller to replace.
-pub async fn pod(
+pub(crate) async fn pod(
     change: &ChangeContext<'_>,
     name: String,
     out: &mut dyn Write,
@@ -74,7 +74,7 @@ pub async fn pod(
 }
 
 /// Rolls a workload: a new restartedAt annotation on its pod template replaces its pods.
-pub async fn workload(
+pub(crate) async fn workload(
     change: &ChangeContext<'_>,
     kind: WorkloadKind,
     name: &str,

@@ -100,7 +100,7 @@ fn controller(pod: &Value) -> Option<Controller> {
 }
 
 /// Without a cluster (`check`): what the pod's own ownerReferences say, one level only.
-pub fn from_manifest(pod: &Value) -> Ownership {
+pub(crate) fn from_manifest(pod: &Value) -> Ownership {
     match controller(pod) {
         None => Ownership::Bare,
         Some(Controller::Job(name)) => Ownership::Job { name },
@@ -116,7 +116,7 @@ pub fn from_manifest(pod: &Value) -> Ownership {
 }
 
 /// Walks up from the pod to the workload whose template matters.
-pub async fn resolve(cluster: &Cluster, pod: &Value) -> Result<Ownership> {
+pub(crate) async fn resolve(cluster: &Cluster, pod: &Value) -> Result<Ownership> {
     let ns = pod
         .pointer("/metadata/namespace")
         .and_then(Value::as_str)

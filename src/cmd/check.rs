@@ -28,7 +28,7 @@ fn one_pod(path: &std::path::Path, stdin: &mut dyn Read) -> Result<Value> {
     }
 }
 
-pub fn run(
+pub(crate) fn run(
     args: &CheckArgs,
     stdin: &mut dyn Read,
     out: &mut dyn Write,

@@ -8,7 +8,7 @@ use crate::cli::EditArgs;
 use crate::error::Result;
 use crate::session::{Environment, Session};
 
-pub async fn run(
+pub(crate) async fn run(
     ctx: &Session,
     env: &Environment,
     args: &EditArgs,

@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::input::target::Target;
 use crate::session::{Environment, Session};
 
-pub async fn run(
+pub(crate) async fn run(
     ctx: &Session,
     env: &Environment,
     args: &RestartArgs,

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 
 /// A unified diff (similar) of exactly the given paths' old and new values, as YAML-ish text with
 /// a header line per path; for rendering rejections and plans. An absent value is empty text.
-pub fn diff(violations_or_changes: &[DiffEntry]) -> String {
+pub(crate) fn diff(violations_or_changes: &[DiffEntry]) -> String {
     let text = |v: &Option<Value>| {
         let Some(v) = v else {
             return String::new();
@@ -39,12 +39,12 @@ pub fn diff(violations_or_changes: &[DiffEntry]) -> String {
 }
 
 /// One refused field as the server words it: `PATH: Forbidden: RULE`.
-pub fn forbidden(v: &Violation) -> String {
+pub(crate) fn forbidden(v: &Violation) -> String {
     format!("{}: Forbidden: {}", v.path, v.rule)
 }
 
 /// Each refused field: its path, the rule that refuses it, what to do instead, and its diff.
-pub fn write_violations(out: &mut dyn Write, violations: &[Violation]) -> Result<()> {
+pub(crate) fn write_violations(out: &mut dyn Write, violations: &[Violation]) -> Result<()> {
     for v in violations {
         writeln!(out, "  {}", forbidden(v)).map_err(Error::Output)?;
         writeln!(out, "    instead: {}", v.instead).map_err(Error::Output)?;
@@ -57,7 +57,7 @@ pub fn write_violations(out: &mut dyn Write, violations: &[Violation]) -> Result
 }
 
 /// The plan, as lines for the terminal.
-pub fn plan_lines(plan: &Plan, pod: &str, ownership: &Ownership) -> Vec<String> {
+pub(crate) fn plan_lines(plan: &Plan, pod: &str, ownership: &Ownership) -> Vec<String> {
     let mut lines = Vec::new();
     for i in &plan.images {
         let kind = if i.change.sidecar {

@@ -24,7 +24,7 @@ use crate::session::{Environment, Session};
 use copy::EditCopy;
 
 /// One pod being edited, and how.
-pub struct EditSession<'a> {
+pub(crate) struct EditSession<'a> {
     change: ChangeContext<'a>,
     args: &'a EditArgs,
     name: String,
@@ -58,7 +58,7 @@ enum Round {
 
 impl<'a> EditSession<'a> {
     /// Reads the pod the target names.
-    pub async fn open(
+    pub(crate) async fn open(
         session: &'a Session,
         env: &'a Environment,
         args: &'a EditArgs,
@@ -93,7 +93,7 @@ impl<'a> EditSession<'a> {
     }
 
     /// Edits until the change is applied, refused, or there is nothing to apply.
-    pub async fn run(&self, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    pub(crate) async fn run(&self, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
         let mut shown = self.live.clone();
         if let Some(meta) = shown.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.remove("managedFields");

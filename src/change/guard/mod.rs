@@ -116,7 +116,7 @@ pub type DiffEntry = (String, Option<Value>, Option<Value>);
 
 impl Classification {
     /// What a diff should show: the offending fields of a rejection, else every change.
-    pub fn entries(&self) -> Vec<DiffEntry> {
+    pub(crate) fn entries(&self) -> Vec<DiffEntry> {
         match self {
             Classification::NoChange => Vec::new(),
             Classification::Rejected(violations) => violations
