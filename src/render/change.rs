@@ -6,9 +6,10 @@ use std::io::Write;
 use serde_json::Value;
 use similar::TextDiff;
 
-use crate::change::guard::{DiffEntry, Violation};
+use crate::change::guard::{Classification, DiffEntry, Violation};
 use crate::change::plan::{Action, Effect, Ownership, Plan};
 use crate::error::{Error, Result};
+use crate::render::{Palette, Tone};
 
 /// A unified diff (similar) of exactly the given paths' old and new values, as YAML-ish text with
 /// a header line per path; for rendering rejections and plans. An absent value is empty text.
@@ -36,6 +37,47 @@ pub(crate) fn diff(violations_or_changes: &[DiffEntry]) -> String {
         );
     }
     out
+}
+
+/// The plan for allowed changes outside init containers.
+pub(crate) fn patch_plan(pod: &str) -> String {
+    format!("plan: patch pod/{pod} in place (no restart)")
+}
+
+/// `check`'s verdict: the classification, then the refused fields, or the diff and the plan
+/// (`planned`, for init image changes).
+pub(crate) fn write_verdict(
+    out: &mut dyn Write,
+    palette: Palette,
+    pod: &str,
+    classification: &Classification,
+    planned: Option<(&Plan, &Ownership)>,
+) -> Result<()> {
+    let mut lines = Vec::new();
+    match classification {
+        Classification::NoChange => lines.push("no change".to_string()),
+        Classification::Rejected(violations) => {
+            let verdict = "rejected: the API server would refuse this change";
+            writeln!(out, "{}", palette.paint(Tone::Bad, verdict)).map_err(Error::Output)?;
+            return write_violations(out, violations);
+        }
+        Classification::Allowed(_) => {
+            lines.push("allowed: no init container changes".into());
+            lines.push(diff(&classification.entries()));
+            lines.push(patch_plan(pod));
+        }
+        Classification::InitImages { .. } => {
+            lines.push("allowed: init container image change".into());
+            lines.push(diff(&classification.entries()));
+            if let Some((plan, ownership)) = planned {
+                lines.extend(plan_lines(plan, pod, ownership));
+            }
+        }
+    }
+    for line in lines {
+        writeln!(out, "{line}").map_err(Error::Output)?;
+    }
+    Ok(())
 }
 
 /// One refused field as the server words it: `PATH: Forbidden: RULE`.
@@ -75,7 +117,7 @@ pub(crate) fn plan_lines(plan: &Plan, pod: &str, ownership: &Ownership) -> Vec<S
         ));
     }
     lines.push(match &plan.action {
-        Action::Patch => format!("plan: patch pod/{pod} in place (no restart)"),
+        Action::Patch => patch_plan(pod),
         Action::Recreate => format!(
             "plan: recreate pod/{pod} from the edited manifest: back it up, delete it (only if unchanged), wait until it is gone, create it again"
         ),

@@ -26,7 +26,7 @@ impl EditSession<'_> {
         out: &mut dyn Write,
         err: &mut dyn Write,
     ) -> Result<()> {
-        let _ = writeln!(err, "plan: patch pod/{} in place (no restart)", self.name);
+        let _ = writeln!(err, "{}", change::patch_plan(&self.name));
         if self.change.opts.dry_run {
             return copy.discard_saying(err, DRY_RUN);
         }
