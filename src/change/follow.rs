@@ -129,6 +129,39 @@ fn line(pods: &[Pod]) -> String {
         .join(", ")
 }
 
+/// The followed pods as they are now: the pod, or the new pods of the selector.
+async fn followed_now(cluster: &Cluster, what: &Followed) -> Result<Vec<Pod>> {
+    match what {
+        Followed::Pod { namespace, name } => cluster
+            .find_pod(namespace, name)
+            .await
+            .map(|p| p.into_iter().collect()),
+        Followed::Selected {
+            namespace,
+            labels,
+            images,
+            existing,
+            ..
+        } => cluster
+            .list_pods_page(Some(namespace), Some(labels), None, None)
+            .await
+            .map(|page| {
+                page.pods
+                    .into_iter()
+                    .filter(|p| {
+                        p.metadata.deletion_timestamp.is_none()
+                            && !p
+                                .metadata
+                                .uid
+                                .as_ref()
+                                .is_some_and(|u| existing.contains(u))
+                            && runs_images(p, images)
+                    })
+                    .collect()
+            }),
+    }
+}
+
 pub(super) async fn follow(
     cluster: &Cluster,
     what: &Followed,
@@ -145,35 +178,7 @@ pub(super) async fn follow(
     let mut last = String::new();
     let mut errors = 0;
     let outcome = loop {
-        let pods = match what {
-            Followed::Pod { namespace, name } => cluster
-                .find_pod(namespace, name)
-                .await
-                .map(|p| p.into_iter().collect()),
-            Followed::Selected {
-                namespace,
-                labels,
-                images,
-                existing,
-                ..
-            } => cluster
-                .list_pods_page(Some(namespace), Some(labels), None, None)
-                .await
-                .map(|page| {
-                    page.pods
-                        .into_iter()
-                        .filter(|p| {
-                            p.metadata.deletion_timestamp.is_none()
-                                && !p
-                                    .metadata
-                                    .uid
-                                    .as_ref()
-                                    .is_some_and(|u| existing.contains(u))
-                                && runs_images(p, images)
-                        })
-                        .collect()
-                }),
-        };
+        let pods = followed_now(cluster, what).await;
         let pods: Vec<Pod> = match pods {
             Ok(p) => {
                 errors = 0;
