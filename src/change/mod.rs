@@ -1,6 +1,7 @@
 //! Changing pods, shared by `edit`, `restart` and `check`: the guard (what the API server would
-//! refuse), the plan (what must happen for a change to run), and the steps that carry it out
-//! (patch, editor, backup, recreate, follow).
+//! refuse), the plan (what must happen for a change to run), the steps that carry it out
+//! (patch, editor, backup, recreate, follow), what edit and restart work with (context), and
+//! the two commands' sessions (edit, restart).
 
 mod backup;
 pub(crate) mod context;

@@ -144,3 +144,47 @@ pub(crate) async fn resolve(cluster: &Cluster, pod: &Value) -> Result<Ownership>
     }
     Ok(workload(&obj, kind, &name))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn owned_by(kind: &str, controller: bool) -> Value {
+        json!({"metadata": {
+            "labels": {"app": "web", "pod-template-hash": "5d8f", "controller-revision-hash": "web-7c"},
+            "ownerReferences": [{"kind": kind, "name": "web", "controller": controller}]}})
+    }
+
+    #[test]
+    fn only_the_controlling_reference_counts() {
+        assert_eq!(
+            from_manifest(&owned_by("ReplicaSet", false)),
+            Ownership::Bare
+        );
+        assert_eq!(
+            controller_ref(&owned_by("StatefulSet", true)),
+            Some(("StatefulSet".into(), "web".into()))
+        );
+        assert_eq!(
+            from_manifest(&owned_by("Job", true)),
+            Ownership::Job { name: "web".into() }
+        );
+        assert_eq!(
+            from_manifest(&owned_by("Deployment", true)),
+            Ownership::Other {
+                kind: "Deployment".into(),
+                name: "web".into()
+            },
+            "a Deployment never controls a pod directly"
+        );
+    }
+
+    #[test]
+    fn a_replacement_is_selected_without_revision_labels() {
+        assert_eq!(
+            replacement_selector(&owned_by("ReplicaSet", true)),
+            "app=web"
+        );
+    }
+}

@@ -118,3 +118,36 @@ pub(super) fn image_list(edited: &Value) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn comments_and_layout_are_no_change() {
+        assert!(same(
+            "# header\nkind: Pod\nspec: {a: 1}\n",
+            "kind: Pod\nspec:\n  a: 1\n",
+            false
+        ));
+        assert!(!same("kind: Pod\n", "kind: Job\n", false));
+        assert_eq!(
+            parse_edited("a: 1\n---\nb: 2\n", false).unwrap_err(),
+            "expected one object, found 2"
+        );
+    }
+
+    #[test]
+    fn only_changed_images_go_to_the_template() {
+        let live = json!({"spec": {"initContainers": [{"name": "a", "image": "a:1"}, {"name": "b", "image": "b:1"}],
+                                   "containers": [{"name": "app", "image": "app:1"}]}});
+        let mut edited = live.clone();
+        edited["spec"]["initContainers"][1]["image"] = json!("b:2");
+        assert_eq!(
+            changed_images(&live, &edited),
+            json!({"initContainers": [{"name": "b", "image": "b:2"}]})
+        );
+        assert_eq!(image_list(&edited).len(), 3);
+    }
+}
