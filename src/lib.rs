@@ -57,7 +57,7 @@ pub async fn run(
             cmd::restart::run(&ctx, env, &args, out, err).await
         }
         Command::Check(args) => {
-            let palette = render::Palette { enabled: false };
+            let palette = session::palette(&cli.global, env);
             cmd::check::run(&args, stdin, out, palette)
         }
         Command::Explain(args) => {

@@ -52,6 +52,16 @@ impl Namespaces {
     }
 }
 
+/// Colours from `--color`, the terminal and NO_COLOR; also for commands that need no session.
+pub fn palette(global: &GlobalOpts, env: &Environment) -> Palette {
+    let enabled = match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => env.stdout_is_terminal && !env.no_color,
+    };
+    Palette { enabled }
+}
+
 pub struct Session {
     pub source: Source,
     pub namespaces: Namespaces,
@@ -94,18 +104,13 @@ impl Session {
         };
         let labels = parse_unless_empty(global.selector.as_deref(), Selector::parse)?;
         let fields = parse_unless_empty(global.field_selector.as_deref(), FieldSelector::parse)?;
-        let colors = match global.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => env.stdout_is_terminal && !env.no_color,
-        };
         Ok(Session {
             source,
             namespaces,
             labels,
             fields,
             now: env.now,
-            palette: Palette { enabled: colors },
+            palette: palette(global, env),
             headers: !global.no_headers,
         })
     }

@@ -7,24 +7,29 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 
-pub struct Backup {
+pub(super) struct Backup {
     /// The live pod exactly as the server returned it.
-    pub live: PathBuf,
+    pub(super) live: PathBuf,
     /// What will be created.
-    pub new: PathBuf,
+    pub(super) new: PathBuf,
     /// The old pod without server-set fields: `kubectl create -f` this to restore it.
-    pub restore: PathBuf,
+    pub(super) restore: PathBuf,
 }
 
 impl Backup {
     /// The one command that brings the old pod back.
-    pub fn restore_command(&self) -> String {
+    pub(super) fn restore_command(&self) -> String {
         format!("kubectl create -f {}", self.restore.display())
     }
 }
 
 /// Writes the three files under `<state_dir>/backups/`, named by time, namespace and pod.
-pub fn write(state_dir: Option<&Path>, live: &Value, new: &Value, stamp: &str) -> Result<Backup> {
+pub(super) fn write(
+    state_dir: Option<&Path>,
+    live: &Value,
+    new: &Value,
+    stamp: &str,
+) -> Result<Backup> {
     let dir = state_dir
         .ok_or_else(|| Error::Input("no place for backups: set XDG_STATE_HOME or HOME".into()))?
         .join("backups");
@@ -81,7 +86,7 @@ fn save(path: &Path, value: &Value) -> Result<()> {
 
 /// A pod manifest fit for create: server-set metadata and status removed, and `spec.nodeName`
 /// too unless `keep_node` (a new pod should be scheduled afresh).
-pub fn for_create(pod: &Value, keep_node: bool) -> Value {
+pub(super) fn for_create(pod: &Value, keep_node: bool) -> Value {
     let mut pod = pod.clone();
     if let Some(meta) = pod.get_mut("metadata").and_then(Value::as_object_mut) {
         for key in [

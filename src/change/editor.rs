@@ -9,7 +9,7 @@ use std::process::Command;
 
 use crate::error::{Error, Result};
 
-pub const HEADER: &str =
+pub(super) const HEADER: &str =
     "# Please edit the object below. Lines beginning with a '#' will be ignored,
 # and an empty file will abort the edit. If an error occurs while saving this file will be
 # reopened with the relevant failures.
@@ -18,7 +18,7 @@ pub const HEADER: &str =
 
 /// The editor command line, resolved from KUBE_EDITOR / EDITOR as kubectl does.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Editor {
+pub(super) struct Editor {
     argv: Vec<String>,
     /// Run through a shell: the file path is appended, quoted, to the last argument.
     shell: bool,
@@ -26,7 +26,7 @@ pub struct Editor {
 
 impl Editor {
     /// `value` is the first non-empty of KUBE_EDITOR and EDITOR; `shell` is $SHELL.
-    pub fn resolve(value: Option<&str>, shell: Option<&str>) -> Editor {
+    pub(super) fn resolve(value: Option<&str>, shell: Option<&str>) -> Editor {
         let editor = value
             .map(str::trim)
             .filter(|v| !v.is_empty())
@@ -63,7 +63,7 @@ impl Editor {
     }
 
     /// Runs the editor on `path` with the terminal attached, and waits for it.
-    pub fn edit(&self, path: &Path) -> Result<()> {
+    pub(super) fn edit(&self, path: &Path) -> Result<()> {
         let argv = self.command_for(path);
         let shown = self.argv.join(" ");
         let status = Command::new(&argv[0])
@@ -85,7 +85,7 @@ fn go_quote(s: &str) -> String {
 }
 
 /// A new temp file `kubectl-initctl-edit-*.yaml` (or `.json`) holding `text`.
-pub fn temp_file(text: &str, json: bool) -> Result<PathBuf> {
+pub(super) fn temp_file(text: &str, json: bool) -> Result<PathBuf> {
     let dir = std::env::temp_dir();
     let suffix = if json { "json" } else { "yaml" };
     for attempt in 0..1000u32 {
@@ -118,7 +118,7 @@ pub fn temp_file(text: &str, json: bool) -> Result<PathBuf> {
 }
 
 /// kubectl's ManualStrip: drops lines whose trimmed text starts with `#` (but not `#!`).
-pub fn strip_comments(text: &str) -> String {
+pub(super) fn strip_comments(text: &str) -> String {
     text.lines()
         .filter(|l| {
             let t = l.trim_start();
@@ -129,7 +129,7 @@ pub fn strip_comments(text: &str) -> String {
 }
 
 /// The header, then `reasons` as comments (kubectl's `# pods "x" was not valid:` block).
-pub fn header_with(reasons: &[(String, Vec<String>)]) -> String {
+pub(super) fn header_with(reasons: &[(String, Vec<String>)]) -> String {
     let mut out = HEADER.to_string();
     for (head, items) in reasons {
         let colon = if items.is_empty() { "" } else { ":" };

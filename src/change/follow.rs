@@ -6,12 +6,15 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Pod;
 
-use crate::cluster::Cluster;
+use serde_json::Value;
+
+use crate::cluster::{Cluster, Kind, owner, pod_query};
 use crate::error::{Error, Result};
+use crate::input::target::WorkloadKind;
 use crate::status::print_pod;
 
 /// What to follow.
-pub enum Followed {
+pub(crate) enum Followed {
     Pod {
         namespace: String,
         name: String,
@@ -27,20 +30,66 @@ pub enum Followed {
     },
 }
 
-/// The uids of the pods a selector matches now, so that only their replacements are followed.
-pub async fn existing_uids(
-    cluster: &Cluster,
-    namespace: &str,
-    labels: &str,
-) -> Result<Vec<String>> {
-    let page = cluster
-        .list_pods_page(Some(namespace), Some(labels), None, None)
-        .await?;
-    Ok(page
-        .pods
-        .into_iter()
-        .filter_map(|p| p.metadata.uid)
-        .collect())
+/// The pods that are to replace others: matched by `labels`, and not among `existing` (the
+/// uids of the pods the selector matches before the change).
+pub(super) struct Replacements {
+    namespace: String,
+    labels: String,
+    existing: Vec<String>,
+}
+
+impl Replacements {
+    /// For a rollout of the workload's template: the pods its selector matches.
+    pub(super) async fn of_workload(
+        cluster: &Cluster,
+        namespace: &str,
+        kind: WorkloadKind,
+        name: &str,
+    ) -> Result<Replacements> {
+        let workload = cluster
+            .get_json(Kind::Workload(kind), namespace, name)
+            .await?;
+        let labels = pod_query::pod_selector(kind, &workload)
+            .map(|s| s.to_query())
+            .unwrap_or_default();
+        Replacements::matching(cluster, namespace, labels).await
+    }
+
+    /// For a deleted pod: its controller's next pods, whatever their template revision.
+    pub(super) async fn of_pod(
+        cluster: &Cluster,
+        namespace: &str,
+        pod: &Value,
+    ) -> Result<Replacements> {
+        Replacements::matching(cluster, namespace, owner::replacement_selector(pod)).await
+    }
+
+    async fn matching(cluster: &Cluster, namespace: &str, labels: String) -> Result<Replacements> {
+        let page = cluster
+            .list_pods_page(Some(namespace), Some(&labels), None, None)
+            .await?;
+        let existing = page
+            .pods
+            .into_iter()
+            .filter_map(|p| p.metadata.uid)
+            .collect();
+        Ok(Replacements {
+            namespace: namespace.to_string(),
+            labels,
+            existing,
+        })
+    }
+
+    /// Follow `expected` of them (one if unknown), running `images` (none: any).
+    pub(super) fn followed(self, expected: Option<i32>, images: Vec<(String, String)>) -> Followed {
+        Followed::Selected {
+            namespace: self.namespace,
+            labels: self.labels,
+            expected,
+            images,
+            existing: self.existing,
+        }
+    }
 }
 
 const POLL: Duration = Duration::from_millis(500);
@@ -80,7 +129,40 @@ fn line(pods: &[Pod]) -> String {
         .join(", ")
 }
 
-pub async fn follow(
+/// The followed pods as they are now: the pod, or the new pods of the selector.
+async fn followed_now(cluster: &Cluster, what: &Followed) -> Result<Vec<Pod>> {
+    match what {
+        Followed::Pod { namespace, name } => cluster
+            .find_pod(namespace, name)
+            .await
+            .map(|p| p.into_iter().collect()),
+        Followed::Selected {
+            namespace,
+            labels,
+            images,
+            existing,
+            ..
+        } => cluster
+            .list_pods_page(Some(namespace), Some(labels), None, None)
+            .await
+            .map(|page| {
+                page.pods
+                    .into_iter()
+                    .filter(|p| {
+                        p.metadata.deletion_timestamp.is_none()
+                            && !p
+                                .metadata
+                                .uid
+                                .as_ref()
+                                .is_some_and(|u| existing.contains(u))
+                            && runs_images(p, images)
+                    })
+                    .collect()
+            }),
+    }
+}
+
+pub(super) async fn follow(
     cluster: &Cluster,
     what: &Followed,
     timeout: Duration,
@@ -96,35 +178,7 @@ pub async fn follow(
     let mut last = String::new();
     let mut errors = 0;
     let outcome = loop {
-        let pods = match what {
-            Followed::Pod { namespace, name } => cluster
-                .find_pod(namespace, name)
-                .await
-                .map(|p| p.into_iter().collect()),
-            Followed::Selected {
-                namespace,
-                labels,
-                images,
-                existing,
-                ..
-            } => cluster
-                .list_pods_page(Some(namespace), Some(labels), None, None)
-                .await
-                .map(|page| {
-                    page.pods
-                        .into_iter()
-                        .filter(|p| {
-                            p.metadata.deletion_timestamp.is_none()
-                                && !p
-                                    .metadata
-                                    .uid
-                                    .as_ref()
-                                    .is_some_and(|u| existing.contains(u))
-                                && runs_images(p, images)
-                        })
-                        .collect()
-                }),
-        };
+        let pods = followed_now(cluster, what).await;
         let pods: Vec<Pod> = match pods {
             Ok(p) => {
                 errors = 0;

@@ -1,11 +1,15 @@
 //! Changing pods, shared by `edit`, `restart` and `check`: the guard (what the API server would
-//! refuse), the plan (what must happen for a change to run), and the steps that carry it out
-//! (patch, editor, backup, recreate, follow).
+//! refuse), the plan (what must happen for a change to run), the steps that carry it out
+//! (patch, editor, backup, recreate, follow), what edit and restart work with (context), and
+//! the two commands' sessions (edit, restart).
 
-pub mod backup;
-pub mod editor;
-pub mod follow;
+mod backup;
+pub(crate) mod context;
+pub(crate) mod edit;
+mod editor;
+pub(crate) mod follow;
 pub mod guard;
-pub mod patch;
+mod patch;
 pub mod plan;
-pub mod recreate;
+mod recreate;
+pub(crate) mod restart;

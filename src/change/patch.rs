@@ -17,7 +17,7 @@ fn merge_key(path: &[&str]) -> Option<&'static str> {
 }
 
 /// The strategic merge patch that turns `original` into `edited`, or None when they are equal.
-pub fn two_way(original: &Value, edited: &Value) -> Option<Value> {
+pub(super) fn two_way(original: &Value, edited: &Value) -> Option<Value> {
     diff(original, edited, &mut Vec::new())
 }
 
@@ -80,7 +80,7 @@ fn merge_list<'a>(a: &'a [Value], b: &'a [Value], key: &str, path: &mut Vec<&'a 
 
 /// The list-order directive kubectl adds when a merged list changes, so that the server keeps
 /// the edited order.
-pub fn with_element_order(mut patch: Value, edited: &Value) -> Value {
+pub(super) fn with_element_order(mut patch: Value, edited: &Value) -> Value {
     for list in ["containers", "initContainers"] {
         let changed = patch.pointer(&format!("/spec/{list}")).is_some();
         if let (true, Some(Value::Array(items))) =

@@ -95,7 +95,7 @@ fn phase(pod: &Pod) -> &str {
 /// reference): sidecars are restarted in place; a regular init container that completed or is
 /// running keeps the old image; one that has not started, cannot pull, or failed and will be
 /// retried starts next time with the new image.
-pub fn image_effect(pod: &Pod, change: &ImageChange) -> Effect {
+fn image_effect(pod: &Pod, change: &ImageChange) -> Effect {
     if matches!(phase(pod), "Succeeded" | "Failed") {
         return Effect::NeedsRestart(format!(
             "the pod is {}: nothing in it will start again",
@@ -154,7 +154,7 @@ pub fn image_effect(pod: &Pod, change: &ImageChange) -> Effect {
 }
 
 /// `others`: the allowed changes that come with the image changes (labels, app images…).
-pub fn plan(
+pub(crate) fn for_edit(
     pod: &Pod,
     images: &[ImageChange],
     others: &[crate::change::guard::Change],
@@ -238,49 +238,10 @@ pub fn plan(
     }
 }
 
-/// The plan, as lines for the terminal.
-pub fn describe(plan: &Plan, pod: &str, ownership: &Ownership) -> Vec<String> {
-    let mut lines = Vec::new();
-    for i in &plan.images {
-        let kind = if i.change.sidecar {
-            "sidecar"
-        } else {
-            "init container"
-        };
-        let (tag, why) = match &i.effect {
-            Effect::RunsByItself(why) => ("runs by itself", why),
-            Effect::NeedsRestart(why) => ("needs a restart", why),
-        };
-        lines.push(format!(
-            "{kind} {}: {} -> {} ({tag}: {why})",
-            i.change.name, i.change.old, i.change.new
-        ));
-    }
-    lines.push(match &plan.action {
-        Action::Patch => format!("plan: patch pod/{pod} in place (no restart)"),
-        Action::Recreate => format!(
-            "plan: recreate pod/{pod} from the edited manifest: back it up, delete it (only if unchanged), wait until it is gone, create it again"
-        ),
-        Action::OwnerTemplate { kind, name, delete_pod } => {
-            let scope = match ownership {
-                Ownership::Workload { replicas: Some(n), .. } => format!("{n} pod(s) will be replaced"),
-                _ => "its pods will be replaced".to_string(),
-            };
-            let mut line = format!("plan: change the pod template of {}/{name}: {scope}", kind.kind());
-            if *delete_pod {
-                line.push_str(&format!("; its update strategy is OnDelete, so pod/{pod} is deleted to come back with the new image"));
-            }
-            line
-        }
-        Action::Refuse { reason } => format!("refused: {reason}"),
-    });
-    lines.extend(plan.warnings.iter().map(|w| format!("warning: {w}")));
-    lines
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::change::plan_lines;
     use serde_json::json;
 
     fn pod(init_state: serde_json::Value, extra: serde_json::Value) -> Pod {
@@ -360,7 +321,7 @@ mod tests {
     fn actions_follow_ownership_and_mode() {
         let completed = pod(json!({"terminated": {"exitCode": 0}}), json!({}));
         let images = [change("init", false)];
-        let bare = plan(
+        let bare = for_edit(
             &completed,
             &images,
             &[],
@@ -368,7 +329,7 @@ mod tests {
             &Ownership::Bare,
         );
         assert_eq!(bare.action, Action::Recreate);
-        let never = plan(
+        let never = for_edit(
             &completed,
             &images,
             &[],
@@ -387,7 +348,7 @@ mod tests {
             replicas: Some(2),
             on_delete: false,
         };
-        let owned = plan(&completed, &images, &[], RestartMode::Auto, &deploy);
+        let owned = for_edit(&completed, &images, &[], RestartMode::Auto, &deploy);
         assert_eq!(
             owned.action,
             Action::OwnerTemplate {
@@ -397,11 +358,11 @@ mod tests {
             }
         );
         assert!(
-            describe(&owned, "p", &deploy)
+            plan_lines(&owned, "p", &deploy)
                 .iter()
                 .any(|l| l.contains("Deployment/orders: 2 pod(s) will be replaced"))
         );
-        let job = plan(
+        let job = for_edit(
             &completed,
             &images,
             &[],

@@ -12,12 +12,12 @@ use crate::cluster::{Cluster, Kind};
 use crate::error::{Error, Result};
 use crate::util::interrupt::Critical;
 
-pub struct RecreateOptions<'a> {
-    pub state_dir: Option<&'a std::path::Path>,
+pub(super) struct RecreateOptions<'a> {
+    pub(super) state_dir: Option<&'a std::path::Path>,
     /// Names the backup files, e.g. 20261127T120000Z.
-    pub stamp: String,
+    pub(super) stamp: String,
     /// How long to wait for the old pod to go away.
-    pub timeout: Duration,
+    pub(super) timeout: Duration,
 }
 
 const CREATE_ATTEMPTS: u32 = 6;
@@ -50,7 +50,7 @@ fn failed(backup: &Backup, what: String) -> Error {
 }
 
 /// Replaces `live` by `new` (a manifest fit for create). Returns the created pod.
-pub async fn recreate(
+pub(super) async fn recreate(
     cluster: &Cluster,
     live: &Value,
     new: &Value,

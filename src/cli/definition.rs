@@ -126,6 +126,9 @@ const CHECK_EXAMPLES: &str = "Examples:
   # Against the live pod
   kubectl get pod myapp-pod -o yaml | kubectl initctl check - edited.yaml";
 
+/// How long a change may wait by default (--timeout).
+pub const DEFAULT_TIMEOUT: &str = "5m";
+
 /// Flags shared by commands that change pods.
 #[derive(Debug, Clone, Args)]
 pub struct ChangeOpts {
@@ -139,7 +142,7 @@ pub struct ChangeOpts {
     #[arg(long)]
     pub wait: bool,
     /// How long --wait (and waiting for a deleted pod to go) may take, e.g. 90s, 5m.
-    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    #[arg(long, value_name = "DURATION", default_value = DEFAULT_TIMEOUT)]
     pub timeout: String,
     /// Recreate the pod on the same node (keep spec.nodeName).
     #[arg(long)]

@@ -11,7 +11,7 @@ use crate::cli::CheckArgs;
 use crate::cluster::owner;
 use crate::error::{Error, Result};
 use crate::input::manifest::Inventory;
-use crate::render::{Palette, Tone};
+use crate::render::{Palette, change};
 
 /// The one Pod a file holds, raw (unknown fields kept) and checked to be a valid Pod.
 fn one_pod(path: &std::path::Path, stdin: &mut dyn Read) -> Result<Value> {
@@ -28,7 +28,7 @@ fn one_pod(path: &std::path::Path, stdin: &mut dyn Read) -> Result<Value> {
     }
 }
 
-pub fn run(
+pub(crate) fn run(
     args: &CheckArgs,
     stdin: &mut dyn Read,
     out: &mut dyn Write,
@@ -42,58 +42,27 @@ pub fn run(
     let old = one_pod(&args.old, stdin)?;
     let new = one_pod(&args.new, stdin)?;
     let classification = guard::classify(&old, &new);
-    let entries = classification.entries();
     let typed_old: k8s_openapi::api::core::v1::Pod = serde_json::from_value(old.clone())
         .map_err(|e| Error::Input(format!("{}: {e}", args.old.display())))?;
     let name = old
         .pointer("/metadata/name")
         .and_then(Value::as_str)
-        .unwrap_or("pod")
-        .to_string();
-    let w = |out: &mut dyn Write, text: String| writeln!(out, "{text}").map_err(Error::Output);
-    match &classification {
-        Classification::NoChange => w(out, "no change".into()),
-        Classification::Rejected(violations) => {
-            w(
-                out,
-                palette.paint(
-                    Tone::Bad,
-                    "rejected: the API server would refuse this change",
-                ),
-            )?;
-            write_violations(out, violations)?;
-            Err(Error::Rejected(format!(
-                "pod/{name}: {} field(s) cannot be changed on a live pod",
-                violations.len()
-            )))
-        }
-        Classification::Allowed(_) => {
-            w(out, "allowed: no init container changes".into())?;
-            w(out, guard::diff(&entries))?;
-            w(out, format!("plan: patch pod/{name} in place (no restart)"))
-        }
+        .unwrap_or("pod");
+    let planned = match &classification {
         Classification::InitImages { images, others } => {
-            w(out, "allowed: init container image change".into())?;
-            w(out, guard::diff(&entries))?;
             let ownership = owner::from_manifest(&old);
-            let p = plan::plan(&typed_old, images, others, args.restart, &ownership);
-            for line in plan::describe(&p, &name, &ownership) {
-                w(out, line)?;
-            }
-            Ok(())
+            let plan = plan::for_edit(&typed_old, images, others, args.restart, &ownership);
+            Some((plan, ownership))
         }
+        _ => None,
+    };
+    let plan = planned.as_ref().map(|(plan, ownership)| (plan, ownership));
+    change::write_verdict(out, palette, name, &classification, plan)?;
+    match &classification {
+        Classification::Rejected(violations) => Err(Error::Rejected(format!(
+            "pod/{name}: {} field(s) cannot be changed on a live pod",
+            violations.len()
+        ))),
+        _ => Ok(()),
     }
-}
-
-/// Each refused field: its path, the rule that refuses it, what to do instead, and its diff.
-pub fn write_violations(out: &mut dyn Write, violations: &[guard::Violation]) -> Result<()> {
-    for v in violations {
-        writeln!(out, "  {}: Forbidden: {}", v.path, v.rule).map_err(Error::Output)?;
-        writeln!(out, "    instead: {}", v.instead).map_err(Error::Output)?;
-    }
-    let fields: Vec<_> = violations
-        .iter()
-        .map(|v| (v.path.clone(), v.old.clone(), v.new.clone()))
-        .collect();
-    writeln!(out, "{}", guard::diff(&fields)).map_err(Error::Output)
 }

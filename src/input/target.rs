@@ -15,6 +15,16 @@ pub enum WorkloadKind {
 }
 
 impl WorkloadKind {
+    const ALL: [WorkloadKind; 7] = [
+        WorkloadKind::Deployment,
+        WorkloadKind::StatefulSet,
+        WorkloadKind::DaemonSet,
+        WorkloadKind::ReplicaSet,
+        WorkloadKind::ReplicationController,
+        WorkloadKind::Job,
+        WorkloadKind::CronJob,
+    ];
+
     pub fn kind(self) -> &'static str {
         match self {
             WorkloadKind::Deployment => "Deployment",
@@ -27,6 +37,11 @@ impl WorkloadKind {
         }
     }
 
+    /// The workload kind an object's `kind` (or an ownerReference's) names.
+    pub fn from_kind(kind: &str) -> Option<WorkloadKind> {
+        WorkloadKind::ALL.into_iter().find(|k| k.kind() == kind)
+    }
+
     /// The lower-case plural the API server uses in paths and messages (`deployments.apps "x" not found`).
     pub fn resource(self) -> &'static str {
         match self {
@@ -37,6 +52,51 @@ impl WorkloadKind {
             WorkloadKind::ReplicationController => "replicationcontrollers",
             WorkloadKind::Job => "jobs.batch",
             WorkloadKind::CronJob => "cronjobs.batch",
+        }
+    }
+
+    /// How kubectl lets a command line name the kind, lower case.
+    fn spellings(self) -> &'static [&'static str] {
+        match self {
+            WorkloadKind::Deployment => &[
+                "deploy",
+                "deployment",
+                "deployments",
+                "deployment.apps",
+                "deployments.apps",
+            ],
+            WorkloadKind::StatefulSet => &[
+                "sts",
+                "statefulset",
+                "statefulsets",
+                "statefulset.apps",
+                "statefulsets.apps",
+            ],
+            WorkloadKind::DaemonSet => &[
+                "ds",
+                "daemonset",
+                "daemonsets",
+                "daemonset.apps",
+                "daemonsets.apps",
+            ],
+            WorkloadKind::ReplicaSet => &[
+                "rs",
+                "replicaset",
+                "replicasets",
+                "replicaset.apps",
+                "replicasets.apps",
+            ],
+            WorkloadKind::ReplicationController => {
+                &["rc", "replicationcontroller", "replicationcontrollers"]
+            }
+            WorkloadKind::Job => &["job", "jobs", "job.batch", "jobs.batch"],
+            WorkloadKind::CronJob => &[
+                "cj",
+                "cronjob",
+                "cronjobs",
+                "cronjob.batch",
+                "cronjobs.batch",
+            ],
         }
     }
 }
@@ -53,32 +113,17 @@ impl Target {
             return valid_name(text, text).map(Target::Pod);
         };
         let name = valid_name(text, name)?;
-        let kind = match kind.to_ascii_lowercase().as_str() {
-            "po" | "pod" | "pods" => return Ok(Target::Pod(name)),
-            "deploy" | "deployment" | "deployments" | "deployment.apps" | "deployments.apps" => {
-                WorkloadKind::Deployment
-            }
-            "sts" | "statefulset" | "statefulsets" | "statefulset.apps" | "statefulsets.apps" => {
-                WorkloadKind::StatefulSet
-            }
-            "ds" | "daemonset" | "daemonsets" | "daemonset.apps" | "daemonsets.apps" => {
-                WorkloadKind::DaemonSet
-            }
-            "rs" | "replicaset" | "replicasets" | "replicaset.apps" | "replicasets.apps" => {
-                WorkloadKind::ReplicaSet
-            }
-            "rc" | "replicationcontroller" | "replicationcontrollers" => {
-                WorkloadKind::ReplicationController
-            }
-            "job" | "jobs" | "job.batch" | "jobs.batch" => WorkloadKind::Job,
-            "cj" | "cronjob" | "cronjobs" | "cronjob.batch" | "cronjobs.batch" => {
-                WorkloadKind::CronJob
-            }
-            other => {
-                return Err(Error::Input(format!(
-                    "unknown target kind {other:?} in {text:?}: use a pod name, pod/NAME, deploy/NAME, sts/NAME, ds/NAME, rs/NAME, rc/NAME, job/NAME or cronjob/NAME"
-                )));
-            }
+        let spelled = kind.to_ascii_lowercase();
+        if matches!(spelled.as_str(), "po" | "pod" | "pods") {
+            return Ok(Target::Pod(name));
+        }
+        let Some(kind) = WorkloadKind::ALL
+            .into_iter()
+            .find(|k| k.spellings().contains(&spelled.as_str()))
+        else {
+            return Err(Error::Input(format!(
+                "unknown target kind {spelled:?} in {text:?}: use a pod name, pod/NAME, deploy/NAME, sts/NAME, ds/NAME, rs/NAME, rc/NAME, job/NAME or cronjob/NAME"
+            )));
         };
         Ok(Target::Workload(kind, name))
     }
@@ -119,5 +164,17 @@ mod tests {
                 .contains("unknown target kind \"svc\"")
         );
         assert!(Target::parse("deploy/").is_err());
+        assert_eq!(
+            Target::parse("RC/legacy").unwrap(),
+            Target::Workload(WorkloadKind::ReplicationController, "legacy".into())
+        );
+    }
+
+    #[test]
+    fn object_kinds_round_trip() {
+        for kind in WorkloadKind::ALL {
+            assert_eq!(WorkloadKind::from_kind(kind.kind()), Some(kind));
+        }
+        assert_eq!(WorkloadKind::from_kind("Pod"), None);
     }
 }

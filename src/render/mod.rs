@@ -1,5 +1,6 @@
 //! Renderers: each writes to `&mut dyn Write` and never decides where output goes.
 
+pub mod change;
 pub mod explain;
 pub mod status;
 

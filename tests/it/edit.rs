@@ -697,3 +697,36 @@ fn check_classifies_offline_with_exit_codes() {
     assert_eq!(same.code, 0);
     assert_eq!(same.stdout, "no change\n");
 }
+
+#[test]
+fn check_colours_its_verdict_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let pod = bare_running_pod();
+    let old = write(dir.path(), "old.json", &pod);
+    let mut cmd = pod.clone();
+    cmd["spec"]["initContainers"][0]["command"] = json!(["true"]);
+    let bad = write(dir.path(), "bad.json", &cmd);
+    let (old, bad) = (old.to_str().unwrap(), bad.to_str().unwrap());
+    let verdict = "rejected: the API server would refuse this change";
+    let forced = harness::initctl(&["check", "--color", "always", old, bad], None);
+    assert_eq!(forced.code, 3, "{}", forced.stderr);
+    let first = forced.stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.contains('\u{1b}') && first.contains(verdict),
+        "{}",
+        forced.stdout
+    );
+    for args in [
+        &["check", "--color", "never", old, bad][..],
+        &["check", old, bad],
+    ] {
+        let plain = harness::initctl(args, None);
+        assert_eq!(plain.code, 3, "{}", plain.stderr);
+        assert!(
+            !plain.stdout.contains('\u{1b}'),
+            "{args:?}: {}",
+            plain.stdout
+        );
+        assert!(plain.stdout.starts_with(verdict), "{}", plain.stdout);
+    }
+}

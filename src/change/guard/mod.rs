@@ -27,13 +27,17 @@
 //! - What the server checks on any object (label syntax, toleration shape, …) is left to it; the
 //!   guard decides what an *update* may change.
 
+mod containers;
 mod server_view;
+mod spec;
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use similar::TextDiff;
 
+use containers::List;
 use server_view::View;
+
+use crate::cluster::owner::controller_ref;
 
 /// `ValidatePodUpdate`'s catch-all rule, with its list joined by "," and no space, as upstream.
 const UPDATABLE_RULE: &str = "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
@@ -110,12 +114,12 @@ pub struct Change {
     pub new: Option<Value>,
 }
 
-/// A `(path, old, new)` triple, as [`diff`] renders it.
+/// A `(path, old, new)` triple, as `render::change::diff` renders it.
 pub type DiffEntry = (String, Option<Value>, Option<Value>);
 
 impl Classification {
     /// What a diff should show: the offending fields of a rejection, else every change.
-    pub fn entries(&self) -> Vec<DiffEntry> {
+    pub(crate) fn entries(&self) -> Vec<DiffEntry> {
         match self {
             Classification::NoChange => Vec::new(),
             Classification::Rejected(violations) => violations
@@ -145,7 +149,7 @@ impl Change {
 pub fn classify(live: &Value, edited: &Value) -> Classification {
     let old = server_view::view(live, None);
     let new = server_view::view(edited, Some(live));
-    let mut found = Findings::new(live);
+    let mut found = Verdicts::new(live);
     for key in ["apiVersion", "kind"] {
         if live.get(key) != edited.get(key) {
             found.reject(
@@ -159,38 +163,10 @@ pub fn classify(live: &Value, edited: &Value) -> Classification {
         }
     }
     metadata(&old, &new, &mut found);
-    containers(List::Init, &old, &new, &mut found);
-    containers(List::App, &old, &new, &mut found);
-    spec_fields(&old, &new, &mut found);
+    containers::compare(List::Init, &old, &new, &mut found);
+    containers::compare(List::App, &old, &new, &mut found);
+    spec::compare(&old, &new, &mut found);
     found.finish()
-}
-
-/// A unified diff (similar) of exactly the given paths' old and new values, as YAML-ish text with
-/// a header line per path; for rendering rejections and plans. An absent value is empty text.
-pub fn diff(violations_or_changes: &[DiffEntry]) -> String {
-    let text = |v: &Option<Value>| {
-        let Some(v) = v else {
-            return String::new();
-        };
-        let mut t = crate::input::yaml::to_string(v).unwrap_or_else(|_| v.to_string());
-        if !t.ends_with('\n') {
-            t.push('\n');
-        }
-        t
-    };
-    let mut out = String::new();
-    for (path, old, new) in violations_or_changes {
-        let (old, new) = (text(old), text(new));
-        let diff = TextDiff::from_lines(&old, &new);
-        out.push_str(
-            &diff
-                .unified_diff()
-                .context_radius(3)
-                .header(&format!("live {path}"), &format!("edited {path}"))
-                .to_string(),
-        );
-    }
-    out
 }
 
 /// A container in a path: by name, by index only if unnamed.
@@ -202,7 +178,8 @@ fn label(name: &str, index: usize) -> String {
     }
 }
 
-struct Findings {
+/// What the guard decides about each changed field, gathered as it walks the pods.
+struct Verdicts {
     violations: Vec<Violation>,
     images: Vec<ImageChange>,
     changes: Vec<Change>,
@@ -210,23 +187,13 @@ struct Findings {
     recreate: String,
 }
 
-impl Findings {
-    fn new(live: &Value) -> Findings {
-        let controller = live
-            .pointer("/metadata/ownerReferences")
-            .and_then(Value::as_array)
-            .and_then(|refs| {
-                refs.iter()
-                    .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
-            });
-        let field = |r: &Value, k: &str| r.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-        let recreate = match controller {
-            Some(r) if field(r, "kind") == "Job" => format!(
-                "a Job's pod template is immutable: create a new Job with the change instead of Job/{}",
-                field(r, "name")
+impl Verdicts {
+    fn new(live: &Value) -> Verdicts {
+        let recreate = match controller_ref(live) {
+            Some((kind, name)) if kind == "Job" => format!(
+                "a Job's pod template is immutable: create a new Job with the change instead of Job/{name}"
             ),
-            Some(r) => {
-                let (kind, name) = (field(r, "kind"), field(r, "name"));
+            Some((kind, name)) => {
                 let above = if kind == "ReplicaSet" {
                     " (or the Deployment that owns it)"
                 } else {
@@ -240,7 +207,7 @@ impl Findings {
                 "recreate the pod with the new spec instead (kubectl initctl restart)".to_string()
             }
         };
-        Findings {
+        Verdicts {
             violations: Vec::new(),
             images: Vec::new(),
             changes: Vec::new(),
@@ -309,7 +276,7 @@ fn union_keys<'a>(a: &'a Value, b: &'a Value) -> Vec<&'a str> {
     keys
 }
 
-fn metadata(old: &View, new: &View, found: &mut Findings) {
+fn metadata(old: &View, new: &View, found: &mut Verdicts) {
     for key in union_keys(&old.meta_cmp, &new.meta_cmp) {
         let (o, n) = (old.meta_cmp.get(key), new.meta_cmp.get(key));
         if o == n {
@@ -342,7 +309,7 @@ fn annotations(
     n: Option<&Value>,
     o_shown: Option<&Value>,
     n_shown: Option<&Value>,
-    found: &mut Findings,
+    found: &mut Verdicts,
 ) {
     let empty = Value::Object(Map::new());
     let (o, n) = (o.unwrap_or(&empty), n.unwrap_or(&empty));
@@ -380,21 +347,6 @@ fn annotations(
     }
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum List {
-    Init,
-    App,
-}
-
-impl List {
-    fn key(self) -> &'static str {
-        match self {
-            List::Init => "initContainers",
-            List::App => "containers",
-        }
-    }
-}
-
 fn items(spec: &Value, key: &str) -> Vec<Value> {
     spec.get(key)
         .and_then(Value::as_array)
@@ -407,421 +359,6 @@ fn name_of(c: &Value) -> String {
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string()
-}
-
-/// `ValidateContainerUpdates` plus the by-index munging of images, field by field.
-fn containers(list: List, old: &View, new: &View, found: &mut Findings) {
-    let key = list.key();
-    let (o_shown, n_shown) = (items(&old.spec_shown, key), items(&new.spec_shown, key));
-    let (o_cmp, n_cmp) = (items(&old.spec_cmp, key), items(&new.spec_cmp, key));
-    let list_path = format!("spec.{key}");
-    let noun = if list == List::Init {
-        "init containers"
-    } else {
-        "containers"
-    };
-    if o_shown.len() != n_shown.len() {
-        let why = format!("a pod's {noun} are fixed when it is created");
-        found.reject(
-            &list_path,
-            "pod updates may not add or remove containers",
-            old.spec_shown.get(key),
-            new.spec_shown.get(key),
-            found.recreate(&why),
-        );
-        return;
-    }
-    let labels: Vec<String> = o_shown
-        .iter()
-        .enumerate()
-        .map(|(i, c)| label(&name_of(c), i))
-        .collect();
-    for (i, c) in n_shown.iter().enumerate() {
-        let image = c.get("image").and_then(Value::as_str).unwrap_or("");
-        let path = format!("{list_path}[{}].image", labels[i]);
-        let rule = if image.is_empty() {
-            "Required value"
-        } else if image.trim() != image {
-            "must not have leading or trailing whitespace"
-        } else {
-            continue;
-        };
-        found.reject(
-            &path,
-            rule,
-            o_shown[i].get("image"),
-            c.get("image"),
-            "set a non-empty image reference without surrounding whitespace".into(),
-        );
-    }
-
-    let o_names: Vec<String> = o_shown.iter().map(name_of).collect();
-    let n_names: Vec<String> = n_shown.iter().map(name_of).collect();
-    let mut sorted = (o_names.clone(), n_names.clone());
-    sorted.0.sort();
-    sorted.1.sort();
-    let reordered =
-        o_names != n_names && sorted.0 == sorted.1 && o_names.iter().all(|n| !n.is_empty());
-    // Pairs of (live index, edited index) to compare field by field.
-    let pairs: Vec<(usize, usize)> = if reordered {
-        let why = format!("{noun} run in list order, which is fixed for the pod's lifetime");
-        found.reject(
-            &list_path,
-            UPDATABLE_RULE,
-            Some(&json!(o_names)),
-            Some(&json!(n_names)),
-            found.recreate(&why),
-        );
-        o_names
-            .iter()
-            .enumerate()
-            .filter_map(|(i, n)| n_names.iter().position(|m| m == n).map(|j| (i, j)))
-            .collect()
-    } else {
-        (0..o_shown.len()).map(|i| (i, i)).collect()
-    };
-
-    for (i, j) in pairs {
-        let (oc, nc) = (&o_cmp[i], &n_cmp[j]);
-        let prefix = format!("{list_path}[{}]", labels[i]);
-        if oc.get("name") != nc.get("name") {
-            found.reject(
-                &format!("{prefix}.name"),
-                UPDATABLE_RULE,
-                o_shown[i].get("name"),
-                n_shown[j].get("name"),
-                found.recreate("a container's name is fixed for the pod's lifetime"),
-            );
-        }
-        let (o_image, n_image) = (
-            o_shown[i]
-                .get("image")
-                .and_then(Value::as_str)
-                .unwrap_or(""),
-            n_shown[j]
-                .get("image")
-                .and_then(Value::as_str)
-                .unwrap_or(""),
-        );
-        if o_image != n_image {
-            match list {
-                List::Init => found.images.push(ImageChange {
-                    index: i,
-                    name: o_names[i].clone(),
-                    sidecar: o_shown[i].get("restartPolicy").and_then(Value::as_str)
-                        == Some("Always"),
-                    old: o_image.to_string(),
-                    new: n_image.to_string(),
-                }),
-                List::App => found.change(
-                    &format!("{prefix}.image"),
-                    o_shown[i].get("image"),
-                    n_shown[j].get("image"),
-                ),
-            }
-        }
-        for field in union_keys(oc, nc) {
-            if field == "name" || field == "image" || oc.get(field) == nc.get(field) {
-                continue;
-            }
-            let sidecar = list == List::Init
-                && o_shown[i].get("restartPolicy").and_then(Value::as_str) == Some("Always");
-            let instead = container_instead(list, sidecar, field, found);
-            found.reject(
-                &format!("{prefix}.{field}"),
-                UPDATABLE_RULE,
-                o_shown[i].get(field),
-                n_shown[j].get(field),
-                instead,
-            );
-        }
-    }
-}
-
-fn container_instead(list: List, sidecar: bool, field: &str, found: &Findings) -> String {
-    match (list, field) {
-        (List::Init, "resources") if !sidecar => found.recreate(
-            "resources for non-sidecar init containers are immutable, even through the resize subresource",
-        ),
-        (_, "resources") => format!(
-            "resize CPU and memory through the resize subresource (kubectl patch pod NAME --subresource resize --patch …), or {}",
-            found.recreate
-        ),
-        (List::Init, _) => found.recreate("only the image of an init container can change on a live pod"),
-        (List::App, _) => found.recreate("only the image of a container can change on a live pod"),
-    }
-}
-
-/// Every spec field other than the container lists.
-fn spec_fields(old: &View, new: &View, found: &mut Findings) {
-    let gated = old
-        .spec_cmp
-        .get("schedulingGates")
-        .and_then(Value::as_array)
-        .is_some_and(|g| !g.is_empty());
-    for key in union_keys(&old.spec_cmp, &new.spec_cmp) {
-        let (o, n) = (old.spec_cmp.get(key), new.spec_cmp.get(key));
-        if key == "initContainers" || key == "containers" || o == n {
-            continue;
-        }
-        let (o_shown, n_shown) = (old.spec_shown.get(key), new.spec_shown.get(key));
-        let path = format!("spec.{key}");
-        match key {
-            "activeDeadlineSeconds" => active_deadline(o, n, o_shown, n_shown, found),
-            "tolerations" => tolerations(o, n, o_shown, n_shown, found),
-            "schedulingGates" => scheduling_gates(o, n, o_shown, n_shown, found),
-            "terminationGracePeriodSeconds" => {
-                let (o, n) = (o.and_then(Value::as_i64), n.and_then(Value::as_i64));
-                if o.is_some_and(|o| o < 0) && n == Some(1) {
-                    found.change(&path, o_shown, n_shown);
-                } else {
-                    let instead = found.recreate(
-                        "the grace period is fixed for a live pod (only a negative one may be set to 1); for a single deletion pass --grace-period to kubectl delete",
-                    );
-                    found.reject(&path, UPDATABLE_RULE, o_shown, n_shown, instead);
-                }
-            }
-            "nodeSelector" if gated => {
-                let empty = Map::new();
-                let o_map = o.and_then(Value::as_object).unwrap_or(&empty);
-                let n_map = n.and_then(Value::as_object).unwrap_or(&empty);
-                if o_map.iter().all(|(k, v)| n_map.get(k) == Some(v)) {
-                    found.change(&path, o_shown, n_shown);
-                } else {
-                    found.reject(
-                        &path,
-                        "only additions to spec.nodeSelector are allowed (no mutations or deletions)",
-                        o_shown,
-                        n_shown,
-                        "while the pod is gated, only add node selector entries; keep the existing ones".into(),
-                    );
-                }
-            }
-            "affinity" => affinity(old, new, gated, found),
-            "ephemeralContainers" => found.reject(
-                &path,
-                UPDATABLE_RULE,
-                o_shown,
-                n_shown,
-                "add an ephemeral container with kubectl debug (the ephemeralcontainers subresource); existing ones can never be changed or removed".into(),
-            ),
-            _ => {
-                let why = match key {
-                    "nodeName" => "the node is bound once, by the scheduler or at creation",
-                    "nodeSelector" => "node selector entries can only be added while the pod has scheduling gates",
-                    _ => "only the fields the server lists may change on a live pod",
-                };
-                let instead = found.recreate(why);
-                found.reject(&path, UPDATABLE_RULE, o_shown, n_shown, instead);
-            }
-        }
-    }
-}
-
-fn active_deadline(
-    o: Option<&Value>,
-    n: Option<&Value>,
-    o_shown: Option<&Value>,
-    n_shown: Option<&Value>,
-    found: &mut Findings,
-) {
-    const PATH: &str = "spec.activeDeadlineSeconds";
-    let (o, n) = (o.and_then(Value::as_i64), n.and_then(Value::as_i64));
-    let rule = match (o, n) {
-        // The update check allows 0..=MaxInt32; the spec check on every write requires ≥ 1.
-        (_, Some(n)) if !(0..=i64::from(i32::MAX)).contains(&n) => {
-            "must be between 0 and 2147483647, inclusive"
-        }
-        (_, Some(0)) => "must be between 1 and 2147483647, inclusive",
-        (Some(o), Some(n)) if n > o => "must be less than or equal to previous value",
-        (Some(_), None) => "must not update from a positive integer to nil value",
-        (_, Some(_)) => {
-            found.change(PATH, o_shown, n_shown);
-            return;
-        }
-        // Present but not an integer: the server could not even decode it.
-        (None, None) => UPDATABLE_RULE,
-    };
-    found.reject(
-        PATH,
-        rule,
-        o_shown,
-        n_shown,
-        "set it only from unset to a positive value, or lower it".into(),
-    );
-}
-
-/// `validateOnlyAddedTolerations`: every stored toleration must still be there, compared
-/// without its `tolerationSeconds`.
-fn tolerations(
-    o: Option<&Value>,
-    n: Option<&Value>,
-    o_shown: Option<&Value>,
-    n_shown: Option<&Value>,
-    found: &mut Findings,
-) {
-    let strip = |list: Option<&Value>| -> Vec<Value> {
-        list.and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .map(|t| {
-                let mut t = t.clone();
-                if let Some(m) = t.as_object_mut() {
-                    m.shift_remove("tolerationSeconds");
-                }
-                t
-            })
-            .collect()
-    };
-    let (o_list, n_list) = (strip(o), strip(n));
-    if o_list.iter().all(|t| n_list.contains(t)) {
-        found.change("spec.tolerations", o_shown, n_shown);
-    } else {
-        found.reject(
-            "spec.tolerations",
-            "existing toleration can not be modified except its tolerationSeconds",
-            o_shown,
-            n_shown,
-            "keep every existing toleration (only its tolerationSeconds may change) and add new ones beside them".into(),
-        );
-    }
-}
-
-/// `validateOnlyDeletedSchedulingGates`: gates can only be removed (in any order).
-fn scheduling_gates(
-    o: Option<&Value>,
-    n: Option<&Value>,
-    o_shown: Option<&Value>,
-    n_shown: Option<&Value>,
-    found: &mut Findings,
-) {
-    let names = |list: Option<&Value>| -> Vec<String> {
-        list.and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .map(name_of)
-            .collect()
-    };
-    let old_names = names(o);
-    let mut added = false;
-    for (i, name) in names(n).into_iter().enumerate() {
-        if !old_names.contains(&name) {
-            added = true;
-            found.reject(
-                &format!("spec.schedulingGates[{i}].name"),
-                &format!("only deletion is allowed, but found new scheduling gate '{name}'"),
-                None,
-                Some(&json!(name)),
-                found.recreate("scheduling gates can only be removed from a pod"),
-            );
-        }
-    }
-    if !added {
-        found.change("spec.schedulingGates", o_shown, n_shown);
-    }
-}
-
-/// Pod (anti-)affinity is fixed; required node affinity may be narrowed while the pod is gated
-/// (`validateNodeAffinityMutation`), and then the rest of node affinity may change with it.
-fn affinity(old: &View, new: &View, gated: bool, found: &mut Findings) {
-    let part = |v: &View, cmp: bool, key: &str| {
-        let spec = if cmp { &v.spec_cmp } else { &v.spec_shown };
-        spec.get("affinity").and_then(|a| a.get(key)).cloned()
-    };
-    let (o_aff, n_aff) = (
-        old.spec_cmp.get("affinity").cloned().unwrap_or(json!({})),
-        new.spec_cmp.get("affinity").cloned().unwrap_or(json!({})),
-    );
-    for key in union_keys(&o_aff, &n_aff) {
-        if key == "nodeAffinity" || o_aff.get(key) == n_aff.get(key) {
-            continue;
-        }
-        let instead =
-            found.recreate("pod affinity and anti-affinity are fixed for a pod's lifetime");
-        found.reject(
-            &format!("spec.affinity.{key}"),
-            UPDATABLE_RULE,
-            part(old, false, key).as_ref(),
-            part(new, false, key).as_ref(),
-            instead,
-        );
-    }
-    let (o_na, n_na) = (
-        part(old, true, "nodeAffinity"),
-        part(new, true, "nodeAffinity"),
-    );
-    if o_na == n_na {
-        return;
-    }
-    const PATH: &str = "spec.affinity.nodeAffinity";
-    let (o_shown, n_shown) = (
-        part(old, false, "nodeAffinity"),
-        part(new, false, "nodeAffinity"),
-    );
-    if !gated {
-        let instead =
-            found.recreate("node affinity can only be narrowed while the pod has scheduling gates");
-        found.reject(
-            PATH,
-            UPDATABLE_RULE,
-            o_shown.as_ref(),
-            n_shown.as_ref(),
-            instead,
-        );
-        return;
-    }
-    let terms = |na: &Option<Value>| -> Option<Vec<Value>> {
-        let required = na
-            .as_ref()?
-            .get("requiredDuringSchedulingIgnoredDuringExecution")?;
-        Some(items(required, "nodeSelectorTerms"))
-    };
-    let terms_path =
-        format!("{PATH}.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
-    let instead = "while the pod is gated, only add match expressions or fields to the existing node selector terms";
-    let before = found.violations.len();
-    if let Some(old_terms) = terms(&o_na) {
-        let new_terms = terms(&n_na).unwrap_or_default();
-        if !old_terms.is_empty() && old_terms.len() != new_terms.len() {
-            found.reject(
-                &terms_path,
-                "no additions/deletions to non-empty NodeSelectorTerms list are allowed",
-                Some(&json!(old_terms)),
-                Some(&json!(new_terms)),
-                instead.into(),
-            );
-        } else {
-            for (i, (o_term, n_term)) in old_terms.iter().zip(&new_terms).enumerate() {
-                if !only_additions(o_term, n_term) {
-                    found.reject(
-                        &format!("{terms_path}[{i}]"),
-                        "only additions are allowed (no mutations or deletions)",
-                        Some(o_term),
-                        Some(n_term),
-                        instead.into(),
-                    );
-                }
-            }
-        }
-    }
-    if found.violations.len() == before {
-        found.change(PATH, o_shown.as_ref(), n_shown.as_ref());
-    }
-}
-
-/// `validateNodeSelectorTermHasOnlyAdditions`: each requirement list keeps its old entries as a
-/// prefix; an empty term must stay empty.
-fn only_additions(old: &Value, new: &Value) -> bool {
-    let lists = ["matchExpressions", "matchFields"];
-    if lists.iter().all(|l| items(old, l).is_empty())
-        && lists.iter().any(|l| !items(new, l).is_empty())
-    {
-        return false;
-    }
-    lists.iter().all(|l| {
-        let (o, n) = (items(old, l), items(new, l));
-        n.len() >= o.len() && n[..o.len()] == o[..]
-    })
 }
 
 #[cfg(test)]

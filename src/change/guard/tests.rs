@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::*;
+use crate::render::change::diff;
 
 /// A bare pod as stored: defaulted, with admission's tolerations, a regular init container, a
 /// sidecar and one app container.

@@ -1,0 +1,139 @@
+//! The changes `edit`, `restart` and `check` talk about, as text: diffs of fields, refused fields
+//! and plans.
+
+use std::io::Write;
+
+use serde_json::Value;
+use similar::TextDiff;
+
+use crate::change::guard::{Classification, DiffEntry, Violation};
+use crate::change::plan::{Action, Effect, Ownership, Plan};
+use crate::error::{Error, Result};
+use crate::render::{Palette, Tone};
+
+/// A unified diff (similar) of exactly the given paths' old and new values, as YAML-ish text with
+/// a header line per path; for rendering rejections and plans. An absent value is empty text.
+pub(crate) fn diff(violations_or_changes: &[DiffEntry]) -> String {
+    let text = |v: &Option<Value>| {
+        let Some(v) = v else {
+            return String::new();
+        };
+        let mut t = crate::input::yaml::to_string(v).unwrap_or_else(|_| v.to_string());
+        if !t.ends_with('\n') {
+            t.push('\n');
+        }
+        t
+    };
+    let mut out = String::new();
+    for (path, old, new) in violations_or_changes {
+        let (old, new) = (text(old), text(new));
+        let diff = TextDiff::from_lines(&old, &new);
+        out.push_str(
+            &diff
+                .unified_diff()
+                .context_radius(3)
+                .header(&format!("live {path}"), &format!("edited {path}"))
+                .to_string(),
+        );
+    }
+    out
+}
+
+/// The plan for allowed changes outside init containers.
+pub(crate) fn patch_plan(pod: &str) -> String {
+    format!("plan: patch pod/{pod} in place (no restart)")
+}
+
+/// `check`'s verdict: the classification, then the refused fields, or the diff and the plan
+/// (`planned`, for init image changes).
+pub(crate) fn write_verdict(
+    out: &mut dyn Write,
+    palette: Palette,
+    pod: &str,
+    classification: &Classification,
+    planned: Option<(&Plan, &Ownership)>,
+) -> Result<()> {
+    let mut lines = Vec::new();
+    match classification {
+        Classification::NoChange => lines.push("no change".to_string()),
+        Classification::Rejected(violations) => {
+            let verdict = "rejected: the API server would refuse this change";
+            writeln!(out, "{}", palette.paint(Tone::Bad, verdict)).map_err(Error::Output)?;
+            return write_violations(out, violations);
+        }
+        Classification::Allowed(_) => {
+            lines.push("allowed: no init container changes".into());
+            lines.push(diff(&classification.entries()));
+            lines.push(patch_plan(pod));
+        }
+        Classification::InitImages { .. } => {
+            lines.push("allowed: init container image change".into());
+            lines.push(diff(&classification.entries()));
+            if let Some((plan, ownership)) = planned {
+                lines.extend(plan_lines(plan, pod, ownership));
+            }
+        }
+    }
+    for line in lines {
+        writeln!(out, "{line}").map_err(Error::Output)?;
+    }
+    Ok(())
+}
+
+/// One refused field as the server words it: `PATH: Forbidden: RULE`.
+pub(crate) fn forbidden(v: &Violation) -> String {
+    format!("{}: Forbidden: {}", v.path, v.rule)
+}
+
+/// Each refused field: its path, the rule that refuses it, what to do instead, and its diff.
+pub(crate) fn write_violations(out: &mut dyn Write, violations: &[Violation]) -> Result<()> {
+    for v in violations {
+        writeln!(out, "  {}", forbidden(v)).map_err(Error::Output)?;
+        writeln!(out, "    instead: {}", v.instead).map_err(Error::Output)?;
+    }
+    let fields: Vec<_> = violations
+        .iter()
+        .map(|v| (v.path.clone(), v.old.clone(), v.new.clone()))
+        .collect();
+    writeln!(out, "{}", diff(&fields)).map_err(Error::Output)
+}
+
+/// The plan, as lines for the terminal.
+pub(crate) fn plan_lines(plan: &Plan, pod: &str, ownership: &Ownership) -> Vec<String> {
+    let mut lines = Vec::new();
+    for i in &plan.images {
+        let kind = if i.change.sidecar {
+            "sidecar"
+        } else {
+            "init container"
+        };
+        let (tag, why) = match &i.effect {
+            Effect::RunsByItself(why) => ("runs by itself", why),
+            Effect::NeedsRestart(why) => ("needs a restart", why),
+        };
+        lines.push(format!(
+            "{kind} {}: {} -> {} ({tag}: {why})",
+            i.change.name, i.change.old, i.change.new
+        ));
+    }
+    lines.push(match &plan.action {
+        Action::Patch => patch_plan(pod),
+        Action::Recreate => format!(
+            "plan: recreate pod/{pod} from the edited manifest: back it up, delete it (only if unchanged), wait until it is gone, create it again"
+        ),
+        Action::OwnerTemplate { kind, name, delete_pod } => {
+            let scope = match ownership {
+                Ownership::Workload { replicas: Some(n), .. } => format!("{n} pod(s) will be replaced"),
+                _ => "its pods will be replaced".to_string(),
+            };
+            let mut line = format!("plan: change the pod template of {}/{name}: {scope}", kind.kind());
+            if *delete_pod {
+                line.push_str(&format!("; its update strategy is OnDelete, so pod/{pod} is deleted to come back with the new image"));
+            }
+            line
+        }
+        Action::Refuse { reason } => format!("refused: {reason}"),
+    });
+    lines.extend(plan.warnings.iter().map(|w| format!("warning: {w}")));
+    lines
+}
