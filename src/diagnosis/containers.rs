@@ -6,7 +6,7 @@ use k8s_openapi::api::core::v1::{
 };
 
 use super::world::{Lookup, event_line};
-use super::{Diagnosis, Severity, Stage, init_restarts, logs};
+use super::{Diagnosis, Finding, FindingCode, Severity, Stage, init_restarts, logs};
 use crate::diagnosis::wait_for::{self, ServiceRef, WaitTarget};
 use crate::status::init_timeline::{self, InitKind};
 use crate::util::sanitize::for_terminal;
@@ -168,14 +168,14 @@ fn problem(d: &mut Diagnosis, stage: Stage, who: &Who, reason: &str, message: &s
                 .into_iter()
                 .map(event_line),
             );
-            d.add(
+            d.findings.push(Finding {
                 stage,
-                Severity::Blocker,
-                "ContainerStartFailed",
-                format!("{} cannot start: {reason}", who.label),
+                severity: Severity::Blocker,
+                code: FindingCode::ContainerStartFailed,
+                message: format!("{} cannot start: {reason}", who.label),
                 evidence,
-                "read the message above: the container runtime refused to create or start the container (bad command, missing binary, security context, or a failing lifecycle hook)".into(),
-            );
+                next: "read the message above: the container runtime refused to create or start the container (bad command, missing binary, security context, or a failing lifecycle hook)".into(),
+            });
         }
     }
 }
@@ -273,12 +273,12 @@ fn image_pull(
     };
     let (code, message) = if reason == "InvalidImageName" {
         (
-            "InvalidImageName",
+            FindingCode::InvalidImageName,
             format!("{} has an invalid image name {image:?}", who.label),
         )
     } else if !missing_secrets.is_empty() {
         (
-            "ImagePullSecretMissing",
+            FindingCode::ImagePullSecretMissing,
             format!(
                 "{} cannot pull {image}: pull secret {} does not exist",
                 who.label,
@@ -287,11 +287,18 @@ fn image_pull(
         )
     } else {
         (
-            "ImagePullFailed",
+            FindingCode::ImagePullFailed,
             format!("{} cannot pull image {image}", who.label),
         )
     };
-    d.add(stage, Severity::Blocker, code, message, evidence, next);
+    d.findings.push(Finding {
+        stage,
+        severity: Severity::Blocker,
+        code,
+        message,
+        evidence,
+        next,
+    });
 }
 
 /// A reference from env/envFrom to a ConfigMap or Secret (and key).
@@ -393,14 +400,14 @@ fn config_error(d: &mut Diagnosis, stage: Stage, who: &Who, message: &str, state
     } else {
         missing.join("; ")
     };
-    d.add(
+    d.findings.push(Finding {
         stage,
-        Severity::Blocker,
-        "CreateContainerConfigError",
-        format!("{} cannot be configured: {headline}", who.label),
+        severity: Severity::Blocker,
+        code: FindingCode::CreateContainerConfigError,
+        message: format!("{} cannot be configured: {headline}", who.label),
         evidence,
-        "create the missing ConfigMap/Secret (or key) in the pod's namespace, or mark the reference optional: the kubelet retries on its own once it exists".into(),
-    );
+        next: "create the missing ConfigMap/Secret (or key) in the pod's namespace, or mark the reference optional: the kubelet retries on its own once it exists".into(),
+    });
 }
 
 fn signal_name(signal: i32) -> &'static str {
@@ -492,13 +499,13 @@ fn failed(
     };
     let (code, message, stage) = if terminal {
         (
-            "InitFailedPermanently",
+            FindingCode::InitFailedPermanently,
             format!("{} failed ({how}) and the pod will never start", who.label),
             Stage::Terminal,
         )
     } else if restarting {
         (
-            "CrashLoopBackOff",
+            FindingCode::CrashLoopBackOff,
             format!(
                 "{} keeps failing ({how}), restarted {restarts} times",
                 who.label
@@ -507,12 +514,19 @@ fn failed(
         )
     } else {
         (
-            "ContainerFailed",
+            FindingCode::ContainerFailed,
             format!("{} failed ({how})", who.label),
             stage,
         )
     };
-    d.add(stage, Severity::Blocker, code, message, evidence, next);
+    d.findings.push(Finding {
+        stage,
+        severity: Severity::Blocker,
+        code,
+        message,
+        evidence,
+        next,
+    });
 }
 
 /// A regular init container that is running: usually a loop waiting for something.
@@ -563,14 +577,14 @@ fn waiting_on(d: &mut Diagnosis, who: &Who) {
             Some(svc) => check_service(d, who, target, &svc, &running_for, evidence, &log_evidence),
             None => {
                 log_evidence(&mut evidence);
-                d.add(
-                    Stage::Init,
-                    Severity::Warning,
-                    "WaitingForExternalHost",
-                    format!("{} has been running for {running_for}, waiting for {}{} (outside the cluster's Services)", who.label, target.host, target.port.map(|p| format!(":{p}")).unwrap_or_default()),
+                d.findings.push(Finding {
+                    stage: Stage::Init,
+                    severity: Severity::Warning,
+                    code: FindingCode::WaitingForExternalHost,
+                    message: format!("{} has been running for {running_for}, waiting for {}{} (outside the cluster's Services)", who.label, target.host, target.port.map(|p| format!(":{p}")).unwrap_or_default()),
                     evidence,
-                    format!("check that {} is reachable from the pod's node and network (DNS, firewall, NetworkPolicy)", target.host),
-                );
+                    next: format!("check that {} is reachable from the pod's node and network (DNS, firewall, NetworkPolicy)", target.host),
+                });
             }
         }
     }
@@ -586,14 +600,14 @@ fn waiting_on(d: &mut Diagnosis, who: &Who) {
         let mut evidence = vec![format!("command: {}", for_terminal(&command.join(" ")))];
         log_evidence(&mut evidence);
         evidence.extend(logs::quote(d, &who.spec.name, false));
-        d.add(
-            Stage::Init,
-            Severity::Warning,
-            "InitStillRunning",
-            format!("{} has been running for {running_for} and has not finished", who.label),
+        d.findings.push(Finding {
+            stage: Stage::Init,
+            severity: Severity::Warning,
+            code: FindingCode::InitStillRunning,
+            message: format!("{} has been running for {running_for} and has not finished", who.label),
             evidence,
-            format!("an init container must exit 0 before the next one starts: check what {} is doing (its log above, or kubectl logs {} -c {} -n {ns})", who.spec.name, d.name(), who.spec.name),
-        );
+            next: format!("an init container must exit 0 before the next one starts: check what {} is doing (its log above, or kubectl logs {} -c {} -n {ns})", who.spec.name, d.name(), who.spec.name),
+        });
     } else if repeating.is_none() || d.findings[before].severity != Severity::Blocker {
         // Quote the log tail once, on the first finding: when the cause is not plain (the
         // Service is up, or outside the cluster), the container's own words are the evidence.
@@ -622,17 +636,17 @@ fn check_service(
             let why = why.to_string();
             log_evidence(&mut evidence);
             d.note(format!("cannot check Services in {}: {why}", svc.namespace));
-            d.add(
-                Stage::Init,
-                Severity::Warning,
-                "WaitingForService",
-                waits,
+            d.findings.push(Finding {
+                stage: Stage::Init,
+                severity: Severity::Warning,
+                code: FindingCode::WaitingForService,
+                message: waits,
                 evidence,
-                format!(
+                next: format!(
                     "check that Service {} exists and has ready endpoints",
                     svc.name
                 ),
-            );
+            });
             return;
         }
         Lookup::Pending => return,
@@ -655,17 +669,17 @@ fn check_service(
             }
         ));
         log_evidence(&mut evidence);
-        d.add(
-            Stage::Init,
-            Severity::Blocker,
-            "ServiceMissing",
-            format!("{waits}, which does not exist"),
+        d.findings.push(Finding {
+            stage: Stage::Init,
+            severity: Severity::Blocker,
+            code: FindingCode::ServiceMissing,
+            message: format!("{waits}, which does not exist"),
             evidence,
-            format!(
+            next: format!(
                 "create Service {} in namespace {} (or deploy what provides it), or fix the name {} waits for",
                 svc.name, svc.namespace, who.spec.name
             ),
-        );
+        });
         return;
     };
     let spec = service.spec.clone().unwrap_or_default();
@@ -683,17 +697,17 @@ fn check_service(
                     .join(", ")
             ));
             log_evidence(&mut evidence);
-            d.add(
-                Stage::Init,
-                Severity::Blocker,
-                "ServicePortNotExposed",
-                format!("{waits} on port {port}, which the Service does not expose"),
+            d.findings.push(Finding {
+                stage: Stage::Init,
+                severity: Severity::Blocker,
+                code: FindingCode::ServicePortNotExposed,
+                message: format!("{waits} on port {port}, which the Service does not expose"),
                 evidence,
-                format!(
+                next: format!(
                     "connect to one of the Service's ports, or add port {port} to Service {}",
                     svc.name
                 ),
-            );
+            });
             return;
         }
     }
@@ -704,14 +718,14 @@ fn check_service(
             spec.external_name.unwrap_or_default()
         ));
         log_evidence(&mut evidence);
-        d.add(
-            Stage::Init,
-            Severity::Warning,
-            "WaitingForService",
-            waits,
+        d.findings.push(Finding {
+            stage: Stage::Init,
+            severity: Severity::Warning,
+            code: FindingCode::WaitingForService,
+            message: waits,
             evidence,
-            "check that the external name resolves and answers from the pod's network".into(),
-        );
+            next: "check that the external name resolves and answers from the pod's network".into(),
+        });
         return;
     }
     let slices = match d.world.endpoint_slices(&svc.namespace) {
@@ -723,7 +737,14 @@ fn check_service(
                 svc.namespace
             ));
             log_evidence(&mut evidence);
-            d.add(Stage::Init, Severity::Warning, "WaitingForService", waits, evidence, format!("check the Service's endpoints: kubectl get endpointslices -n {} -l kubernetes.io/service-name={}", svc.namespace, svc.name));
+            d.findings.push(Finding {
+                stage: Stage::Init,
+                severity: Severity::Warning,
+                code: FindingCode::WaitingForService,
+                message: waits,
+                evidence,
+                next: format!("check the Service's endpoints: kubectl get endpointslices -n {} -l kubernetes.io/service-name={}", svc.namespace, svc.name),
+            });
             return;
         }
         Lookup::Pending => return,
@@ -773,14 +794,14 @@ fn check_service(
             None => "the Service has no selector: create its EndpointSlices, or give it a selector"
                 .to_string(),
         };
-        d.add(
-            Stage::Init,
-            Severity::Blocker,
-            "ServiceWithoutEndpoints",
-            format!("{waits}, which has no ready endpoints"),
+        d.findings.push(Finding {
+            stage: Stage::Init,
+            severity: Severity::Blocker,
+            code: FindingCode::ServiceWithoutEndpoints,
+            message: format!("{waits}, which has no ready endpoints"),
             evidence,
             next,
-        );
+        });
         return;
     }
     evidence.push(format!(
@@ -799,14 +820,14 @@ fn check_service(
             who.spec.name
         )
     };
-    d.add(
-        Stage::Init,
-        Severity::Warning,
-        "WaitingDespiteReadyService",
-        format!("{waits}, which exists and has ready endpoints"),
+    d.findings.push(Finding {
+        stage: Stage::Init,
+        severity: Severity::Warning,
+        code: FindingCode::WaitingDespiteReadyService,
+        message: format!("{waits}, which exists and has ready endpoints"),
         evidence,
         next,
-    );
+    });
 }
 
 fn describe_service(svc: &ServiceRef, pod_ns: &str) -> String {
@@ -867,14 +888,14 @@ fn sidecar_not_started(d: &mut Diagnosis, who: &Who, next_container: Option<&Con
         .map(|c| format!(", so {} cannot start", c.name))
         .unwrap_or_default();
     evidence.extend(logs::quote(d, &who.spec.name, false));
-    d.add(
-        Stage::Sidecar,
-        Severity::Blocker,
-        "SidecarNotStarted",
-        format!("{} has not passed its startup probe{blocked}", who.label),
+    d.findings.push(Finding {
+        stage: Stage::Sidecar,
+        severity: Severity::Blocker,
+        code: FindingCode::SidecarNotStarted,
+        message: format!("{} has not passed its startup probe{blocked}", who.label),
         evidence,
-        format!("make {}'s startup probe succeed (or fix the probe): native sidecars must be started before the next init container runs", who.spec.name),
-    );
+        next: format!("make {}'s startup probe succeed (or fix the probe): native sidecars must be started before the next init container runs", who.spec.name),
+    });
 }
 
 /// Sidecars other than the current one that are crash-looping.
@@ -914,7 +935,7 @@ pub fn sidecars(d: &mut Diagnosis) {
         if let Some(f) = d.findings.last_mut() {
             // After initialization a crashing sidecar does not hold the pod back, but it is not serving.
             f.severity = Severity::Warning;
-            f.code = "SidecarCrashLoop";
+            f.code = FindingCode::SidecarCrashLoop;
         }
     }
 }
@@ -994,13 +1015,13 @@ pub fn image_drift(d: &mut Diagnosis) {
                 d.name()
             )
         };
-        d.add(
-            Stage::Init,
-            Severity::Warning,
-            "InitImageDrift",
-            format!("{kind} {} spec image {} has not run: it last ran {ran}", c.name, c.image),
-            vec![format!("spec image: {}", c.image), format!("image that ran: {ran}"), "since Kubernetes 1.20 a changed init image does not restart the pod (kubernetes#88886)".into()],
+        d.findings.push(Finding {
+            stage: Stage::Init,
+            severity: Severity::Warning,
+            code: FindingCode::InitImageDrift,
+            message: format!("{kind} {} spec image {} has not run: it last ran {ran}", c.name, c.image),
+            evidence: vec![format!("spec image: {}", c.image), format!("image that ran: {ran}"), "since Kubernetes 1.20 a changed init image does not restart the pod (kubernetes#88886)".into()],
             next,
-        );
+        });
     }
 }

@@ -60,10 +60,100 @@ impl Stage {
     }
 }
 
+/// What a finding says, as a stable name: `-o json` prints it as `code`, and docs/explain.md
+/// catalogues every one, so a variant's serialised string never changes once released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum FindingCode {
+    SchedulingGated,
+    NotScheduled,
+    SchedulerError,
+    Unschedulable,
+    InsufficientResources,
+    UntoleratedTaint,
+    NodeSelectorMismatch,
+    UnboundVolumeClaim,
+    SchedulingConstraint,
+    PreemptionPending,
+    PreemptionNotPossible,
+    VolumeSourceMissing,
+    SandboxFailed,
+    VolumeAttachFailed,
+    VolumeMountFailed,
+    ImagePullFailed,
+    ImagePullSecretMissing,
+    InvalidImageName,
+    CreateContainerConfigError,
+    CrashLoopBackOff,
+    ContainerFailed,
+    InitFailedPermanently,
+    ContainerStartFailed,
+    ServiceMissing,
+    ServicePortNotExposed,
+    ServiceWithoutEndpoints,
+    WaitingDespiteReadyService,
+    WaitingForExternalHost,
+    WaitingForService,
+    InitStillRunning,
+    SidecarNotStarted,
+    SidecarCrashLoop,
+    InitImageDrift,
+    PodFailed,
+    Terminating,
+}
+
+impl FindingCode {
+    /// The code as `-o json` and the text output print it (the variant's name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingCode::SchedulingGated => "SchedulingGated",
+            FindingCode::NotScheduled => "NotScheduled",
+            FindingCode::SchedulerError => "SchedulerError",
+            FindingCode::Unschedulable => "Unschedulable",
+            FindingCode::InsufficientResources => "InsufficientResources",
+            FindingCode::UntoleratedTaint => "UntoleratedTaint",
+            FindingCode::NodeSelectorMismatch => "NodeSelectorMismatch",
+            FindingCode::UnboundVolumeClaim => "UnboundVolumeClaim",
+            FindingCode::SchedulingConstraint => "SchedulingConstraint",
+            FindingCode::PreemptionPending => "PreemptionPending",
+            FindingCode::PreemptionNotPossible => "PreemptionNotPossible",
+            FindingCode::VolumeSourceMissing => "VolumeSourceMissing",
+            FindingCode::SandboxFailed => "SandboxFailed",
+            FindingCode::VolumeAttachFailed => "VolumeAttachFailed",
+            FindingCode::VolumeMountFailed => "VolumeMountFailed",
+            FindingCode::ImagePullFailed => "ImagePullFailed",
+            FindingCode::ImagePullSecretMissing => "ImagePullSecretMissing",
+            FindingCode::InvalidImageName => "InvalidImageName",
+            FindingCode::CreateContainerConfigError => "CreateContainerConfigError",
+            FindingCode::CrashLoopBackOff => "CrashLoopBackOff",
+            FindingCode::ContainerFailed => "ContainerFailed",
+            FindingCode::InitFailedPermanently => "InitFailedPermanently",
+            FindingCode::ContainerStartFailed => "ContainerStartFailed",
+            FindingCode::ServiceMissing => "ServiceMissing",
+            FindingCode::ServicePortNotExposed => "ServicePortNotExposed",
+            FindingCode::ServiceWithoutEndpoints => "ServiceWithoutEndpoints",
+            FindingCode::WaitingDespiteReadyService => "WaitingDespiteReadyService",
+            FindingCode::WaitingForExternalHost => "WaitingForExternalHost",
+            FindingCode::WaitingForService => "WaitingForService",
+            FindingCode::InitStillRunning => "InitStillRunning",
+            FindingCode::SidecarNotStarted => "SidecarNotStarted",
+            FindingCode::SidecarCrashLoop => "SidecarCrashLoop",
+            FindingCode::InitImageDrift => "InitImageDrift",
+            FindingCode::PodFailed => "PodFailed",
+            FindingCode::Terminating => "Terminating",
+        }
+    }
+}
+
+impl std::fmt::Display for FindingCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     pub severity: Severity,
-    pub code: &'static str,
+    pub code: FindingCode,
     pub message: String,
     pub evidence: Vec<String>,
     pub next: String,
@@ -106,25 +196,6 @@ impl Diagnosis<'_> {
 
     pub fn name(&self) -> &str {
         self.pod.metadata.name.as_deref().unwrap_or_default()
-    }
-
-    pub fn add(
-        &mut self,
-        stage: Stage,
-        severity: Severity,
-        code: &'static str,
-        message: String,
-        evidence: Vec<String>,
-        next: String,
-    ) {
-        self.findings.push(Finding {
-            severity,
-            code,
-            message,
-            evidence,
-            next,
-            stage,
-        });
     }
 
     /// Records that something could not be checked, once.
@@ -293,5 +364,72 @@ fn stuck_since(d: &Diagnosis, stage: Stage) -> Option<Timestamp> {
         Stage::AppStart => transition("Initialized").or(started).or(created),
         Stage::Terminating => d.pod.metadata.deletion_timestamp.as_ref().map(|t| t.0),
         Stage::Running | Stage::Completed => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The codes are a JSON contract (`-o json`): pin each one's string.
+    #[test]
+    fn finding_codes_serialise_to_their_documented_names() {
+        let pinned = [
+            (FindingCode::SchedulingGated, "SchedulingGated"),
+            (FindingCode::NotScheduled, "NotScheduled"),
+            (FindingCode::SchedulerError, "SchedulerError"),
+            (FindingCode::Unschedulable, "Unschedulable"),
+            (FindingCode::InsufficientResources, "InsufficientResources"),
+            (FindingCode::UntoleratedTaint, "UntoleratedTaint"),
+            (FindingCode::NodeSelectorMismatch, "NodeSelectorMismatch"),
+            (FindingCode::UnboundVolumeClaim, "UnboundVolumeClaim"),
+            (FindingCode::SchedulingConstraint, "SchedulingConstraint"),
+            (FindingCode::PreemptionPending, "PreemptionPending"),
+            (FindingCode::PreemptionNotPossible, "PreemptionNotPossible"),
+            (FindingCode::VolumeSourceMissing, "VolumeSourceMissing"),
+            (FindingCode::SandboxFailed, "SandboxFailed"),
+            (FindingCode::VolumeAttachFailed, "VolumeAttachFailed"),
+            (FindingCode::VolumeMountFailed, "VolumeMountFailed"),
+            (FindingCode::ImagePullFailed, "ImagePullFailed"),
+            (
+                FindingCode::ImagePullSecretMissing,
+                "ImagePullSecretMissing",
+            ),
+            (FindingCode::InvalidImageName, "InvalidImageName"),
+            (
+                FindingCode::CreateContainerConfigError,
+                "CreateContainerConfigError",
+            ),
+            (FindingCode::CrashLoopBackOff, "CrashLoopBackOff"),
+            (FindingCode::ContainerFailed, "ContainerFailed"),
+            (FindingCode::InitFailedPermanently, "InitFailedPermanently"),
+            (FindingCode::ContainerStartFailed, "ContainerStartFailed"),
+            (FindingCode::ServiceMissing, "ServiceMissing"),
+            (FindingCode::ServicePortNotExposed, "ServicePortNotExposed"),
+            (
+                FindingCode::ServiceWithoutEndpoints,
+                "ServiceWithoutEndpoints",
+            ),
+            (
+                FindingCode::WaitingDespiteReadyService,
+                "WaitingDespiteReadyService",
+            ),
+            (
+                FindingCode::WaitingForExternalHost,
+                "WaitingForExternalHost",
+            ),
+            (FindingCode::WaitingForService, "WaitingForService"),
+            (FindingCode::InitStillRunning, "InitStillRunning"),
+            (FindingCode::SidecarNotStarted, "SidecarNotStarted"),
+            (FindingCode::SidecarCrashLoop, "SidecarCrashLoop"),
+            (FindingCode::InitImageDrift, "InitImageDrift"),
+            (FindingCode::PodFailed, "PodFailed"),
+            (FindingCode::Terminating, "Terminating"),
+        ];
+        for (code, name) in pinned {
+            assert_eq!(serde_json::to_value(code).unwrap(), name);
+            assert_eq!(code.as_str(), name);
+            assert_eq!(code.to_string(), name);
+        }
     }
 }

@@ -5,7 +5,7 @@ use k8s_openapi::api::core::v1::{Event, Node, Volume};
 use k8s_openapi::jiff::Timestamp;
 
 use super::world::{Lookup, event_line};
-use super::{Diagnosis, Severity, Stage};
+use super::{Diagnosis, Finding, FindingCode, Severity, Stage};
 use crate::diagnosis::scheduling::{self, FitReasonKind};
 use crate::util::sanitize::for_terminal;
 
@@ -28,16 +28,16 @@ pub fn gated(d: &mut Diagnosis) {
         ));
     }
     let (ns, name) = (d.namespace().to_string(), d.name().to_string());
-    d.add(
-        Stage::Gated,
-        Severity::Blocker,
-        "SchedulingGated",
-        format!("the scheduler will not consider the pod until its scheduling gates are removed: {}", gates.join(", ")),
+    d.findings.push(Finding {
+        stage: Stage::Gated,
+        severity: Severity::Blocker,
+        code: FindingCode::SchedulingGated,
+        message: format!("the scheduler will not consider the pod until its scheduling gates are removed: {}", gates.join(", ")),
         evidence,
-        format!(
+        next: format!(
             "gates are removed by the controller that added them (check it is running); to release the pod by hand: kubectl patch pod {name} -n {ns} --type=json -p '[{{\"op\":\"remove\",\"path\":\"/spec/schedulingGates\"}}]'"
         ),
-    );
+    });
 }
 
 pub fn unscheduled(d: &mut Diagnosis) {
@@ -56,18 +56,18 @@ pub fn unscheduled(d: &mut Diagnosis) {
             .map(|t| d.now.duration_since(t.0).as_secs())
             .unwrap_or(0);
         let custom = scheduler != "default-scheduler";
-        d.add(
-            Stage::NotScheduled,
-            if age > 30 || custom { Severity::Blocker } else { Severity::Info },
-            "NotScheduled",
-            format!("no scheduler has looked at the pod yet (schedulerName: {scheduler})"),
-            vec![format!("spec.schedulerName: {scheduler}"), "no PodScheduled condition".into()],
-            if custom {
+        d.findings.push(Finding {
+            stage: Stage::NotScheduled,
+            severity: if age > 30 || custom { Severity::Blocker } else { Severity::Info },
+            code: FindingCode::NotScheduled,
+            message: format!("no scheduler has looked at the pod yet (schedulerName: {scheduler})"),
+            evidence: vec![format!("spec.schedulerName: {scheduler}"), "no PodScheduled condition".into()],
+            next: if custom {
                 format!("check that the scheduler {scheduler:?} is deployed and running")
             } else {
                 "check the kube-scheduler (kubectl get pods -n kube-system -l component=kube-scheduler)".into()
             },
-        );
+        });
         return;
     };
     let message = cond.message.clone().unwrap_or_default();
@@ -78,20 +78,20 @@ pub fn unscheduled(d: &mut Diagnosis) {
         .filter(|e| e.reason.as_deref() == Some("FailedScheduling"))
         .collect();
     if cond.reason.as_deref() == Some("SchedulerError") {
-        d.add(
-            Stage::Unschedulable,
-            Severity::Blocker,
-            "SchedulerError",
-            format!(
+        d.findings.push(Finding {
+            stage: Stage::Unschedulable,
+            severity: Severity::Blocker,
+            code: FindingCode::SchedulerError,
+            message: format!(
                 "the scheduler failed internally: {}",
                 for_terminal(&message)
             ),
-            vec![format!(
+            evidence: vec![format!(
                 "condition PodScheduled=False (SchedulerError): {}",
                 for_terminal(&message)
             )],
-            "check the kube-scheduler's logs; this is not a property of the pod".into(),
-        );
+            next: "check the kube-scheduler's logs; this is not a property of the pod".into(),
+        });
         return;
     }
     let mut evidence = vec![format!(
@@ -103,17 +103,17 @@ pub fn unscheduled(d: &mut Diagnosis) {
         evidence.push(event_line(e));
     }
     let Some(fit) = scheduling::parse_fit_error(&message) else {
-        d.add(
-            Stage::Unschedulable,
-            Severity::Blocker,
-            "Unschedulable",
-            format!(
+        d.findings.push(Finding {
+            stage: Stage::Unschedulable,
+            severity: Severity::Blocker,
+            code: FindingCode::Unschedulable,
+            message: format!(
                 "the scheduler cannot place the pod: {}",
                 for_terminal(&message)
             ),
             evidence,
-            "read the scheduler's message above".into(),
-        );
+            next: "read the scheduler's message above".into(),
+        });
         return;
     };
     let summary: Vec<String> = fit
@@ -127,18 +127,18 @@ pub fn unscheduled(d: &mut Diagnosis) {
             }
         })
         .collect();
-    d.add(
-        Stage::Unschedulable,
-        Severity::Blocker,
-        "Unschedulable",
-        format!(
+    d.findings.push(Finding {
+        stage: Stage::Unschedulable,
+        severity: Severity::Blocker,
+        code: FindingCode::Unschedulable,
+        message: format!(
             "no node can run the pod (0/{} nodes): {}",
             fit.nodes,
             summary.join("; ")
         ),
         evidence,
-        "see the findings below for each reason".into(),
-    );
+        next: "see the findings below for each reason".into(),
+    });
     for reason in &fit.reasons {
         fit_reason(d, reason);
     }
@@ -149,23 +149,25 @@ pub fn unscheduled(d: &mut Diagnosis) {
         .and_then(|s| s.nominated_node_name.clone())
         .filter(|n| !n.is_empty())
     {
-        d.add(
-            Stage::Unschedulable,
-            Severity::Info,
-            "PreemptionPending",
-            format!("the scheduler is preempting lower-priority pods on {nominated} to make room"),
-            vec![format!("status.nominatedNodeName: {nominated}")],
-            "wait: the pod is scheduled there once the victims have terminated".into(),
-        );
+        d.findings.push(Finding {
+            stage: Stage::Unschedulable,
+            severity: Severity::Info,
+            code: FindingCode::PreemptionPending,
+            message: format!(
+                "the scheduler is preempting lower-priority pods on {nominated} to make room"
+            ),
+            evidence: vec![format!("status.nominatedNodeName: {nominated}")],
+            next: "wait: the pod is scheduled there once the victims have terminated".into(),
+        });
     } else if let Some(p) = &fit.preemption {
-        d.add(
-            Stage::Unschedulable,
-            Severity::Info,
-            "PreemptionNotPossible",
-            "preemption cannot help: evicting lower-priority pods would not make room".into(),
-            vec![format!("scheduler: {}", for_terminal(p))],
-            "free capacity or add nodes; a higher priorityClassName only helps if lower-priority pods hold the resources".into(),
-        );
+        d.findings.push(Finding {
+            stage: Stage::Unschedulable,
+            severity: Severity::Info,
+            code: FindingCode::PreemptionNotPossible,
+            message: "preemption cannot help: evicting lower-priority pods would not make room".into(),
+            evidence: vec![format!("scheduler: {}", for_terminal(p))],
+            next: "free capacity or add nodes; a higher priorityClassName only helps if lower-priority pods hold the resources".into(),
+        });
     }
 }
 
@@ -217,14 +219,14 @@ fn fit_reason(d: &mut Diagnosis, reason: &scheduling::FitReason) {
                 lines.extend(scheduling::fits(&requests, node).unwrap_or_default());
                 lines
             }));
-            d.add(
-                Stage::Unschedulable,
-                Severity::Blocker,
-                "InsufficientResources",
-                format!("{} node(s) lack enough free {resource} for the pod's request {}", reason.count, wanted.unwrap_or_default()),
+            d.findings.push(Finding {
+                stage: Stage::Unschedulable,
+                severity: Severity::Blocker,
+                code: FindingCode::InsufficientResources,
+                message: format!("{} node(s) lack enough free {resource} for the pod's request {}", reason.count, wanted.unwrap_or_default()),
                 evidence,
-                format!("lower the pod's {resource} request, free capacity on the nodes, or add a node (the cluster autoscaler does this if configured)"),
-            );
+                next: format!("lower the pod's {resource} request, free capacity on the nodes, or add a node (the cluster autoscaler does this if configured)"),
+            });
         }
         FitReasonKind::UntoleratedTaint { key, value } => {
             let tolerations = d
@@ -290,17 +292,17 @@ fn fit_reason(d: &mut Diagnosis, reason: &scheduling::FitReason) {
                 (Some(k), _) => k.clone(),
                 _ => "taints".to_string(),
             };
-            d.add(
-                Stage::Unschedulable,
-                Severity::Blocker,
-                "UntoleratedTaint",
-                format!("{} node(s) have {taint}, which the pod does not tolerate", reason.count),
+            d.findings.push(Finding {
+                stage: Stage::Unschedulable,
+                severity: Severity::Blocker,
+                code: FindingCode::UntoleratedTaint,
+                message: format!("{} node(s) have {taint}, which the pod does not tolerate", reason.count),
                 evidence,
-                format!(
+                next: format!(
                     "add a toleration for {} if the pod belongs on those nodes; otherwise those nodes are reserved for other workloads",
                     key.clone().unwrap_or_else(|| "the taint".into())
                 ),
-            );
+            });
         }
         FitReasonKind::NodeSelectorMismatch => {
             let mut evidence = vec![format!("scheduler: {}", reason.text)];
@@ -322,21 +324,21 @@ fn fit_reason(d: &mut Diagnosis, reason: &scheduling::FitReason) {
             evidence.extend(per_node(d, |node| {
                 scheduling::selector_mismatch(d.pod, node)
             }));
-            d.add(
-                Stage::Unschedulable,
-                Severity::Blocker,
-                "NodeSelectorMismatch",
-                format!("{} node(s) do not match the pod's nodeSelector / node affinity", reason.count),
+            d.findings.push(Finding {
+                stage: Stage::Unschedulable,
+                severity: Severity::Blocker,
+                code: FindingCode::NodeSelectorMismatch,
+                message: format!("{} node(s) do not match the pod's nodeSelector / node affinity", reason.count),
                 evidence,
-                "fix the pod's nodeSelector/affinity, or label a node to match (kubectl label node NODE key=value)".into(),
-            );
+                next: "fix the pod's nodeSelector/affinity, or label a node to match (kubectl label node NODE key=value)".into(),
+            });
         }
         FitReasonKind::VolumeBinding => unbound_claims(d, reason),
-        _ => d.add(
-            Stage::Unschedulable,
-            Severity::Blocker,
-            "SchedulingConstraint",
-            format!(
+        _ => d.findings.push(Finding {
+            stage: Stage::Unschedulable,
+            severity: Severity::Blocker,
+            code: FindingCode::SchedulingConstraint,
+            message: format!(
                 "{}{}",
                 if reason.count > 0 {
                     format!("{} ", reason.count)
@@ -345,9 +347,9 @@ fn fit_reason(d: &mut Diagnosis, reason: &scheduling::FitReason) {
                 },
                 reason.text
             ),
-            vec![format!("scheduler: {}", reason.text)],
-            "relax the constraint or make room on a node that satisfies it".into(),
-        ),
+            evidence: vec![format!("scheduler: {}", reason.text)],
+            next: "relax the constraint or make room on a node that satisfies it".into(),
+        }),
     }
 }
 
@@ -422,14 +424,14 @@ fn unbound_claims(d: &mut Diagnosis, reason: &scheduling::FitReason) {
         }
         Lookup::Pending => {}
     }
-    d.add(
-        Stage::Unschedulable,
-        Severity::Blocker,
-        "UnboundVolumeClaim",
-        if unbound.is_empty() { reason.text.clone() } else { format!("PersistentVolumeClaim(s) not bound: {}", unbound.join(", ")) },
+    d.findings.push(Finding {
+        stage: Stage::Unschedulable,
+        severity: Severity::Blocker,
+        code: FindingCode::UnboundVolumeClaim,
+        message: if unbound.is_empty() { reason.text.clone() } else { format!("PersistentVolumeClaim(s) not bound: {}", unbound.join(", ")) },
         evidence,
-        "make the claim bindable: an existing StorageClass with a working provisioner, or a matching PersistentVolume (kubectl describe pvc)".into(),
-    );
+        next: "make the claim bindable: an existing StorageClass with a working provisioner, or a matching PersistentVolume (kubectl describe pvc)".into(),
+    });
 }
 
 /// Bound to a node, but containers have not started: sandbox, network or volume trouble.
@@ -499,29 +501,29 @@ pub fn sandbox(d: &mut Diagnosis) {
         return;
     }
     let (code, message, next) = if !missing.is_empty() {
-        ("VolumeSourceMissing", format!("the pod cannot start: {}", missing.join("; ")), "create the missing Secret/ConfigMap (or mark the volume optional); the kubelet retries the mount".to_string())
+        (FindingCode::VolumeSourceMissing, format!("the pod cannot start: {}", missing.join("; ")), "create the missing Secret/ConfigMap (or mark the volume optional); the kubelet retries the mount".to_string())
     } else if by_reason("FailedCreatePodSandBox").is_some()
         || by_reason("NetworkNotReady").is_some()
     {
-        ("SandboxFailed", "the node cannot create the pod's sandbox (network or runtime)".to_string(), "check the node's CNI plugin and container runtime (kubectl describe node; the CNI pods in kube-system)".to_string())
+        (FindingCode::SandboxFailed, "the node cannot create the pod's sandbox (network or runtime)".to_string(), "check the node's CNI plugin and container runtime (kubectl describe node; the CNI pods in kube-system)".to_string())
     } else if by_reason("FailedAttachVolume").is_some() {
-        ("VolumeAttachFailed", "a volume cannot be attached to the node".to_string(), "check the volume's CSI driver and that the volume is not attached elsewhere (kubectl describe pvc / volumeattachment)".to_string())
+        (FindingCode::VolumeAttachFailed, "a volume cannot be attached to the node".to_string(), "check the volume's CSI driver and that the volume is not attached elsewhere (kubectl describe pvc / volumeattachment)".to_string())
     } else {
         (
-            "VolumeMountFailed",
+            FindingCode::VolumeMountFailed,
             "a volume cannot be mounted".to_string(),
             "read the FailedMount message: a missing object, a CSI error, or a permissions problem"
                 .to_string(),
         )
     };
-    d.add(
-        Stage::Sandbox,
-        Severity::Blocker,
+    d.findings.push(Finding {
+        stage: Stage::Sandbox,
+        severity: Severity::Blocker,
         code,
         message,
         evidence,
         next,
-    );
+    });
 }
 
 fn missing_volume_sources(d: &mut Diagnosis) -> Vec<String> {
@@ -630,14 +632,14 @@ pub fn terminating(d: &mut Diagnosis, deleted: Timestamp) {
             "wait for the grace period to end".to_string(),
         )
     };
-    d.add(
-        Stage::Terminating,
+    d.findings.push(Finding {
+        stage: Stage::Terminating,
         severity,
-        "Terminating",
+        code: FindingCode::Terminating,
         message,
         evidence,
         next,
-    );
+    });
 }
 
 /// A pod-level failure such as an eviction.
@@ -648,16 +650,16 @@ pub fn pod_failed(d: &mut Diagnosis, reason: &str, message: &str) {
         .owner_references
         .as_ref()
         .is_some_and(|o| o.iter().any(|r| r.controller == Some(true)));
-    d.add(
-        Stage::Terminal,
-        Severity::Blocker,
-        "PodFailed",
-        format!("the pod failed: {reason}"),
-        vec![format!("status.reason: {reason}"), format!("status.message: {}", for_terminal(message))],
-        if owned {
+    d.findings.push(Finding {
+        stage: Stage::Terminal,
+        severity: Severity::Blocker,
+        code: FindingCode::PodFailed,
+        message: format!("the pod failed: {reason}"),
+        evidence: vec![format!("status.reason: {reason}"), format!("status.message: {}", for_terminal(message))],
+        next: if owned {
             "its controller creates a replacement; this pod object stays for the record until it is deleted".into()
         } else {
             format!("a bare pod is not replaced: recreate it once the cause is fixed (kubectl initctl restart pod/{})", d.name())
         },
-    );
+    });
 }
