@@ -3,7 +3,7 @@
 
 use k8s_openapi::api::core::v1::Container;
 
-use super::Who;
+use super::DiagnosedContainer;
 use crate::diagnosis::world::Lookup;
 use crate::diagnosis::{Diagnosis, Finding, FindingCode, Severity, Stage};
 use crate::util::sanitize::for_terminal;
@@ -61,14 +61,14 @@ fn env_refs(c: &Container) -> Vec<EnvRef> {
 pub(super) fn config_error(
     d: &mut Diagnosis,
     stage: Stage,
-    who: &Who,
+    container: &DiagnosedContainer,
     message: &str,
     state: String,
 ) {
     let ns = d.namespace().to_string();
     let mut evidence = vec![state];
     let mut missing = Vec::new();
-    for r in env_refs(who.spec).into_iter().filter(|r| !r.optional) {
+    for r in env_refs(container.spec).into_iter().filter(|r| !r.optional) {
         let problem = match r.kind {
             "ConfigMap" => match d.world.config_maps(&ns) {
                 Lookup::Got(cms) => match cms
@@ -104,7 +104,7 @@ pub(super) fn config_error(
             },
         };
         if let Some(p) = problem {
-            evidence.push(format!("{p} (referenced by {}'s env)", who.spec.name));
+            evidence.push(format!("{p} (referenced by {}'s env)", container.spec.name));
             missing.push(p);
         }
     }
@@ -117,7 +117,7 @@ pub(super) fn config_error(
         stage,
         severity: Severity::Blocker,
         code: FindingCode::CreateContainerConfigError,
-        message: format!("{} cannot be configured: {headline}", who.label),
+        message: format!("{} cannot be configured: {headline}", container.label),
         evidence,
         next: "create the missing ConfigMap/Secret (or key) in the pod's namespace, or mark the reference optional: the kubelet retries on its own once it exists".into(),
     });

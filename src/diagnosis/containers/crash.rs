@@ -3,7 +3,7 @@
 
 use k8s_openapi::api::core::v1::ContainerStateTerminated;
 
-use super::{Who, container_events, latest};
+use super::{DiagnosedContainer, container_events, latest};
 use crate::diagnosis::world::event_line;
 use crate::diagnosis::{Diagnosis, Finding, FindingCode, Severity, Stage, init_restarts, logs};
 use crate::util::sanitize::for_terminal;
@@ -35,7 +35,7 @@ fn exit_meaning(code: i32) -> Option<&'static str> {
 pub(super) fn failed(
     d: &mut Diagnosis,
     stage: Stage,
-    who: &Who,
+    container: &DiagnosedContainer,
     t: &ContainerStateTerminated,
     restarting: bool,
 ) {
@@ -55,12 +55,12 @@ pub(super) fn failed(
     if let Some(msg) = t.message.as_deref().filter(|m| !m.trim().is_empty()) {
         evidence.push(format!("termination message: {}", for_terminal(msg.trim())));
     }
-    let restarts = who.status.restart_count;
+    let restarts = container.status.restart_count;
     if restarts > 0 {
         evidence.push(format!("restarted {restarts} times"));
     }
     let oom = reason == "OOMKilled";
-    let limit = who
+    let limit = container
         .spec
         .resources
         .as_ref()
@@ -73,15 +73,15 @@ pub(super) fn failed(
             limit.clone().unwrap_or_else(|| "none".into())
         ));
     }
-    let events = container_events(d, &who.field_path);
+    let events = container_events(d, &container.field_path);
     evidence.extend(latest(&events, &["BackOff"], 1).into_iter().map(event_line));
     let terminal = !restarting && (stage == Stage::Init && !init_restarts(d.pod));
     // The failed instance's output: the previous one while a restart is pending.
-    evidence.extend(logs::quote(d, &who.spec.name, restarting));
+    evidence.extend(logs::quote(d, &container.spec.name, restarting));
     let next = if oom {
         format!(
             "raise resources.limits.memory of {} (now {}); a pod's container resources cannot be edited in place, so change the workload's template or recreate the pod",
-            who.spec.name,
+            container.spec.name,
             limit.unwrap_or_else(|| "unset".into())
         )
     } else if terminal {
@@ -92,13 +92,16 @@ pub(super) fn failed(
     } else {
         format!(
             "fix what makes {} exit non-zero (see its log); the kubelet retries it with back-off up to 5m",
-            who.spec.name
+            container.spec.name
         )
     };
     let (code, message, stage) = if terminal {
         (
             FindingCode::InitFailedPermanently,
-            format!("{} failed ({how}) and the pod will never start", who.label),
+            format!(
+                "{} failed ({how}) and the pod will never start",
+                container.label
+            ),
             Stage::Terminal,
         )
     } else if restarting {
@@ -106,14 +109,14 @@ pub(super) fn failed(
             FindingCode::CrashLoopBackOff,
             format!(
                 "{} keeps failing ({how}), restarted {restarts} times",
-                who.label
+                container.label
             ),
             stage,
         )
     } else {
         (
             FindingCode::ContainerFailed,
-            format!("{} failed ({how})", who.label),
+            format!("{} failed ({how})", container.label),
             stage,
         )
     };

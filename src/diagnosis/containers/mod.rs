@@ -21,10 +21,11 @@ use sidecars::sidecar_not_started;
 pub use sidecars::sidecars;
 use waiting::waiting_on;
 
-/// Which container, for messages: "init container init-migrate (2/2)".
-struct Who<'a> {
+/// The container a finding is about: its spec and status, and how messages name it.
+struct DiagnosedContainer<'a> {
     spec: &'a Container,
     status: &'a ContainerStatus,
+    /// For messages: "init container init-migrate (2/2)", "sidecar proxy", "container app".
     label: String,
     /// The events' fieldPath for this container.
     field_path: String,
@@ -100,7 +101,7 @@ pub fn init_sequence(d: &mut Diagnosis) {
             current.name
         )
     };
-    let who = Who {
+    let container = DiagnosedContainer {
         spec,
         status,
         label,
@@ -121,24 +122,30 @@ pub fn init_sequence(d: &mut Diagnosis) {
         problem(
             d,
             stage,
-            &who,
+            &container,
             reason,
             waiting.message.as_deref().unwrap_or_default(),
         );
     } else if let Some(t) = &state.terminated {
-        failed(d, stage, &who, t, false);
+        failed(d, stage, &container, t, false);
     } else if state.running.is_some() {
         if current.sidecar {
-            sidecar_not_started(d, &who, specs.get(current.index + 1));
+            sidecar_not_started(d, &container, specs.get(current.index + 1));
         } else {
-            waiting_on(d, &who);
+            waiting_on(d, &container);
         }
     }
 }
 
 /// A container held in `waiting` with a reason: pull, config, crash loop, or another start error.
-fn problem(d: &mut Diagnosis, stage: Stage, who: &Who, reason: &str, message: &str) {
-    let events = container_events(d, &who.field_path);
+fn problem(
+    d: &mut Diagnosis,
+    stage: Stage,
+    container: &DiagnosedContainer,
+    reason: &str,
+    message: &str,
+) {
+    let events = container_events(d, &container.field_path);
     let state = format!(
         "state: waiting, {reason}{}",
         if message.is_empty() {
@@ -153,16 +160,16 @@ fn problem(d: &mut Diagnosis, stage: Stage, who: &Who, reason: &str, message: &s
         | "ErrImageNeverPull"
         | "RegistryUnavailable"
         | "InvalidImageName"
-        | "ImageInspectError" => image_pull(d, stage, who, reason, state, &events),
-        "CreateContainerConfigError" => config_error(d, stage, who, message, state),
+        | "ImageInspectError" => image_pull(d, stage, container, reason, state, &events),
+        "CreateContainerConfigError" => config_error(d, stage, container, message, state),
         "CrashLoopBackOff" => {
-            let last = who
+            let last = container
                 .status
                 .last_state
                 .as_ref()
                 .and_then(|s| s.terminated.clone())
                 .unwrap_or_default();
-            failed(d, stage, who, &last, true);
+            failed(d, stage, container, &last, true);
             if let Some(f) = d.findings.last_mut() {
                 f.evidence.insert(0, state);
             }
@@ -182,7 +189,7 @@ fn problem(d: &mut Diagnosis, stage: Stage, who: &Who, reason: &str, message: &s
                 stage,
                 severity: Severity::Blocker,
                 code: FindingCode::ContainerStartFailed,
-                message: format!("{} cannot start: {reason}", who.label),
+                message: format!("{} cannot start: {reason}", container.label),
                 evidence,
                 next: "read the message above: the container runtime refused to create or start the container (bad command, missing binary, security context, or a failing lifecycle hook)".into(),
             });
@@ -211,7 +218,7 @@ pub fn app_containers(d: &mut Diagnosis) {
         let Some(spec) = specs.iter().find(|c| c.name == cs.name) else {
             continue;
         };
-        let who = Who {
+        let container = DiagnosedContainer {
             spec,
             status: cs,
             label: format!("container {}", cs.name),
@@ -227,14 +234,14 @@ pub fn app_containers(d: &mut Diagnosis) {
             problem(
                 d,
                 Stage::AppStart,
-                &who,
+                &container,
                 reason,
                 w.message.as_deref().unwrap_or_default(),
             );
         } else if let Some(t) = state.terminated.as_ref().filter(|t| t.exit_code != 0)
             && d.pod.status.as_ref().and_then(|s| s.phase.as_deref()) != Some("Succeeded")
         {
-            failed(d, Stage::AppStart, &who, t, false);
+            failed(d, Stage::AppStart, &container, t, false);
         }
     }
 }

@@ -3,19 +3,19 @@
 
 use k8s_openapi::api::core::v1::Event;
 
-use super::{Who, latest};
+use super::{DiagnosedContainer, latest};
 use crate::diagnosis::world::{Lookup, event_line};
 use crate::diagnosis::{Diagnosis, Finding, FindingCode, Severity, Stage};
 
 pub(super) fn image_pull(
     d: &mut Diagnosis,
     stage: Stage,
-    who: &Who,
+    container: &DiagnosedContainer,
     reason: &str,
     state: String,
     events: &[&Event],
 ) {
-    let image = who.spec.image.clone().unwrap_or_default();
+    let image = container.spec.image.clone().unwrap_or_default();
     let mut evidence = vec![state];
     let pulls = latest(events, &["Failed"], 2);
     evidence.extend(pulls.iter().map(|e| event_line(e)));
@@ -25,7 +25,7 @@ pub(super) fn image_pull(
         .collect::<Vec<_>>()
         .join(" ")
         .to_lowercase()
-        + &who
+        + &container
             .status
             .state
             .as_ref()
@@ -101,21 +101,21 @@ pub(super) fn image_pull(
     let (code, message) = if reason == "InvalidImageName" {
         (
             FindingCode::InvalidImageName,
-            format!("{} has an invalid image name {image:?}", who.label),
+            format!("{} has an invalid image name {image:?}", container.label),
         )
     } else if !missing_secrets.is_empty() {
         (
             FindingCode::ImagePullSecretMissing,
             format!(
                 "{} cannot pull {image}: pull secret {} does not exist",
-                who.label,
+                container.label,
                 missing_secrets.join(", ")
             ),
         )
     } else {
         (
             FindingCode::ImagePullFailed,
-            format!("{} cannot pull image {image}", who.label),
+            format!("{} cannot pull image {image}", container.label),
         )
     };
     d.findings.push(Finding {

@@ -1,13 +1,13 @@
 //! An init container waiting for a Service: does it exist, expose the port, have ready endpoints.
 
-use super::Who;
+use super::DiagnosedContainer;
 use crate::diagnosis::wait_for::{ServiceRef, WaitTarget};
 use crate::diagnosis::world::Lookup;
 use crate::diagnosis::{Diagnosis, Finding, FindingCode, Severity, Stage};
 
 pub(super) fn check_service(
     d: &mut Diagnosis,
-    who: &Who,
+    container: &DiagnosedContainer,
     target: &WaitTarget,
     svc: &ServiceRef,
     running_for: &str,
@@ -16,7 +16,7 @@ pub(super) fn check_service(
 ) {
     let waits = format!(
         "{} has been running for {running_for}, waiting for Service {}",
-        who.label,
+        container.label,
         describe_service(svc, d.namespace())
     );
     let services = match d.world.services(&svc.namespace) {
@@ -66,7 +66,7 @@ pub(super) fn check_service(
             evidence,
             next: format!(
                 "create Service {} in namespace {} (or deploy what provides it), or fix the name {} waits for",
-                svc.name, svc.namespace, who.spec.name
+                svc.name, svc.namespace, container.spec.name
             ),
         });
         return;
@@ -206,7 +206,7 @@ pub(super) fn check_service(
         format!(
             "the Service is up: check NetworkPolicies between the pods, and that the port answers (kubectl logs {} -c {})",
             d.name(),
-            who.spec.name
+            container.spec.name
         )
     };
     d.findings.push(Finding {

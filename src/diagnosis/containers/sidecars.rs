@@ -4,7 +4,7 @@
 use k8s_openapi::api::core::v1::{Container, Probe};
 
 use super::crash::failed;
-use super::{Who, container_events, init_specs, init_statuses, initialized, latest};
+use super::{DiagnosedContainer, container_events, init_specs, init_statuses, initialized, latest};
 use crate::diagnosis::world::event_line;
 use crate::diagnosis::{Diagnosis, Finding, FindingCode, Severity, Stage, logs};
 
@@ -37,15 +37,15 @@ fn probe_text(p: &Probe) -> String {
 /// A sidecar that runs but has not reported `started`: its startup probe holds the next init container.
 pub(super) fn sidecar_not_started(
     d: &mut Diagnosis,
-    who: &Who,
+    container: &DiagnosedContainer,
     next_container: Option<&Container>,
 ) {
-    let events = container_events(d, &who.field_path);
+    let events = container_events(d, &container.field_path);
     let mut evidence = vec![format!(
         "state: running, started=false, restarts {}",
-        who.status.restart_count
+        container.status.restart_count
     )];
-    if let Some(p) = &who.spec.startup_probe {
+    if let Some(p) = &container.spec.startup_probe {
         evidence.push(format!(
             "startupProbe: {} every {}s, failureThreshold {}",
             probe_text(p),
@@ -61,14 +61,14 @@ pub(super) fn sidecar_not_started(
     let blocked = next_container
         .map(|c| format!(", so {} cannot start", c.name))
         .unwrap_or_default();
-    evidence.extend(logs::quote(d, &who.spec.name, false));
+    evidence.extend(logs::quote(d, &container.spec.name, false));
     d.findings.push(Finding {
         stage: Stage::Sidecar,
         severity: Severity::Blocker,
         code: FindingCode::SidecarNotStarted,
-        message: format!("{} has not passed its startup probe{blocked}", who.label),
+        message: format!("{} has not passed its startup probe{blocked}", container.label),
         evidence,
-        next: format!("make {}'s startup probe succeed (or fix the probe): native sidecars must be started before the next init container runs", who.spec.name),
+        next: format!("make {}'s startup probe succeed (or fix the probe): native sidecars must be started before the next init container runs", container.spec.name),
     });
 }
 
@@ -94,7 +94,7 @@ pub fn sidecars(d: &mut Diagnosis) {
         if waiting.as_deref() != Some("CrashLoopBackOff") {
             continue;
         }
-        let who = Who {
+        let container = DiagnosedContainer {
             spec,
             status,
             label: format!("sidecar {}", spec.name),
@@ -105,7 +105,7 @@ pub fn sidecars(d: &mut Diagnosis) {
             .as_ref()
             .and_then(|s| s.terminated.clone())
             .unwrap_or_default();
-        failed(d, Stage::Sidecar, &who, &last, true);
+        failed(d, Stage::Sidecar, &container, &last, true);
         if let Some(f) = d.findings.last_mut() {
             // After initialization a crashing sidecar does not hold the pod back, but it is not serving.
             f.severity = Severity::Warning;
