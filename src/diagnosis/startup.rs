@@ -1,7 +1,7 @@
 //! Before any container runs: scheduling gates, the scheduler, sandbox and volumes; and the
 //! pod-level ends (deletion, eviction).
 
-use k8s_openapi::api::core::v1::{Event, Node, Volume};
+use k8s_openapi::api::core::v1::{Event, Node, Taint, Toleration, Volume};
 use k8s_openapi::jiff::Timestamp;
 
 use super::world::{Lookup, event_line};
@@ -42,32 +42,7 @@ pub fn gated(d: &mut Diagnosis) {
 
 pub fn unscheduled(d: &mut Diagnosis) {
     let Some(cond) = d.condition("PodScheduled").cloned() else {
-        let scheduler = d
-            .pod
-            .spec
-            .as_ref()
-            .and_then(|s| s.scheduler_name.clone())
-            .unwrap_or_else(|| "default-scheduler".into());
-        let age = d
-            .pod
-            .metadata
-            .creation_timestamp
-            .as_ref()
-            .map(|t| d.now.duration_since(t.0).as_secs())
-            .unwrap_or(0);
-        let custom = scheduler != "default-scheduler";
-        d.findings.push(Finding {
-            stage: Stage::NotScheduled,
-            severity: if age > 30 || custom { Severity::Blocker } else { Severity::Info },
-            code: FindingCode::NotScheduled,
-            message: format!("no scheduler has looked at the pod yet (schedulerName: {scheduler})"),
-            evidence: vec![format!("spec.schedulerName: {scheduler}"), "no PodScheduled condition".into()],
-            next: if custom {
-                format!("check that the scheduler {scheduler:?} is deployed and running")
-            } else {
-                "check the kube-scheduler (kubectl get pods -n kube-system -l component=kube-scheduler)".into()
-            },
-        });
+        not_scheduled(d);
         return;
     };
     let message = cond.message.clone().unwrap_or_default();
@@ -142,6 +117,49 @@ pub fn unscheduled(d: &mut Diagnosis) {
     for reason in &fit.reasons {
         fit_reason(d, reason);
     }
+    preemption(d, &fit);
+}
+
+/// No PodScheduled condition: no scheduler has picked the pod up (yet).
+fn not_scheduled(d: &mut Diagnosis) {
+    let scheduler = d
+        .pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.scheduler_name.clone())
+        .unwrap_or_else(|| "default-scheduler".into());
+    let age = d
+        .pod
+        .metadata
+        .creation_timestamp
+        .as_ref()
+        .map(|t| d.now.duration_since(t.0).as_secs())
+        .unwrap_or(0);
+    let custom = scheduler != "default-scheduler";
+    d.findings.push(Finding {
+        stage: Stage::NotScheduled,
+        severity: if age > 30 || custom {
+            Severity::Blocker
+        } else {
+            Severity::Info
+        },
+        code: FindingCode::NotScheduled,
+        message: format!("no scheduler has looked at the pod yet (schedulerName: {scheduler})"),
+        evidence: vec![
+            format!("spec.schedulerName: {scheduler}"),
+            "no PodScheduled condition".into(),
+        ],
+        next: if custom {
+            format!("check that the scheduler {scheduler:?} is deployed and running")
+        } else {
+            "check the kube-scheduler (kubectl get pods -n kube-system -l component=kube-scheduler)"
+                .into()
+        },
+    });
+}
+
+/// Whether preemption is making room for the pod, or cannot.
+fn preemption(d: &mut Diagnosis, fit: &scheduling::FitFailure) {
     if let Some(nominated) = d
         .pod
         .status
@@ -161,13 +179,13 @@ pub fn unscheduled(d: &mut Diagnosis) {
         });
     } else if let Some(p) = &fit.preemption {
         d.findings.push(Finding {
-            stage: Stage::Unschedulable,
-            severity: Severity::Info,
-            code: FindingCode::PreemptionNotPossible,
-            message: "preemption cannot help: evicting lower-priority pods would not make room".into(),
-            evidence: vec![format!("scheduler: {}", for_terminal(p))],
-            next: "free capacity or add nodes; a higher priorityClassName only helps if lower-priority pods hold the resources".into(),
-        });
+        stage: Stage::Unschedulable,
+        severity: Severity::Info,
+        code: FindingCode::PreemptionNotPossible,
+        message: "preemption cannot help: evicting lower-priority pods would not make room".into(),
+        evidence: vec![format!("scheduler: {}", for_terminal(p))],
+        next: "free capacity or add nodes; a higher priorityClassName only helps if lower-priority pods hold the resources".into(),
+    });
     }
 }
 
@@ -194,163 +212,184 @@ fn per_node(d: &mut Diagnosis, about: impl Fn(&Node) -> Vec<String>) -> Vec<Stri
 
 fn fit_reason(d: &mut Diagnosis, reason: &scheduling::FitReason) {
     match &reason.kind {
-        FitReasonKind::Insufficient { resource } => {
-            let requests = match scheduling::effective_requests(d.pod) {
-                Ok(r) => r,
-                Err(why) => {
-                    d.note(format!("cannot compute the pod's requests: {why}"));
-                    Default::default()
-                }
-            };
-            let wanted = requests.get(resource.as_str()).map(|q| q.to_string());
-            let mut evidence = vec![format!(
-                "effective {resource} request (app + sidecars, or the largest init container with the sidecars before it): {}",
-                wanted.clone().unwrap_or_else(|| "none".into())
-            )];
-            evidence.extend(per_node(d, |node| {
-                let alloc = node
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.allocatable.as_ref())
-                    .and_then(|a| a.get(resource.as_str()))
-                    .map(|q| q.0.clone())
-                    .unwrap_or_else(|| "0".into());
-                let mut lines = vec![format!("allocatable {resource} {alloc}")];
-                lines.extend(scheduling::fits(&requests, node).unwrap_or_default());
-                lines
-            }));
-            d.findings.push(Finding {
-                stage: Stage::Unschedulable,
-                severity: Severity::Blocker,
-                code: FindingCode::InsufficientResources,
-                message: format!("{} node(s) lack enough free {resource} for the pod's request {}", reason.count, wanted.unwrap_or_default()),
-                evidence,
-                next: format!("lower the pod's {resource} request, free capacity on the nodes, or add a node (the cluster autoscaler does this if configured)"),
-            });
-        }
+        FitReasonKind::Insufficient { resource } => insufficient(d, reason, resource),
         FitReasonKind::UntoleratedTaint { key, value } => {
-            let tolerations = d
-                .pod
-                .spec
-                .as_ref()
-                .and_then(|s| s.tolerations.clone())
-                .unwrap_or_default();
-            let listed: Vec<String> = tolerations
-                .iter()
-                .map(|t| {
-                    let key = t.key.clone().unwrap_or_else(|| "*".into());
-                    let op = match t.operator.as_deref() {
-                        Some("Exists") => " exists".to_string(),
-                        _ => format!("={}", t.value.clone().unwrap_or_default()),
-                    };
-                    let effect = t
-                        .effect
-                        .as_ref()
-                        .map(|e| format!(":{e}"))
-                        .unwrap_or_default();
-                    format!("{key}{op}{effect}")
-                })
-                .collect();
-            let mut evidence = vec![
-                format!("scheduler: {}", reason.text),
-                format!(
-                    "pod tolerations: {}",
-                    if listed.is_empty() {
-                        "none".into()
-                    } else {
-                        listed.join(", ")
-                    }
-                ),
-            ];
-            // The message names key and value only; the nodes tell the effect.
-            evidence.extend(per_node(d, |node| {
-                let taints = node
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.taints.clone())
-                    .unwrap_or_default();
-                let blocking = scheduling::untolerated_taints(&taints, &tolerations);
-                if blocking.is_empty() {
-                    return Vec::new();
-                }
-                let shown: Vec<String> = blocking
-                    .iter()
-                    .map(|t| {
-                        let value = t
-                            .value
-                            .as_ref()
-                            .filter(|v| !v.is_empty())
-                            .map(|v| format!("={v}"))
-                            .unwrap_or_default();
-                        format!("{}{value}:{}", t.key, t.effect)
-                    })
-                    .collect();
-                vec![format!("untolerated taint(s) {}", shown.join(", "))]
-            }));
-            let taint = match (key, value) {
-                (Some(k), Some(v)) if !v.is_empty() => format!("{k}={v}"),
-                (Some(k), _) => k.clone(),
-                _ => "taints".to_string(),
-            };
-            d.findings.push(Finding {
-                stage: Stage::Unschedulable,
-                severity: Severity::Blocker,
-                code: FindingCode::UntoleratedTaint,
-                message: format!("{} node(s) have {taint}, which the pod does not tolerate", reason.count),
-                evidence,
-                next: format!(
-                    "add a toleration for {} if the pod belongs on those nodes; otherwise those nodes are reserved for other workloads",
-                    key.clone().unwrap_or_else(|| "the taint".into())
-                ),
-            });
+            untolerated_taint(d, reason, key.as_deref(), value.as_deref())
         }
-        FitReasonKind::NodeSelectorMismatch => {
-            let mut evidence = vec![format!("scheduler: {}", reason.text)];
-            if let Some(sel) = d
-                .pod
-                .spec
-                .as_ref()
-                .and_then(|s| s.node_selector.clone())
-                .filter(|s| !s.is_empty())
-            {
-                evidence.push(format!(
-                    "nodeSelector: {}",
-                    sel.iter()
-                        .map(|(k, v)| format!("{k}={v}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-            evidence.extend(per_node(d, |node| {
-                scheduling::selector_mismatch(d.pod, node)
-            }));
-            d.findings.push(Finding {
-                stage: Stage::Unschedulable,
-                severity: Severity::Blocker,
-                code: FindingCode::NodeSelectorMismatch,
-                message: format!("{} node(s) do not match the pod's nodeSelector / node affinity", reason.count),
-                evidence,
-                next: "fix the pod's nodeSelector/affinity, or label a node to match (kubectl label node NODE key=value)".into(),
-            });
-        }
+        FitReasonKind::NodeSelectorMismatch => node_selector_mismatch(d, reason),
         FitReasonKind::VolumeBinding => unbound_claims(d, reason),
-        _ => d.findings.push(Finding {
-            stage: Stage::Unschedulable,
-            severity: Severity::Blocker,
-            code: FindingCode::SchedulingConstraint,
-            message: format!(
-                "{}{}",
-                if reason.count > 0 {
-                    format!("{} ", reason.count)
-                } else {
-                    String::new()
-                },
-                reason.text
-            ),
-            evidence: vec![format!("scheduler: {}", reason.text)],
-            next: "relax the constraint or make room on a node that satisfies it".into(),
-        }),
+        _ => scheduling_constraint(d, reason),
     }
+}
+
+/// `Insufficient <resource>`: the pod's effective request against each node's allocatable.
+fn insufficient(d: &mut Diagnosis, reason: &scheduling::FitReason, resource: &str) {
+    let requests = match scheduling::effective_requests(d.pod) {
+        Ok(r) => r,
+        Err(why) => {
+            d.note(format!("cannot compute the pod's requests: {why}"));
+            Default::default()
+        }
+    };
+    let wanted = requests.get(resource).map(|q| q.to_string());
+    let mut evidence = vec![format!(
+        "effective {resource} request (app + sidecars, or the largest init container with the sidecars before it): {}",
+        wanted.clone().unwrap_or_else(|| "none".into())
+    )];
+    evidence.extend(per_node(d, |node| {
+        let alloc = node
+            .status
+            .as_ref()
+            .and_then(|s| s.allocatable.as_ref())
+            .and_then(|a| a.get(resource))
+            .map(|q| q.0.clone())
+            .unwrap_or_else(|| "0".into());
+        let mut lines = vec![format!("allocatable {resource} {alloc}")];
+        lines.extend(scheduling::fits(&requests, node).unwrap_or_default());
+        lines
+    }));
+    d.findings.push(Finding {
+        stage: Stage::Unschedulable,
+        severity: Severity::Blocker,
+        code: FindingCode::InsufficientResources,
+        message: format!("{} node(s) lack enough free {resource} for the pod's request {}", reason.count, wanted.unwrap_or_default()),
+        evidence,
+        next: format!("lower the pod's {resource} request, free capacity on the nodes, or add a node (the cluster autoscaler does this if configured)"),
+    });
+}
+
+/// An untolerated taint: the pod's tolerations against each node's taints.
+fn untolerated_taint(
+    d: &mut Diagnosis,
+    reason: &scheduling::FitReason,
+    key: Option<&str>,
+    value: Option<&str>,
+) {
+    let tolerations = d
+        .pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.tolerations.clone())
+        .unwrap_or_default();
+    let listed: Vec<String> = tolerations.iter().map(toleration_text).collect();
+    let mut evidence = vec![
+        format!("scheduler: {}", reason.text),
+        format!(
+            "pod tolerations: {}",
+            if listed.is_empty() {
+                "none".into()
+            } else {
+                listed.join(", ")
+            }
+        ),
+    ];
+    // The message names key and value only; the nodes tell the effect.
+    evidence.extend(per_node(d, |node| {
+        let taints = node
+            .spec
+            .as_ref()
+            .and_then(|s| s.taints.clone())
+            .unwrap_or_default();
+        let blocking = scheduling::untolerated_taints(&taints, &tolerations);
+        if blocking.is_empty() {
+            return Vec::new();
+        }
+        let shown: Vec<String> = blocking.iter().map(taint_text).collect();
+        vec![format!("untolerated taint(s) {}", shown.join(", "))]
+    }));
+    let taint = match (key, value) {
+        (Some(k), Some(v)) if !v.is_empty() => format!("{k}={v}"),
+        (Some(k), _) => k.to_string(),
+        _ => "taints".to_string(),
+    };
+    d.findings.push(Finding {
+        stage: Stage::Unschedulable,
+        severity: Severity::Blocker,
+        code: FindingCode::UntoleratedTaint,
+        message: format!("{} node(s) have {taint}, which the pod does not tolerate", reason.count),
+        evidence,
+        next: format!(
+            "add a toleration for {} if the pod belongs on those nodes; otherwise those nodes are reserved for other workloads",
+            key.unwrap_or("the taint")
+        ),
+    });
+}
+
+/// A toleration as written: `key=value:Effect`, `key exists`, `*` for any key.
+fn toleration_text(t: &Toleration) -> String {
+    let key = t.key.as_deref().unwrap_or("*");
+    let op = match t.operator.as_deref() {
+        Some("Exists") => " exists".to_string(),
+        _ => format!("={}", t.value.as_deref().unwrap_or_default()),
+    };
+    let effect = t
+        .effect
+        .as_ref()
+        .map(|e| format!(":{e}"))
+        .unwrap_or_default();
+    format!("{key}{op}{effect}")
+}
+
+/// A taint as kubectl writes it: `key=value:Effect`, or `key:Effect` without a value.
+fn taint_text(t: &Taint) -> String {
+    let value = t
+        .value
+        .as_ref()
+        .filter(|v| !v.is_empty())
+        .map(|v| format!("={v}"))
+        .unwrap_or_default();
+    format!("{}{value}:{}", t.key, t.effect)
+}
+
+/// nodeSelector / required node affinity: which label or term each node fails.
+fn node_selector_mismatch(d: &mut Diagnosis, reason: &scheduling::FitReason) {
+    let mut evidence = vec![format!("scheduler: {}", reason.text)];
+    if let Some(sel) = d
+        .pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.node_selector.clone())
+        .filter(|s| !s.is_empty())
+    {
+        evidence.push(format!(
+            "nodeSelector: {}",
+            sel.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    evidence.extend(per_node(d, |node| {
+        scheduling::selector_mismatch(d.pod, node)
+    }));
+    d.findings.push(Finding {
+        stage: Stage::Unschedulable,
+        severity: Severity::Blocker,
+        code: FindingCode::NodeSelectorMismatch,
+        message: format!("{} node(s) do not match the pod's nodeSelector / node affinity", reason.count),
+        evidence,
+        next: "fix the pod's nodeSelector/affinity, or label a node to match (kubectl label node NODE key=value)".into(),
+    });
+}
+
+/// Any other scheduler reason (affinity, topology spread, ports…): its text.
+fn scheduling_constraint(d: &mut Diagnosis, reason: &scheduling::FitReason) {
+    d.findings.push(Finding {
+        stage: Stage::Unschedulable,
+        severity: Severity::Blocker,
+        code: FindingCode::SchedulingConstraint,
+        message: format!(
+            "{}{}",
+            if reason.count > 0 {
+                format!("{} ", reason.count)
+            } else {
+                String::new()
+            },
+            reason.text
+        ),
+        evidence: vec![format!("scheduler: {}", reason.text)],
+        next: "relax the constraint or make room on a node that satisfies it".into(),
+    });
 }
 
 fn claim_names(d: &Diagnosis) -> Vec<String> {
@@ -662,4 +701,40 @@ pub fn pod_failed(d: &mut Diagnosis, reason: &str, message: &str) {
             format!("a bare pod is not replaced: recreate it once the cause is fixed (kubectl initctl restart pod/{})", d.name())
         },
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn tolerations_and_taints_read_as_written() {
+        let toleration =
+            |v: serde_json::Value| toleration_text(&serde_json::from_value(v).unwrap());
+        assert_eq!(
+            toleration(
+                json!({"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"})
+            ),
+            "dedicated=gpu:NoSchedule"
+        );
+        assert_eq!(
+            toleration(
+                json!({"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute"})
+            ),
+            "node.kubernetes.io/unreachable exists:NoExecute"
+        );
+        assert_eq!(toleration(json!({"operator": "Exists"})), "* exists");
+        let taint = |v: serde_json::Value| taint_text(&serde_json::from_value(v).unwrap());
+        assert_eq!(
+            taint(json!({"key": "dedicated", "value": "gpu", "effect": "NoSchedule"})),
+            "dedicated=gpu:NoSchedule"
+        );
+        assert_eq!(
+            taint(
+                json!({"key": "node-role.kubernetes.io/control-plane", "value": "", "effect": "NoSchedule"})
+            ),
+            "node-role.kubernetes.io/control-plane:NoSchedule"
+        );
+    }
 }
