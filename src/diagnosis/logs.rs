@@ -2,7 +2,7 @@
 //! runs of the same line folded into one ("waiting for myservice" ×10).
 
 use super::Diagnosis;
-use super::world::{LogKey, Lookup};
+use super::related::{LogKey, Lookup};
 use crate::util::sanitize::for_terminal;
 
 /// Evidence lines quoting the log of `container` (the previous instance when `previous`).
@@ -18,7 +18,7 @@ pub fn quote(d: &mut Diagnosis, container: &str, previous: bool) -> Vec<String> 
         previous,
     };
     let which = if previous { "previous run of " } else { "" };
-    match d.world.log(&key) {
+    match d.related.log(&key) {
         Lookup::Got(text) => {
             let lines = fold(text, d.tail as usize);
             if lines.is_empty() {
@@ -36,7 +36,7 @@ pub fn quote(d: &mut Diagnosis, container: &str, previous: bool) -> Vec<String> 
             d.note(format!("log of {which}{container} not available: {why}"));
             Vec::new()
         }
-        Lookup::Pending => Vec::new(),
+        Lookup::Unfetched => Vec::new(),
     }
 }
 

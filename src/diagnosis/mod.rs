@@ -1,13 +1,14 @@
 //! Pod + events + related objects → why the pod is not running, most blocking first, each
-//! finding with the evidence it rests on and a next step. Pure: all I/O goes through
-//! [`world::World`], which records what a finding needed and did not have.
+//! finding with the evidence it rests on and a next step. Pure: a finding looks related objects
+//! up in [`related::RelatedObjects`], which records what was not fetched yet for the I/O layer
+//! to fetch.
 
 pub mod containers;
 pub mod logs;
+pub mod related;
 pub mod scheduling;
 pub mod startup;
 pub mod wait_for;
-pub mod world;
 
 use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod, PodCondition};
 use k8s_openapi::jiff::Timestamp;
@@ -15,7 +16,7 @@ use serde::Serialize;
 
 use crate::status::print_pod::{self, PodStatusSummary};
 use crate::util::duration;
-use world::World;
+use related::RelatedObjects;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -179,7 +180,7 @@ pub struct Explanation {
 /// Working state while one pod is diagnosed.
 pub struct Diagnosis<'a> {
     pub pod: &'a Pod,
-    pub world: &'a World,
+    pub related: &'a RelatedObjects,
     pub now: Timestamp,
     pub tail: u32,
     pub summary: PodStatusSummary,
@@ -226,15 +227,15 @@ pub fn init_restarts(pod: &Pod) -> bool {
     pod.spec.as_ref().and_then(|s| s.restart_policy.as_deref()) != Some("Never")
 }
 
-pub fn explain(pod: &Pod, world: &World, now: Timestamp, tail: u32) -> Explanation {
+pub fn explain(pod: &Pod, related: &RelatedObjects, now: Timestamp, tail: u32) -> Explanation {
     let summary = print_pod::summarize(pod);
-    let (events, unreadable) = match world.pod_events(pod) {
+    let (events, unreadable) = match related.pod_events(pod) {
         Ok(events) => (events, None),
         Err(why) => (Vec::new(), Some(why)),
     };
     let mut d = Diagnosis {
         pod,
-        world,
+        related,
         now,
         tail,
         summary,

@@ -4,7 +4,7 @@
 use k8s_openapi::api::core::v1::{Event, Node, Taint, Toleration, Volume};
 use k8s_openapi::jiff::Timestamp;
 
-use super::world::{Lookup, event_line};
+use super::related::{Lookup, event_line};
 use super::{Diagnosis, Finding, FindingCode, Severity, Stage};
 use crate::diagnosis::scheduling::{self, FitReasonKind};
 use crate::util::sanitize::for_terminal;
@@ -191,7 +191,7 @@ fn preemption(d: &mut Diagnosis, fit: &scheduling::FitFailure) {
 
 /// Evidence lines `node NAME: …` for each node, from `about`; a note when nodes cannot be read.
 fn per_node(d: &mut Diagnosis, about: impl Fn(&Node) -> Vec<String>) -> Vec<String> {
-    let lines = match d.world.nodes() {
+    let lines = match d.related.nodes() {
         Lookup::Got(nodes) => Ok(nodes
             .iter()
             .flat_map(|node| {
@@ -202,7 +202,7 @@ fn per_node(d: &mut Diagnosis, about: impl Fn(&Node) -> Vec<String>) -> Vec<Stri
             })
             .collect()),
         Lookup::Unavailable(why) => Err(why.to_string()),
-        Lookup::Pending => Ok(Vec::new()),
+        Lookup::Unfetched => Ok(Vec::new()),
     };
     lines.unwrap_or_else(|why| {
         d.note(format!("cannot check nodes: {why}"));
@@ -413,7 +413,7 @@ fn unbound_claims(d: &mut Diagnosis, reason: &scheduling::FitReason) {
     let ns = d.namespace().to_string();
     let mut evidence = vec![format!("scheduler: {}", reason.text)];
     let mut unbound = Vec::new();
-    match d.world.claims(&ns) {
+    match d.related.claims(&ns) {
         Lookup::Got(claims) => {
             for name in claim_names(d) {
                 match claims
@@ -441,7 +441,7 @@ fn unbound_claims(d: &mut Diagnosis, reason: &scheduling::FitReason) {
                         let mut line =
                             format!("PersistentVolumeClaim {name}: {phase}, storageClass {class}");
                         if let Some(e) = d
-                            .world
+                            .related
                             .object_events(&ns, "PersistentVolumeClaim", &name)
                             .last()
                         {
@@ -461,7 +461,7 @@ fn unbound_claims(d: &mut Diagnosis, reason: &scheduling::FitReason) {
             let why = why.to_string();
             d.note(format!("cannot check PersistentVolumeClaims: {why}"));
         }
-        Lookup::Pending => {}
+        Lookup::Unfetched => {}
     }
     d.findings.push(Finding {
         stage: Stage::Unschedulable,
@@ -601,17 +601,17 @@ fn missing_volume_sources(d: &mut Diagnosis) -> Vec<String> {
     let mut missing = Vec::new();
     for (kind, name, volume) in wanted {
         let exists = if kind == "Secret" {
-            match d.world.secrets(&ns) {
+            match d.related.secrets(&ns) {
                 Lookup::Got(names) => Some(names.contains(&name)),
                 Lookup::Unavailable(why) => {
                     let why = why.to_string();
                     d.note(format!("cannot check Secrets: {why}"));
                     None
                 }
-                Lookup::Pending => None,
+                Lookup::Unfetched => None,
             }
         } else {
-            match d.world.config_maps(&ns) {
+            match d.related.config_maps(&ns) {
                 Lookup::Got(cms) => Some(
                     cms.iter()
                         .any(|c| c.metadata.name.as_deref() == Some(name.as_str())),
@@ -621,7 +621,7 @@ fn missing_volume_sources(d: &mut Diagnosis) -> Vec<String> {
                     d.note(format!("cannot check ConfigMaps: {why}"));
                     None
                 }
-                Lookup::Pending => None,
+                Lookup::Unfetched => None,
             }
         };
         if exists == Some(false) {

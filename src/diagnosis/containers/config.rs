@@ -4,7 +4,7 @@
 use k8s_openapi::api::core::v1::Container;
 
 use super::DiagnosedContainer;
-use crate::diagnosis::world::Lookup;
+use crate::diagnosis::related::Lookup;
 use crate::diagnosis::{Diagnosis, Finding, FindingCode, Severity, Stage};
 use crate::util::sanitize::for_terminal;
 
@@ -70,7 +70,7 @@ pub(super) fn config_error(
     let mut missing = Vec::new();
     for r in env_refs(container.spec).into_iter().filter(|r| !r.optional) {
         let problem = match r.kind {
-            "ConfigMap" => match d.world.config_maps(&ns) {
+            "ConfigMap" => match d.related.config_maps(&ns) {
                 Lookup::Got(cms) => match cms
                     .iter()
                     .find(|cm| cm.metadata.name.as_deref() == Some(&r.name))
@@ -90,9 +90,9 @@ pub(super) fn config_error(
                     d.note(format!("cannot check ConfigMaps: {why}"));
                     None
                 }
-                Lookup::Pending => None,
+                Lookup::Unfetched => None,
             },
-            _ => match d.world.secrets(&ns) {
+            _ => match d.related.secrets(&ns) {
                 Lookup::Got(names) => (!names.contains(&r.name))
                     .then(|| format!("Secret {} does not exist in {ns}", r.name)),
                 Lookup::Unavailable(why) => {
@@ -100,7 +100,7 @@ pub(super) fn config_error(
                     d.note(format!("cannot check Secrets: {why}"));
                     None
                 }
-                Lookup::Pending => None,
+                Lookup::Unfetched => None,
             },
         };
         if let Some(p) = problem {

@@ -4,7 +4,7 @@
 use k8s_openapi::api::core::v1::ContainerStateTerminated;
 
 use super::{DiagnosedContainer, container_events, latest};
-use crate::diagnosis::world::event_line;
+use crate::diagnosis::related::event_line;
 use crate::diagnosis::{Diagnosis, Finding, FindingCode, Severity, Stage, init_restarts, logs};
 use crate::util::sanitize::for_terminal;
 

@@ -10,7 +10,7 @@ mod waiting;
 
 use k8s_openapi::api::core::v1::{Container, ContainerStatus, Event};
 
-use super::world::event_line;
+use super::related::event_line;
 use super::{Diagnosis, Finding, FindingCode, Severity, Stage};
 use crate::status::init_timeline::{self, InitKind};
 use crate::util::sanitize::for_terminal;

@@ -4,7 +4,7 @@
 use k8s_openapi::api::core::v1::Event;
 
 use super::{DiagnosedContainer, latest};
-use crate::diagnosis::world::{Lookup, event_line};
+use crate::diagnosis::related::{Lookup, event_line};
 use crate::diagnosis::{Diagnosis, Finding, FindingCode, Severity, Stage};
 
 pub(super) fn image_pull(
@@ -131,7 +131,7 @@ fn check_pull_secrets(d: &mut Diagnosis, evidence: &mut Vec<String>) -> Vec<Stri
         return missing_secrets;
     }
     let ns = d.namespace().to_string();
-    match d.world.secrets(&ns) {
+    match d.related.secrets(&ns) {
         Lookup::Got(names) => {
             for s in &pull_secrets {
                 if names.contains(s) {
@@ -147,7 +147,7 @@ fn check_pull_secrets(d: &mut Diagnosis, evidence: &mut Vec<String>) -> Vec<Stri
             let why = why.to_string();
             d.note(format!("cannot check that the pull secrets exist: {why}"));
         }
-        Lookup::Pending => {}
+        Lookup::Unfetched => {}
     }
     missing_secrets
 }

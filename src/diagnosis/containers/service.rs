@@ -8,8 +8,8 @@ use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 
 use super::DiagnosedContainer;
+use crate::diagnosis::related::Lookup;
 use crate::diagnosis::wait_for::{ServiceRef, WaitTarget};
-use crate::diagnosis::world::Lookup;
 use crate::diagnosis::{Diagnosis, Finding, FindingCode, Severity, Stage};
 
 /// What the Service objects say about a wait on one Service.
@@ -249,7 +249,7 @@ pub(super) fn check_service(
         container: &container.spec.name,
     };
     let ns = &svc.namespace;
-    let verdict = match d.world.services(ns) {
+    let verdict = match d.related.services(ns) {
         Lookup::Got(services) => service_verdict(services, &svc.name, target.port),
         Lookup::Unavailable(why) => {
             let why = why.to_string();
@@ -262,11 +262,11 @@ pub(super) fn check_service(
             d.findings.push(wait.unchecked(evidence, next));
             return;
         }
-        Lookup::Pending => return,
+        Lookup::Unfetched => return,
     };
     let verdict = match verdict {
         Break(verdict) => verdict,
-        Continue(routed) => match d.world.endpoint_slices(ns) {
+        Continue(routed) => match d.related.endpoint_slices(ns) {
             Lookup::Got(slices) => endpoints_verdict(slices, &svc.name, routed),
             Lookup::Unavailable(why) => {
                 let why = why.to_string();
@@ -279,7 +279,7 @@ pub(super) fn check_service(
                 d.findings.push(wait.unchecked(evidence, next));
                 return;
             }
-            Lookup::Pending => return,
+            Lookup::Unfetched => return,
         },
     };
     let mut finding = wait.finding(&verdict);

@@ -5,7 +5,7 @@ use k8s_openapi::api::core::v1::{Container, Probe};
 
 use super::crash::failed;
 use super::{DiagnosedContainer, container_events, init_specs, init_statuses, initialized, latest};
-use crate::diagnosis::world::event_line;
+use crate::diagnosis::related::event_line;
 use crate::diagnosis::{Diagnosis, Finding, FindingCode, Severity, Stage, logs};
 
 fn probe_text(p: &Probe) -> String {

@@ -2,8 +2,8 @@
 
 use super::DiagnosedContainer;
 use super::service::check_service;
+use crate::diagnosis::related::{LogKey, Lookup};
 use crate::diagnosis::wait_for;
-use crate::diagnosis::world::{LogKey, Lookup};
 use crate::diagnosis::{Diagnosis, Finding, FindingCode, Severity, Stage, logs};
 use crate::util::sanitize::for_terminal;
 
@@ -21,7 +21,7 @@ pub(super) fn waiting_on(d: &mut Diagnosis, container: &DiagnosedContainer) {
         .map(|t| d.ago(t))
         .unwrap_or_else(|| "a while".into());
     let targets = wait_for::wait_targets(container.spec, &ns);
-    let log_text = match d.world.log(&LogKey {
+    let log_text = match d.related.log(&LogKey {
         namespace: ns.clone(),
         pod: d.name().to_string(),
         container: container.spec.name.clone(),
