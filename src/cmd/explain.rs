@@ -25,7 +25,7 @@ const MAX_ROUNDS: usize = 4;
 
 /// Pods worth explaining when no target is named: anything not Running-and-Ready (finished
 /// pods excepted), and running pods whose init image never ran.
-pub fn needs_explaining(pod: &Pod, now: k8s_openapi::jiff::Timestamp) -> bool {
+fn needs_explaining(pod: &Pod, now: k8s_openapi::jiff::Timestamp) -> bool {
     let status = pod.status.as_ref();
     let phase = status.and_then(|s| s.phase.as_deref()).unwrap_or_default();
     if phase == "Succeeded" && pod.metadata.deletion_timestamp.is_none() {

@@ -3,11 +3,11 @@
 //! up in [`related::RelatedObjects`], which records what was not fetched yet for the I/O layer
 //! to fetch.
 
-pub mod containers;
-pub mod logs;
+mod containers;
+mod logs;
 pub mod related;
-pub mod scheduling;
-pub mod startup;
+mod scheduling;
+mod startup;
 pub mod wait_for;
 
 use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod, PodCondition};
@@ -160,7 +160,7 @@ pub struct Finding {
     pub next: String,
     /// The stage this finding belongs to (the first blocker's stage is the pod's).
     #[serde(skip)]
-    pub stage: Stage,
+    stage: Stage,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -178,35 +178,35 @@ pub struct Explanation {
 }
 
 /// Working state while one pod is diagnosed.
-pub struct Diagnosis<'a> {
-    pub pod: &'a Pod,
-    pub related: &'a RelatedObjects,
-    pub now: Timestamp,
-    pub tail: u32,
-    pub summary: PodStatusSummary,
+struct Diagnosis<'a> {
+    pod: &'a Pod,
+    related: &'a RelatedObjects,
+    now: Timestamp,
+    tail: u32,
+    summary: PodStatusSummary,
     /// The pod's events, oldest first: looked up once, read by every finding.
-    pub events: Vec<&'a Event>,
-    pub findings: Vec<Finding>,
-    pub notes: Vec<String>,
+    events: Vec<&'a Event>,
+    findings: Vec<Finding>,
+    notes: Vec<String>,
 }
 
 impl Diagnosis<'_> {
-    pub fn namespace(&self) -> &str {
+    fn namespace(&self) -> &str {
         self.pod.metadata.namespace.as_deref().unwrap_or("default")
     }
 
-    pub fn name(&self) -> &str {
+    fn name(&self) -> &str {
         self.pod.metadata.name.as_deref().unwrap_or_default()
     }
 
     /// Records that something could not be checked, once.
-    pub fn note(&mut self, text: String) {
+    fn note(&mut self, text: String) {
         if !self.notes.contains(&text) {
             self.notes.push(text);
         }
     }
 
-    pub fn condition(&self, kind: &str) -> Option<&PodCondition> {
+    fn condition(&self, kind: &str) -> Option<&PodCondition> {
         self.pod
             .status
             .as_ref()?
@@ -216,14 +216,14 @@ impl Diagnosis<'_> {
             .find(|c| c.type_ == kind)
     }
 
-    pub fn ago(&self, t: Timestamp) -> String {
+    fn ago(&self, t: Timestamp) -> String {
         duration::human(self.now.duration_since(t))
     }
 }
 
 /// The pod's restart policy for init containers: regular init containers are restarted unless
 /// the pod's policy is Never.
-pub fn init_restarts(pod: &Pod) -> bool {
+fn init_restarts(pod: &Pod) -> bool {
     pod.spec.as_ref().and_then(|s| s.restart_policy.as_deref()) != Some("Never")
 }
 

@@ -47,21 +47,12 @@ pub struct LogKey {
 }
 
 /// The answer to a lookup in [`RelatedObjects`].
-pub enum Lookup<'a, T> {
+pub(super) enum Lookup<'a, T> {
     Got(&'a T),
     /// Could not be had: forbidden, failed, or not in the offline input. The text says which.
     Unavailable(&'a str),
     /// Not fetched yet; recorded in [`Unfetched`].
     Unfetched,
-}
-
-impl<'a, T> Lookup<'a, T> {
-    pub fn got(&self) -> Option<&'a T> {
-        match self {
-            Lookup::Got(v) => Some(v),
-            _ => None,
-        }
-    }
 }
 
 /// What fetching one kind (or one log) gave.
@@ -119,7 +110,7 @@ fn lookup<'a, T>(
 }
 
 impl RelatedObjects {
-    pub fn events(&self, namespace: &str) -> Lookup<'_, Vec<Event>> {
+    pub(super) fn events(&self, namespace: &str) -> Lookup<'_, Vec<Event>> {
         lookup(
             &self.events,
             &self.unfetched,
@@ -128,7 +119,7 @@ impl RelatedObjects {
         )
     }
 
-    pub fn services(&self, namespace: &str) -> Lookup<'_, Vec<Service>> {
+    pub(super) fn services(&self, namespace: &str) -> Lookup<'_, Vec<Service>> {
         lookup(
             &self.services,
             &self.unfetched,
@@ -137,7 +128,7 @@ impl RelatedObjects {
         )
     }
 
-    pub fn endpoint_slices(&self, namespace: &str) -> Lookup<'_, Vec<EndpointSlice>> {
+    pub(super) fn endpoint_slices(&self, namespace: &str) -> Lookup<'_, Vec<EndpointSlice>> {
         lookup(
             &self.endpoint_slices,
             &self.unfetched,
@@ -146,7 +137,7 @@ impl RelatedObjects {
         )
     }
 
-    pub fn claims(&self, namespace: &str) -> Lookup<'_, Vec<PersistentVolumeClaim>> {
+    pub(super) fn claims(&self, namespace: &str) -> Lookup<'_, Vec<PersistentVolumeClaim>> {
         lookup(
             &self.claims,
             &self.unfetched,
@@ -155,7 +146,7 @@ impl RelatedObjects {
         )
     }
 
-    pub fn secrets(&self, namespace: &str) -> Lookup<'_, BTreeSet<String>> {
+    pub(super) fn secrets(&self, namespace: &str) -> Lookup<'_, BTreeSet<String>> {
         lookup(
             &self.secrets,
             &self.unfetched,
@@ -164,7 +155,7 @@ impl RelatedObjects {
         )
     }
 
-    pub fn config_maps(&self, namespace: &str) -> Lookup<'_, Vec<ConfigMap>> {
+    pub(super) fn config_maps(&self, namespace: &str) -> Lookup<'_, Vec<ConfigMap>> {
         lookup(
             &self.config_maps,
             &self.unfetched,
@@ -173,7 +164,7 @@ impl RelatedObjects {
         )
     }
 
-    pub fn nodes(&self) -> Lookup<'_, Vec<Node>> {
+    pub(super) fn nodes(&self) -> Lookup<'_, Vec<Node>> {
         match &self.nodes {
             Some(Fetched::Got(v)) => Lookup::Got(v),
             Some(Fetched::Unavailable(why)) => Lookup::Unavailable(why),
@@ -187,7 +178,7 @@ impl RelatedObjects {
         }
     }
 
-    pub fn log(&self, key: &LogKey) -> Lookup<'_, String> {
+    pub(super) fn log(&self, key: &LogKey) -> Lookup<'_, String> {
         match self.logs.get(key) {
             Some(Fetched::Got(v)) => Lookup::Got(v),
             Some(Fetched::Unavailable(why)) => Lookup::Unavailable(why),
@@ -204,7 +195,7 @@ impl RelatedObjects {
     }
 
     /// The events about one pod (and its containers), oldest first.
-    pub fn pod_events(&self, pod: &Pod) -> Result<Vec<&Event>, String> {
+    pub(super) fn pod_events(&self, pod: &Pod) -> Result<Vec<&Event>, String> {
         let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
         let events = match self.events(ns) {
             Lookup::Got(events) => events,
@@ -229,7 +220,7 @@ impl RelatedObjects {
     }
 
     /// Events about another object (a PVC, say), oldest first.
-    pub fn object_events(&self, namespace: &str, kind: &str, name: &str) -> Vec<&Event> {
+    pub(super) fn object_events(&self, namespace: &str, kind: &str, name: &str) -> Vec<&Event> {
         let Lookup::Got(events) = self.events(namespace) else {
             return Vec::new();
         };
@@ -246,7 +237,7 @@ impl RelatedObjects {
 }
 
 /// When an event last happened, whichever API generation wrote it.
-pub fn event_time(e: &Event) -> Option<k8s_openapi::jiff::Timestamp> {
+fn event_time(e: &Event) -> Option<k8s_openapi::jiff::Timestamp> {
     e.series
         .as_ref()
         .and_then(|s| s.last_observed_time.as_ref())
@@ -257,7 +248,7 @@ pub fn event_time(e: &Event) -> Option<k8s_openapi::jiff::Timestamp> {
 }
 
 /// How many times an event was seen.
-pub fn event_count(e: &Event) -> i32 {
+fn event_count(e: &Event) -> i32 {
     e.series
         .as_ref()
         .and_then(|s| s.count)
@@ -267,7 +258,7 @@ pub fn event_count(e: &Event) -> i32 {
 }
 
 /// An event as one evidence line: type, reason, how often, and its (escaped) message.
-pub fn event_line(e: &Event) -> String {
+pub(super) fn event_line(e: &Event) -> String {
     let count = event_count(e);
     let times = if count > 1 {
         format!(" (×{count})")

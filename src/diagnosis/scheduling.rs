@@ -17,7 +17,7 @@ use crate::util::quantity::Quantity;
 /// A parsed scheduler fit error (`FitError.Error()` in kube-scheduler).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FitFailure {
+pub(super) struct FitFailure {
     /// N in `0/N nodes are available`.
     pub nodes: u32,
     /// The per-node reasons in the scheduler's order (sorted by their `count text` string).
@@ -32,7 +32,7 @@ pub struct FitFailure {
 /// One `count reason` entry of a fit error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FitReason {
+pub(super) struct FitReason {
     /// How many nodes failed for this reason. A PreFilter message has no count because it
     /// rejects the pod before any node is looked at; it is reported with `count` = all nodes,
     /// which is what the scheduler records for every node in that case.
@@ -45,7 +45,7 @@ pub struct FitReason {
 /// Which scheduler plugin (and so which part of the pod or node) a reason comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
-pub enum FitReasonKind {
+pub(super) enum FitReasonKind {
     /// NodeResourcesFit: `Insufficient <resource>`; `Too many pods` is resource `pods`.
     Insufficient { resource: String },
     /// TaintToleration. The message names the first untolerated taint's key and value (never its
@@ -84,7 +84,7 @@ pub enum FitReasonKind {
 /// Format (kube-scheduler `FitError.Error`): `0/N nodes are available:` then either
 /// ` <PreFilter message>.` or ` <count reason, count reason, …>.`, then optionally
 /// ` <PostFilter message>`. Events may be truncated; a missing final `.` is tolerated.
-pub fn parse_fit_error(message: &str) -> Option<FitFailure> {
+pub(super) fn parse_fit_error(message: &str) -> Option<FitFailure> {
     let rest = message.trim().strip_prefix("0/")?;
     let (nodes, rest) = rest.split_once(" nodes are available:")?;
     let nodes: u32 = nodes.parse().ok()?;
@@ -228,7 +228,7 @@ fn classify_taint(text: &str) -> Option<FitReasonKind> {
 ///
 /// Fails on a quantity that does not parse (possible only in a manifest never sent to the
 /// API server), naming the field.
-pub fn effective_requests(pod: &Pod) -> Result<BTreeMap<String, Quantity>, String> {
+pub(super) fn effective_requests(pod: &Pod) -> Result<BTreeMap<String, Quantity>, String> {
     let mut total = BTreeMap::new();
     let Some(spec) = &pod.spec else {
         return Ok(total);
@@ -334,7 +334,7 @@ fn max_into(total: &mut BTreeMap<String, Quantity>, other: &BTreeMap<String, Qua
 /// The taints among `taints` that keep a pod with `tolerations` off the node: those with effect
 /// `NoSchedule` or `NoExecute` (`PreferNoSchedule` only lowers a node's score) that no
 /// toleration tolerates.
-pub fn untolerated_taints(taints: &[Taint], tolerations: &[Toleration]) -> Vec<Taint> {
+pub(super) fn untolerated_taints(taints: &[Taint], tolerations: &[Toleration]) -> Vec<Taint> {
     taints
         .iter()
         .filter(|taint| matches!(taint.effect.as_str(), "NoSchedule" | "NoExecute"))
@@ -371,7 +371,7 @@ fn tolerates(toleration: &Toleration, taint: &Taint) -> bool {
 /// (`requiredDuringSchedulingIgnoredDuringExecution`) reject `node`; empty when both accept it.
 /// Node selector terms are ORed, so affinity reasons are listed per term, each with every
 /// expression that fails (expressions within a term are ANDed).
-pub fn selector_mismatch(pod: &Pod, node: &Node) -> Vec<String> {
+pub(super) fn selector_mismatch(pod: &Pod, node: &Node) -> Vec<String> {
     let Some(spec) = &pod.spec else {
         return Vec::new();
     };
@@ -507,7 +507,10 @@ fn field_requirement_failure(req: &NodeSelectorRequirement, node_name: &str) -> 
 /// them would mean listing every pod), so an empty result means "could fit on an empty node",
 /// not "fits". Zero requests are skipped, as the scheduler skips them. Fails if an allocatable
 /// quantity does not parse.
-pub fn fits(pod_requests: &BTreeMap<String, Quantity>, node: &Node) -> Result<Vec<String>, String> {
+pub(super) fn fits(
+    pod_requests: &BTreeMap<String, Quantity>,
+    node: &Node,
+) -> Result<Vec<String>, String> {
     let empty = BTreeMap::new();
     let allocatable = node
         .status

@@ -9,7 +9,7 @@ use super::{Diagnosis, Finding, FindingCode, Severity, Stage};
 use crate::diagnosis::scheduling::{self, FitReasonKind};
 use crate::util::sanitize::for_terminal;
 
-pub fn gated(d: &mut Diagnosis) {
+pub(super) fn gated(d: &mut Diagnosis) {
     let gates: Vec<String> = d
         .pod
         .spec
@@ -40,7 +40,7 @@ pub fn gated(d: &mut Diagnosis) {
     });
 }
 
-pub fn unscheduled(d: &mut Diagnosis) {
+pub(super) fn unscheduled(d: &mut Diagnosis) {
     let Some(cond) = d.condition("PodScheduled").cloned() else {
         not_scheduled(d);
         return;
@@ -474,7 +474,7 @@ fn unbound_claims(d: &mut Diagnosis, reason: &scheduling::FitReason) {
 }
 
 /// Bound to a node, but containers have not started: sandbox, network or volume trouble.
-pub fn sandbox(d: &mut Diagnosis) {
+pub(super) fn sandbox(d: &mut Diagnosis) {
     let trouble: Vec<&Event> = d
         .events
         .iter()
@@ -633,7 +633,7 @@ fn missing_volume_sources(d: &mut Diagnosis) -> Vec<String> {
     missing
 }
 
-pub fn terminating(d: &mut Diagnosis, deleted: Timestamp) {
+pub(super) fn terminating(d: &mut Diagnosis, deleted: Timestamp) {
     let grace = d.pod.metadata.deletion_grace_period_seconds.unwrap_or(30);
     let overdue = d.now.duration_since(deleted).as_secs() - grace;
     let mut evidence = vec![format!(
@@ -682,7 +682,7 @@ pub fn terminating(d: &mut Diagnosis, deleted: Timestamp) {
 }
 
 /// A pod-level failure such as an eviction.
-pub fn pod_failed(d: &mut Diagnosis, reason: &str, message: &str) {
+pub(super) fn pod_failed(d: &mut Diagnosis, reason: &str, message: &str) {
     let owned = d
         .pod
         .metadata

@@ -18,7 +18,7 @@ use config::config_error;
 use crash::failed;
 use pull::image_pull;
 use sidecars::sidecar_not_started;
-pub use sidecars::sidecars;
+pub(super) use sidecars::sidecars;
 use waiting::waiting_on;
 
 /// The container a finding is about: its spec and status, and how messages name it.
@@ -70,7 +70,7 @@ fn initialized(d: &Diagnosis) -> bool {
         .is_some_and(|c| c.status == "True")
 }
 
-pub fn init_sequence(d: &mut Diagnosis) {
+pub(super) fn init_sequence(d: &mut Diagnosis) {
     let Some(current) = d.summary.current.clone() else {
         return;
     };
@@ -198,7 +198,7 @@ fn problem(
 }
 
 /// Init is done: app containers that cannot start.
-pub fn app_containers(d: &mut Diagnosis) {
+pub(super) fn app_containers(d: &mut Diagnosis) {
     if d.summary.current.is_some() {
         return;
     }
@@ -247,7 +247,7 @@ pub fn app_containers(d: &mut Diagnosis) {
 }
 
 /// Init containers whose spec image is not the image that ran: an edit that never took effect.
-pub fn image_drift(d: &mut Diagnosis) {
+pub(super) fn image_drift(d: &mut Diagnosis) {
     let drifted: Vec<_> = init_timeline::init_containers(d.pod, d.now)
         .into_iter()
         .filter(|c| c.image_drift)

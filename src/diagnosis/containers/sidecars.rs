@@ -73,7 +73,7 @@ pub(super) fn sidecar_not_started(
 }
 
 /// Sidecars other than the current one that are crash-looping.
-pub fn sidecars(d: &mut Diagnosis) {
+pub(in crate::diagnosis) fn sidecars(d: &mut Diagnosis) {
     let current = d.summary.current.as_ref().map(|c| c.name.clone());
     let specs = init_specs(d);
     for status in init_statuses(d) {
