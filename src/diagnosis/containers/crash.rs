@@ -31,6 +31,18 @@ fn exit_meaning(code: i32) -> Option<&'static str> {
     }
 }
 
+/// How a container ended, for messages: `signal 9 (SIGKILL)`, `exit code 127 (command not
+/// found)`, `exit code 1`.
+fn how_it_ended(t: &ContainerStateTerminated) -> String {
+    if let Some(sig) = t.signal.filter(|s| *s != 0) {
+        return format!("signal {sig} ({})", signal_name(sig));
+    }
+    match exit_meaning(t.exit_code) {
+        Some(meaning) => format!("exit code {} ({meaning})", t.exit_code),
+        None => format!("exit code {}", t.exit_code),
+    }
+}
+
 /// A container that exited non-zero: now (terminated) or before its current back-off.
 pub(super) fn failed(
     d: &mut Diagnosis,
@@ -41,12 +53,7 @@ pub(super) fn failed(
 ) {
     let mut evidence = Vec::new();
     let reason = t.reason.clone().unwrap_or_default();
-    let mut how = format!("exit code {}", t.exit_code);
-    if let Some(sig) = t.signal.filter(|s| *s != 0) {
-        how = format!("signal {sig} ({})", signal_name(sig));
-    } else if let Some(meaning) = exit_meaning(t.exit_code) {
-        how.push_str(&format!(" ({meaning})"));
-    }
+    let how = how_it_ended(t);
     if !reason.is_empty() {
         evidence.push(format!("last exit: {reason}, {how}"));
     } else {
@@ -128,4 +135,28 @@ pub(super) fn failed(
         evidence,
         next,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_exit_reads_as_its_signal_or_its_code() {
+        let ended = |exit_code: i32, signal: Option<i32>| {
+            how_it_ended(&ContainerStateTerminated {
+                exit_code,
+                signal,
+                ..Default::default()
+            })
+        };
+        assert_eq!(ended(137, Some(9)), "signal 9 (SIGKILL)");
+        assert_eq!(ended(1, Some(0)), "exit code 1");
+        assert_eq!(ended(127, None), "exit code 127 (command not found)");
+        assert_eq!(
+            ended(137, None),
+            "exit code 137 (killed by SIGKILL (often the OOM killer or a failed probe))"
+        );
+        assert_eq!(ended(2, Some(7)), "signal 7 (signal)");
+    }
 }
