@@ -119,7 +119,7 @@ pub(super) fn init_sequence(d: &mut Diagnosis) {
             .as_deref()
             .filter(|r| !r.is_empty() && *r != "PodInitializing")
     {
-        problem(
+        waiting_with_reason(
             d,
             stage,
             &container,
@@ -138,7 +138,7 @@ pub(super) fn init_sequence(d: &mut Diagnosis) {
 }
 
 /// A container held in `waiting` with a reason: pull, config, crash loop, or another start error.
-fn problem(
+fn waiting_with_reason(
     d: &mut Diagnosis,
     stage: Stage,
     container: &DiagnosedContainer,
@@ -231,7 +231,7 @@ pub(super) fn app_containers(d: &mut Diagnosis) {
                 .as_deref()
                 .filter(|r| !r.is_empty() && *r != "PodInitializing" && *r != "ContainerCreating")
         {
-            problem(
+            waiting_with_reason(
                 d,
                 Stage::AppStart,
                 &container,
