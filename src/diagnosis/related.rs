@@ -1,6 +1,6 @@
 //! What the diagnosis knows besides the pod: events, the related objects a finding may need, and
 //! log tails. A finding looks them up in [`RelatedObjects`]; a lookup of something not fetched
-//! yet answers [`Lookup::Unfetched`] and records it in [`Unfetched`], so the I/O layer
+//! yet answers `Lookup::Unfetched` and records it in [`Unfetched`], so the I/O layer
 //! (`cluster::related::fetch`) fetches exactly what the findings asked for (and nothing when they
 //! asked for nothing), then the diagnosis runs again. Offline, they are whatever the files held.
 
