@@ -261,7 +261,7 @@ pub fn explain(pod: &Pod, related: &RelatedObjects, now: Timestamp, tail: u32) -
     {
         startup::gated(&mut d);
     } else if spec.node_name.as_deref().unwrap_or_default().is_empty() && phase != "Failed" {
-        startup::unscheduled(&mut d);
+        scheduling::unscheduled(&mut d);
     } else {
         if phase == "Failed"
             && let Some(reason) = status.reason.as_deref().filter(|r| !r.is_empty())

@@ -14,6 +14,9 @@ use serde::Serialize;
 
 use crate::util::quantity::Quantity;
 
+mod findings;
+pub(super) use findings::unscheduled;
+
 /// A parsed scheduler fit error (`FitError.Error()` in kube-scheduler).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
