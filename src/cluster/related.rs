@@ -1,6 +1,6 @@
-//! Fills a diagnosis [`World`] with what the findings asked for: from the cluster (each kind
-//! listed at most once per namespace, a 403 narrowing the answer instead of failing it), or
-//! from the objects of the -f files.
+//! Fetches what a diagnosis looked up and did not have ([`Unfetched`]) into its
+//! [`RelatedObjects`]: from the cluster (each kind listed at most once per namespace, a 403
+//! narrowing the answer instead of failing it), or from the objects of the -f files.
 
 use std::collections::BTreeSet;
 
@@ -9,20 +9,25 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use serde::de::DeserializeOwned;
 
 use crate::cluster::Cluster;
-use crate::diagnosis::world::{Fetched, Needs, Related, World};
+use crate::diagnosis::related::{Fetched, RelatedKind, RelatedObjects, Unfetched};
 use crate::error::Error;
 use crate::input::manifest::Inventory;
 use crate::session::Source;
 
-/// Fetches every need into the world.
-pub async fn fulfil(source: &Source, world: &mut World, needs: &Needs, tail: u32) {
-    for (kind, ns) in &needs.objects {
+/// Fetches everything `unfetched` names into `objects` (log tails of `tail` lines).
+pub async fn fetch(
+    source: &Source,
+    objects: &mut RelatedObjects,
+    unfetched: &Unfetched,
+    tail: u32,
+) {
+    for (kind, ns) in &unfetched.objects {
         match source {
-            Source::Cluster(cluster) => fetch(cluster, world, *kind, ns).await,
-            Source::Offline(inv) => offline(inv, world, *kind, ns),
+            Source::Cluster(cluster) => fetch_from_cluster(cluster, objects, *kind, ns).await,
+            Source::Offline(inv) => fetch_from_files(inv, objects, *kind, ns),
         }
     }
-    for key in &needs.logs {
+    for key in &unfetched.logs {
         let log = match source {
             Source::Cluster(cluster) => cluster
                 .logs(&key.namespace, &key.pod, &key.container, key.previous, tail)
@@ -36,7 +41,7 @@ pub async fn fulfil(source: &Source, world: &mut World, needs: &Needs, tail: u32
                 }),
             Source::Offline(_) => Err("logs are not part of offline (-f) input".to_string()),
         };
-        world.logs.insert(key.clone(), into_fetched(log));
+        objects.logs.insert(key.clone(), into_fetched(log));
     }
 }
 
@@ -48,7 +53,7 @@ fn into_fetched<T>(r: Result<T, String>) -> Fetched<T> {
 }
 
 /// What to say when a list failed: a 403 is said plainly, anything else with the error.
-fn unavailable(kind: Related, ns: &str, err: &Error) -> String {
+fn unavailable(kind: RelatedKind, ns: &str, err: &Error) -> String {
     let place = if ns.is_empty() {
         String::new()
     } else {
@@ -61,53 +66,58 @@ fn unavailable(kind: Related, ns: &str, err: &Error) -> String {
     }
 }
 
-async fn fetch(cluster: &Cluster, world: &mut World, kind: Related, ns: &str) {
+async fn fetch_from_cluster(
+    cluster: &Cluster,
+    objects: &mut RelatedObjects,
+    kind: RelatedKind,
+    ns: &str,
+) {
     let why = |e: Error| unavailable(kind, ns, &e);
     match kind {
-        Related::Events => {
+        RelatedKind::Events => {
             let r = cluster.list_namespaced::<Event>(ns).await.map_err(why);
-            world.events.insert(ns.into(), into_fetched(r));
+            objects.events.insert(ns.into(), into_fetched(r));
         }
-        Related::Services => {
+        RelatedKind::Services => {
             let r = cluster.list_namespaced::<Service>(ns).await.map_err(why);
-            world.services.insert(ns.into(), into_fetched(r));
+            objects.services.insert(ns.into(), into_fetched(r));
         }
-        Related::EndpointSlices => {
+        RelatedKind::EndpointSlices => {
             let r = cluster
                 .list_namespaced::<EndpointSlice>(ns)
                 .await
                 .map_err(why);
-            world.endpoint_slices.insert(ns.into(), into_fetched(r));
+            objects.endpoint_slices.insert(ns.into(), into_fetched(r));
         }
-        Related::PersistentVolumeClaims => {
+        RelatedKind::PersistentVolumeClaims => {
             let r = cluster
                 .list_namespaced::<PersistentVolumeClaim>(ns)
                 .await
                 .map_err(why);
-            world.claims.insert(ns.into(), into_fetched(r));
+            objects.claims.insert(ns.into(), into_fetched(r));
         }
-        Related::ConfigMaps => {
+        RelatedKind::ConfigMaps => {
             let r = cluster.list_namespaced::<ConfigMap>(ns).await.map_err(why);
-            world.config_maps.insert(ns.into(), into_fetched(r));
+            objects.config_maps.insert(ns.into(), into_fetched(r));
         }
-        Related::Secrets => {
+        RelatedKind::Secrets => {
             let r = cluster
                 .secret_names(ns)
                 .await
                 .map(|n| n.into_iter().collect::<BTreeSet<_>>())
                 .map_err(why);
-            world.secrets.insert(ns.into(), into_fetched(r));
+            objects.secrets.insert(ns.into(), into_fetched(r));
         }
-        Related::Nodes => {
+        RelatedKind::Nodes => {
             let r = cluster.list_cluster::<Node>().await.map_err(why);
-            world.nodes = Some(into_fetched(r));
+            objects.nodes = Some(into_fetched(r));
         }
     }
 }
 
 /// The objects of one kind in one namespace, from the files. A kind the files do not hold at
 /// all is unknown rather than empty: a dump without Services says nothing about Services.
-fn from_files<T: DeserializeOwned>(inv: &Inventory, kind: &str, ns: &str) -> Fetched<Vec<T>> {
+fn list_from_files<T: DeserializeOwned>(inv: &Inventory, kind: &str, ns: &str) -> Fetched<Vec<T>> {
     let objects: Vec<&serde_json::Value> = inv.of_kind(kind).collect();
     if objects.is_empty() {
         return Fetched::Unavailable(format!("no {kind} objects in the input files"));
@@ -127,43 +137,46 @@ fn from_files<T: DeserializeOwned>(inv: &Inventory, kind: &str, ns: &str) -> Fet
     )
 }
 
-fn offline(inv: &Inventory, world: &mut World, kind: Related, ns: &str) {
+fn fetch_from_files(inv: &Inventory, objects: &mut RelatedObjects, kind: RelatedKind, ns: &str) {
     match kind {
-        Related::Events => {
-            world.events.insert(ns.into(), from_files(inv, "Event", ns));
+        RelatedKind::Events => {
+            objects
+                .events
+                .insert(ns.into(), list_from_files(inv, "Event", ns));
         }
-        Related::Services => {
-            world
+        RelatedKind::Services => {
+            objects
                 .services
-                .insert(ns.into(), from_files(inv, "Service", ns));
+                .insert(ns.into(), list_from_files(inv, "Service", ns));
         }
-        Related::EndpointSlices => {
-            world
+        RelatedKind::EndpointSlices => {
+            objects
                 .endpoint_slices
-                .insert(ns.into(), from_files(inv, "EndpointSlice", ns));
+                .insert(ns.into(), list_from_files(inv, "EndpointSlice", ns));
         }
-        Related::PersistentVolumeClaims => {
-            world
+        RelatedKind::PersistentVolumeClaims => {
+            objects
                 .claims
-                .insert(ns.into(), from_files(inv, "PersistentVolumeClaim", ns));
+                .insert(ns.into(), list_from_files(inv, "PersistentVolumeClaim", ns));
         }
-        Related::ConfigMaps => {
-            world
+        RelatedKind::ConfigMaps => {
+            objects
                 .config_maps
-                .insert(ns.into(), from_files(inv, "ConfigMap", ns));
+                .insert(ns.into(), list_from_files(inv, "ConfigMap", ns));
         }
-        Related::Secrets => {
-            let names = match from_files::<k8s_openapi::api::core::v1::Secret>(inv, "Secret", ns) {
-                Fetched::Got(secrets) => Fetched::Got(
-                    secrets
-                        .into_iter()
-                        .filter_map(|s| s.metadata.name)
-                        .collect(),
-                ),
-                Fetched::Unavailable(why) => Fetched::Unavailable(why),
-            };
-            world.secrets.insert(ns.into(), names);
+        RelatedKind::Secrets => {
+            let names =
+                match list_from_files::<k8s_openapi::api::core::v1::Secret>(inv, "Secret", ns) {
+                    Fetched::Got(secrets) => Fetched::Got(
+                        secrets
+                            .into_iter()
+                            .filter_map(|s| s.metadata.name)
+                            .collect(),
+                    ),
+                    Fetched::Unavailable(why) => Fetched::Unavailable(why),
+                };
+            objects.secrets.insert(ns.into(), names);
         }
-        Related::Nodes => world.nodes = Some(from_files(inv, "Node", "")),
+        RelatedKind::Nodes => objects.nodes = Some(list_from_files(inv, "Node", "")),
     }
 }

@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::Pod;
 use crate::cli::{DocumentOutput, ExplainArgs};
 use crate::cluster::pod_query;
 use crate::cluster::related;
-use crate::diagnosis::world::{Needs, Related, World};
+use crate::diagnosis::related::{RelatedKind, RelatedObjects, Unfetched};
 use crate::diagnosis::{self, Explanation};
 use crate::error::{Error, Result};
 use crate::input::target::Target;
@@ -19,13 +19,13 @@ use crate::render::{write_json, write_yaml};
 use crate::session::Session;
 use crate::status::init_timeline;
 
-/// Needs are discovered as the diagnosis learns more (events first, then what they point at);
-/// each round fetches only new kinds, so this bounds the rounds, not the requests.
+/// What to fetch is discovered as the diagnosis learns more (events first, then what they point
+/// at); each round fetches only new kinds, so this bounds the rounds, not the requests.
 const MAX_ROUNDS: usize = 4;
 
 /// Pods worth explaining when no target is named: anything not Running-and-Ready (finished
 /// pods excepted), and running pods whose init image never ran.
-pub fn needs_explaining(pod: &Pod, now: k8s_openapi::jiff::Timestamp) -> bool {
+fn needs_explaining(pod: &Pod, now: k8s_openapi::jiff::Timestamp) -> bool {
     let status = pod.status.as_ref();
     let phase = status.and_then(|s| s.phase.as_deref()).unwrap_or_default();
     if phase == "Succeeded" && pod.metadata.deletion_timestamp.is_none() {
@@ -60,7 +60,7 @@ pub async fn run(ctx: &Session, args: &ExplainArgs, out: &mut dyn Write) -> Resu
     })
     .await?;
 
-    let mut world = World::default();
+    let mut objects = RelatedObjects::default();
     // Events are always needed: one LIST per namespace, up front.
     let namespaces: BTreeSet<String> = pods
         .iter()
@@ -71,19 +71,19 @@ pub async fn run(ctx: &Session, args: &ExplainArgs, out: &mut dyn Write) -> Resu
                 .unwrap_or_else(|| "default".into())
         })
         .collect();
-    let mut needs = Needs::default();
-    needs
+    let mut unfetched = Unfetched::default();
+    unfetched
         .objects
-        .extend(namespaces.into_iter().map(|ns| (Related::Events, ns)));
+        .extend(namespaces.into_iter().map(|ns| (RelatedKind::Events, ns)));
     let mut explanations = Vec::new();
     for _ in 0..MAX_ROUNDS {
-        related::fulfil(&ctx.source, &mut world, &needs, args.tail).await;
+        related::fetch(&ctx.source, &mut objects, &unfetched, args.tail).await;
         explanations = pods
             .iter()
-            .map(|p| diagnosis::explain(p, &world, ctx.now, args.tail))
+            .map(|p| diagnosis::explain(p, &objects, ctx.now, args.tail))
             .collect::<Vec<Explanation>>();
-        needs = world.take_needs();
-        if needs.is_empty() {
+        unfetched = objects.take_unfetched();
+        if unfetched.is_empty() {
             break;
         }
     }

@@ -2,12 +2,12 @@
 //! runs of the same line folded into one ("waiting for myservice" ×10).
 
 use super::Diagnosis;
-use super::world::{LogKey, Lookup};
+use super::related::{LogKey, Lookup};
 use crate::util::sanitize::for_terminal;
 
 /// Evidence lines quoting the log of `container` (the previous instance when `previous`).
 /// Empty while the log has not been fetched; a note when it cannot be.
-pub fn quote(d: &mut Diagnosis, container: &str, previous: bool) -> Vec<String> {
+pub(super) fn quote(d: &mut Diagnosis, container: &str, previous: bool) -> Vec<String> {
     if d.tail == 0 {
         return Vec::new();
     }
@@ -18,7 +18,7 @@ pub fn quote(d: &mut Diagnosis, container: &str, previous: bool) -> Vec<String> 
         previous,
     };
     let which = if previous { "previous run of " } else { "" };
-    match d.world.log(&key) {
+    match d.related.log(&key) {
         Lookup::Got(text) => {
             let lines = fold(text, d.tail as usize);
             if lines.is_empty() {
@@ -36,12 +36,12 @@ pub fn quote(d: &mut Diagnosis, container: &str, previous: bool) -> Vec<String> 
             d.note(format!("log of {which}{container} not available: {why}"));
             Vec::new()
         }
-        Lookup::Pending => Vec::new(),
+        Lookup::Unfetched => Vec::new(),
     }
 }
 
 /// The last `tail` lines, escaped, with consecutive repeats folded.
-pub fn fold(text: &str, tail: usize) -> Vec<String> {
+pub(super) fn fold(text: &str, tail: usize) -> Vec<String> {
     let lines: Vec<&str> = text.lines().collect();
     let start = lines.len().saturating_sub(tail);
     let mut out: Vec<(String, usize)> = Vec::new();
@@ -59,7 +59,7 @@ pub fn fold(text: &str, tail: usize) -> Vec<String> {
 
 /// The line a looping container prints most, if it repeats. On a tie the line printed last wins:
 /// a wait loop's own message (`echo waiting for myservice`) usually ends each round.
-pub fn repeating_line(text: &str, tail: usize) -> Option<(String, usize)> {
+pub(super) fn repeating_line(text: &str, tail: usize) -> Option<(String, usize)> {
     let lines: Vec<&str> = text
         .lines()
         .map(str::trim_end)

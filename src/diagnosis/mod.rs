@@ -1,13 +1,14 @@
 //! Pod + events + related objects → why the pod is not running, most blocking first, each
-//! finding with the evidence it rests on and a next step. Pure: all I/O goes through
-//! [`world::World`], which records what a finding needed and did not have.
+//! finding with the evidence it rests on and a next step. Pure: a finding looks related objects
+//! up in [`related::RelatedObjects`], which records what was not fetched yet for the I/O layer
+//! to fetch.
 
-pub mod containers;
-pub mod logs;
-pub mod scheduling;
-pub mod startup;
+mod containers;
+mod logs;
+pub mod related;
+mod scheduling;
+mod startup;
 pub mod wait_for;
-pub mod world;
 
 use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod, PodCondition};
 use k8s_openapi::jiff::Timestamp;
@@ -15,7 +16,7 @@ use serde::Serialize;
 
 use crate::status::print_pod::{self, PodStatusSummary};
 use crate::util::duration;
-use world::World;
+use related::RelatedObjects;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -60,16 +61,106 @@ impl Stage {
     }
 }
 
+/// What a finding says, as a stable name: `-o json` prints it as `code`, and docs/explain.md
+/// catalogues every one, so a variant's serialised string never changes once released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum FindingCode {
+    SchedulingGated,
+    NotScheduled,
+    SchedulerError,
+    Unschedulable,
+    InsufficientResources,
+    UntoleratedTaint,
+    NodeSelectorMismatch,
+    UnboundVolumeClaim,
+    SchedulingConstraint,
+    PreemptionPending,
+    PreemptionNotPossible,
+    VolumeSourceMissing,
+    SandboxFailed,
+    VolumeAttachFailed,
+    VolumeMountFailed,
+    ImagePullFailed,
+    ImagePullSecretMissing,
+    InvalidImageName,
+    CreateContainerConfigError,
+    CrashLoopBackOff,
+    ContainerFailed,
+    InitFailedPermanently,
+    ContainerStartFailed,
+    ServiceMissing,
+    ServicePortNotExposed,
+    ServiceWithoutEndpoints,
+    WaitingDespiteReadyService,
+    WaitingForExternalHost,
+    WaitingForService,
+    InitStillRunning,
+    SidecarNotStarted,
+    SidecarCrashLoop,
+    InitImageDrift,
+    PodFailed,
+    Terminating,
+}
+
+impl FindingCode {
+    /// The code as `-o json` and the text output print it (the variant's name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingCode::SchedulingGated => "SchedulingGated",
+            FindingCode::NotScheduled => "NotScheduled",
+            FindingCode::SchedulerError => "SchedulerError",
+            FindingCode::Unschedulable => "Unschedulable",
+            FindingCode::InsufficientResources => "InsufficientResources",
+            FindingCode::UntoleratedTaint => "UntoleratedTaint",
+            FindingCode::NodeSelectorMismatch => "NodeSelectorMismatch",
+            FindingCode::UnboundVolumeClaim => "UnboundVolumeClaim",
+            FindingCode::SchedulingConstraint => "SchedulingConstraint",
+            FindingCode::PreemptionPending => "PreemptionPending",
+            FindingCode::PreemptionNotPossible => "PreemptionNotPossible",
+            FindingCode::VolumeSourceMissing => "VolumeSourceMissing",
+            FindingCode::SandboxFailed => "SandboxFailed",
+            FindingCode::VolumeAttachFailed => "VolumeAttachFailed",
+            FindingCode::VolumeMountFailed => "VolumeMountFailed",
+            FindingCode::ImagePullFailed => "ImagePullFailed",
+            FindingCode::ImagePullSecretMissing => "ImagePullSecretMissing",
+            FindingCode::InvalidImageName => "InvalidImageName",
+            FindingCode::CreateContainerConfigError => "CreateContainerConfigError",
+            FindingCode::CrashLoopBackOff => "CrashLoopBackOff",
+            FindingCode::ContainerFailed => "ContainerFailed",
+            FindingCode::InitFailedPermanently => "InitFailedPermanently",
+            FindingCode::ContainerStartFailed => "ContainerStartFailed",
+            FindingCode::ServiceMissing => "ServiceMissing",
+            FindingCode::ServicePortNotExposed => "ServicePortNotExposed",
+            FindingCode::ServiceWithoutEndpoints => "ServiceWithoutEndpoints",
+            FindingCode::WaitingDespiteReadyService => "WaitingDespiteReadyService",
+            FindingCode::WaitingForExternalHost => "WaitingForExternalHost",
+            FindingCode::WaitingForService => "WaitingForService",
+            FindingCode::InitStillRunning => "InitStillRunning",
+            FindingCode::SidecarNotStarted => "SidecarNotStarted",
+            FindingCode::SidecarCrashLoop => "SidecarCrashLoop",
+            FindingCode::InitImageDrift => "InitImageDrift",
+            FindingCode::PodFailed => "PodFailed",
+            FindingCode::Terminating => "Terminating",
+        }
+    }
+}
+
+impl std::fmt::Display for FindingCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     pub severity: Severity,
-    pub code: &'static str,
+    pub code: FindingCode,
     pub message: String,
     pub evidence: Vec<String>,
     pub next: String,
     /// The stage this finding belongs to (the first blocker's stage is the pod's).
     #[serde(skip)]
-    pub stage: Stage,
+    stage: Stage,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -87,54 +178,35 @@ pub struct Explanation {
 }
 
 /// Working state while one pod is diagnosed.
-pub struct Diagnosis<'a> {
-    pub pod: &'a Pod,
-    pub world: &'a World,
-    pub now: Timestamp,
-    pub tail: u32,
-    pub summary: PodStatusSummary,
+struct Diagnosis<'a> {
+    pod: &'a Pod,
+    related: &'a RelatedObjects,
+    now: Timestamp,
+    tail: u32,
+    summary: PodStatusSummary,
     /// The pod's events, oldest first: looked up once, read by every finding.
-    pub events: Vec<&'a Event>,
-    pub findings: Vec<Finding>,
-    pub notes: Vec<String>,
+    events: Vec<&'a Event>,
+    findings: Vec<Finding>,
+    notes: Vec<String>,
 }
 
 impl Diagnosis<'_> {
-    pub fn namespace(&self) -> &str {
+    fn namespace(&self) -> &str {
         self.pod.metadata.namespace.as_deref().unwrap_or("default")
     }
 
-    pub fn name(&self) -> &str {
+    fn name(&self) -> &str {
         self.pod.metadata.name.as_deref().unwrap_or_default()
     }
 
-    pub fn add(
-        &mut self,
-        stage: Stage,
-        severity: Severity,
-        code: &'static str,
-        message: String,
-        evidence: Vec<String>,
-        next: String,
-    ) {
-        self.findings.push(Finding {
-            severity,
-            code,
-            message,
-            evidence,
-            next,
-            stage,
-        });
-    }
-
     /// Records that something could not be checked, once.
-    pub fn note(&mut self, text: String) {
+    fn note(&mut self, text: String) {
         if !self.notes.contains(&text) {
             self.notes.push(text);
         }
     }
 
-    pub fn condition(&self, kind: &str) -> Option<&PodCondition> {
+    fn condition(&self, kind: &str) -> Option<&PodCondition> {
         self.pod
             .status
             .as_ref()?
@@ -144,26 +216,26 @@ impl Diagnosis<'_> {
             .find(|c| c.type_ == kind)
     }
 
-    pub fn ago(&self, t: Timestamp) -> String {
+    fn ago(&self, t: Timestamp) -> String {
         duration::human(self.now.duration_since(t))
     }
 }
 
 /// The pod's restart policy for init containers: regular init containers are restarted unless
 /// the pod's policy is Never.
-pub fn init_restarts(pod: &Pod) -> bool {
+fn init_restarts(pod: &Pod) -> bool {
     pod.spec.as_ref().and_then(|s| s.restart_policy.as_deref()) != Some("Never")
 }
 
-pub fn explain(pod: &Pod, world: &World, now: Timestamp, tail: u32) -> Explanation {
+pub fn explain(pod: &Pod, related: &RelatedObjects, now: Timestamp, tail: u32) -> Explanation {
     let summary = print_pod::summarize(pod);
-    let (events, unreadable) = match world.pod_events(pod) {
+    let (events, unreadable) = match related.pod_events(pod) {
         Ok(events) => (events, None),
         Err(why) => (Vec::new(), Some(why)),
     };
     let mut d = Diagnosis {
         pod,
-        world,
+        related,
         now,
         tail,
         summary,
@@ -189,7 +261,7 @@ pub fn explain(pod: &Pod, world: &World, now: Timestamp, tail: u32) -> Explanati
     {
         startup::gated(&mut d);
     } else if spec.node_name.as_deref().unwrap_or_default().is_empty() && phase != "Failed" {
-        startup::unscheduled(&mut d);
+        scheduling::unscheduled(&mut d);
     } else {
         if phase == "Failed"
             && let Some(reason) = status.reason.as_deref().filter(|r| !r.is_empty())
@@ -293,5 +365,72 @@ fn stuck_since(d: &Diagnosis, stage: Stage) -> Option<Timestamp> {
         Stage::AppStart => transition("Initialized").or(started).or(created),
         Stage::Terminating => d.pod.metadata.deletion_timestamp.as_ref().map(|t| t.0),
         Stage::Running | Stage::Completed => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The codes are a JSON contract (`-o json`): pin each one's string.
+    #[test]
+    fn finding_codes_serialise_to_their_documented_names() {
+        let pinned = [
+            (FindingCode::SchedulingGated, "SchedulingGated"),
+            (FindingCode::NotScheduled, "NotScheduled"),
+            (FindingCode::SchedulerError, "SchedulerError"),
+            (FindingCode::Unschedulable, "Unschedulable"),
+            (FindingCode::InsufficientResources, "InsufficientResources"),
+            (FindingCode::UntoleratedTaint, "UntoleratedTaint"),
+            (FindingCode::NodeSelectorMismatch, "NodeSelectorMismatch"),
+            (FindingCode::UnboundVolumeClaim, "UnboundVolumeClaim"),
+            (FindingCode::SchedulingConstraint, "SchedulingConstraint"),
+            (FindingCode::PreemptionPending, "PreemptionPending"),
+            (FindingCode::PreemptionNotPossible, "PreemptionNotPossible"),
+            (FindingCode::VolumeSourceMissing, "VolumeSourceMissing"),
+            (FindingCode::SandboxFailed, "SandboxFailed"),
+            (FindingCode::VolumeAttachFailed, "VolumeAttachFailed"),
+            (FindingCode::VolumeMountFailed, "VolumeMountFailed"),
+            (FindingCode::ImagePullFailed, "ImagePullFailed"),
+            (
+                FindingCode::ImagePullSecretMissing,
+                "ImagePullSecretMissing",
+            ),
+            (FindingCode::InvalidImageName, "InvalidImageName"),
+            (
+                FindingCode::CreateContainerConfigError,
+                "CreateContainerConfigError",
+            ),
+            (FindingCode::CrashLoopBackOff, "CrashLoopBackOff"),
+            (FindingCode::ContainerFailed, "ContainerFailed"),
+            (FindingCode::InitFailedPermanently, "InitFailedPermanently"),
+            (FindingCode::ContainerStartFailed, "ContainerStartFailed"),
+            (FindingCode::ServiceMissing, "ServiceMissing"),
+            (FindingCode::ServicePortNotExposed, "ServicePortNotExposed"),
+            (
+                FindingCode::ServiceWithoutEndpoints,
+                "ServiceWithoutEndpoints",
+            ),
+            (
+                FindingCode::WaitingDespiteReadyService,
+                "WaitingDespiteReadyService",
+            ),
+            (
+                FindingCode::WaitingForExternalHost,
+                "WaitingForExternalHost",
+            ),
+            (FindingCode::WaitingForService, "WaitingForService"),
+            (FindingCode::InitStillRunning, "InitStillRunning"),
+            (FindingCode::SidecarNotStarted, "SidecarNotStarted"),
+            (FindingCode::SidecarCrashLoop, "SidecarCrashLoop"),
+            (FindingCode::InitImageDrift, "InitImageDrift"),
+            (FindingCode::PodFailed, "PodFailed"),
+            (FindingCode::Terminating, "Terminating"),
+        ];
+        for (code, name) in pinned {
+            assert_eq!(serde_json::to_value(code).unwrap(), name);
+            assert_eq!(code.as_str(), name);
+            assert_eq!(code.to_string(), name);
+        }
     }
 }

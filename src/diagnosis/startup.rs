@@ -1,15 +1,14 @@
-//! Before any container runs: scheduling gates, the scheduler, sandbox and volumes; and the
-//! pod-level ends (deletion, eviction).
+//! Before any container runs: scheduling gates, sandbox and volumes (the scheduler's findings
+//! are in `scheduling::findings`); and the pod-level ends (deletion, eviction).
 
-use k8s_openapi::api::core::v1::{Event, Node, Volume};
+use k8s_openapi::api::core::v1::{Event, Volume};
 use k8s_openapi::jiff::Timestamp;
 
-use super::world::{Lookup, event_line};
-use super::{Diagnosis, Severity, Stage};
-use crate::diagnosis::scheduling::{self, FitReasonKind};
+use super::related::{Lookup, event_line};
+use super::{Diagnosis, Finding, FindingCode, Severity, Stage};
 use crate::util::sanitize::for_terminal;
 
-pub fn gated(d: &mut Diagnosis) {
+pub(super) fn gated(d: &mut Diagnosis) {
     let gates: Vec<String> = d
         .pod
         .spec
@@ -28,412 +27,20 @@ pub fn gated(d: &mut Diagnosis) {
         ));
     }
     let (ns, name) = (d.namespace().to_string(), d.name().to_string());
-    d.add(
-        Stage::Gated,
-        Severity::Blocker,
-        "SchedulingGated",
-        format!("the scheduler will not consider the pod until its scheduling gates are removed: {}", gates.join(", ")),
+    d.findings.push(Finding {
+        stage: Stage::Gated,
+        severity: Severity::Blocker,
+        code: FindingCode::SchedulingGated,
+        message: format!("the scheduler will not consider the pod until its scheduling gates are removed: {}", gates.join(", ")),
         evidence,
-        format!(
+        next: format!(
             "gates are removed by the controller that added them (check it is running); to release the pod by hand: kubectl patch pod {name} -n {ns} --type=json -p '[{{\"op\":\"remove\",\"path\":\"/spec/schedulingGates\"}}]'"
         ),
-    );
-}
-
-pub fn unscheduled(d: &mut Diagnosis) {
-    let Some(cond) = d.condition("PodScheduled").cloned() else {
-        let scheduler = d
-            .pod
-            .spec
-            .as_ref()
-            .and_then(|s| s.scheduler_name.clone())
-            .unwrap_or_else(|| "default-scheduler".into());
-        let age = d
-            .pod
-            .metadata
-            .creation_timestamp
-            .as_ref()
-            .map(|t| d.now.duration_since(t.0).as_secs())
-            .unwrap_or(0);
-        let custom = scheduler != "default-scheduler";
-        d.add(
-            Stage::NotScheduled,
-            if age > 30 || custom { Severity::Blocker } else { Severity::Info },
-            "NotScheduled",
-            format!("no scheduler has looked at the pod yet (schedulerName: {scheduler})"),
-            vec![format!("spec.schedulerName: {scheduler}"), "no PodScheduled condition".into()],
-            if custom {
-                format!("check that the scheduler {scheduler:?} is deployed and running")
-            } else {
-                "check the kube-scheduler (kubectl get pods -n kube-system -l component=kube-scheduler)".into()
-            },
-        );
-        return;
-    };
-    let message = cond.message.clone().unwrap_or_default();
-    let failed: Vec<&Event> = d
-        .events
-        .iter()
-        .copied()
-        .filter(|e| e.reason.as_deref() == Some("FailedScheduling"))
-        .collect();
-    if cond.reason.as_deref() == Some("SchedulerError") {
-        d.add(
-            Stage::Unschedulable,
-            Severity::Blocker,
-            "SchedulerError",
-            format!(
-                "the scheduler failed internally: {}",
-                for_terminal(&message)
-            ),
-            vec![format!(
-                "condition PodScheduled=False (SchedulerError): {}",
-                for_terminal(&message)
-            )],
-            "check the kube-scheduler's logs; this is not a property of the pod".into(),
-        );
-        return;
-    }
-    let mut evidence = vec![format!(
-        "condition PodScheduled=False ({}): {}",
-        cond.reason.clone().unwrap_or_default(),
-        for_terminal(&message)
-    )];
-    if let Some(e) = failed.last() {
-        evidence.push(event_line(e));
-    }
-    let Some(fit) = scheduling::parse_fit_error(&message) else {
-        d.add(
-            Stage::Unschedulable,
-            Severity::Blocker,
-            "Unschedulable",
-            format!(
-                "the scheduler cannot place the pod: {}",
-                for_terminal(&message)
-            ),
-            evidence,
-            "read the scheduler's message above".into(),
-        );
-        return;
-    };
-    let summary: Vec<String> = fit
-        .reasons
-        .iter()
-        .map(|r| {
-            if r.count > 0 {
-                format!("{} {}", r.count, r.text)
-            } else {
-                r.text.clone()
-            }
-        })
-        .collect();
-    d.add(
-        Stage::Unschedulable,
-        Severity::Blocker,
-        "Unschedulable",
-        format!(
-            "no node can run the pod (0/{} nodes): {}",
-            fit.nodes,
-            summary.join("; ")
-        ),
-        evidence,
-        "see the findings below for each reason".into(),
-    );
-    for reason in &fit.reasons {
-        fit_reason(d, reason);
-    }
-    if let Some(nominated) = d
-        .pod
-        .status
-        .as_ref()
-        .and_then(|s| s.nominated_node_name.clone())
-        .filter(|n| !n.is_empty())
-    {
-        d.add(
-            Stage::Unschedulable,
-            Severity::Info,
-            "PreemptionPending",
-            format!("the scheduler is preempting lower-priority pods on {nominated} to make room"),
-            vec![format!("status.nominatedNodeName: {nominated}")],
-            "wait: the pod is scheduled there once the victims have terminated".into(),
-        );
-    } else if let Some(p) = &fit.preemption {
-        d.add(
-            Stage::Unschedulable,
-            Severity::Info,
-            "PreemptionNotPossible",
-            "preemption cannot help: evicting lower-priority pods would not make room".into(),
-            vec![format!("scheduler: {}", for_terminal(p))],
-            "free capacity or add nodes; a higher priorityClassName only helps if lower-priority pods hold the resources".into(),
-        );
-    }
-}
-
-/// Evidence lines `node NAME: …` for each node, from `about`; a note when nodes cannot be read.
-fn per_node(d: &mut Diagnosis, about: impl Fn(&Node) -> Vec<String>) -> Vec<String> {
-    let lines = match d.world.nodes() {
-        Lookup::Got(nodes) => Ok(nodes
-            .iter()
-            .flat_map(|node| {
-                let name = node.metadata.name.clone().unwrap_or_default();
-                about(node)
-                    .into_iter()
-                    .map(move |line| format!("node {name}: {line}"))
-            })
-            .collect()),
-        Lookup::Unavailable(why) => Err(why.to_string()),
-        Lookup::Pending => Ok(Vec::new()),
-    };
-    lines.unwrap_or_else(|why| {
-        d.note(format!("cannot check nodes: {why}"));
-        Vec::new()
-    })
-}
-
-fn fit_reason(d: &mut Diagnosis, reason: &scheduling::FitReason) {
-    match &reason.kind {
-        FitReasonKind::Insufficient { resource } => {
-            let requests = match scheduling::effective_requests(d.pod) {
-                Ok(r) => r,
-                Err(why) => {
-                    d.note(format!("cannot compute the pod's requests: {why}"));
-                    Default::default()
-                }
-            };
-            let wanted = requests.get(resource.as_str()).map(|q| q.to_string());
-            let mut evidence = vec![format!(
-                "effective {resource} request (app + sidecars, or the largest init container with the sidecars before it): {}",
-                wanted.clone().unwrap_or_else(|| "none".into())
-            )];
-            evidence.extend(per_node(d, |node| {
-                let alloc = node
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.allocatable.as_ref())
-                    .and_then(|a| a.get(resource.as_str()))
-                    .map(|q| q.0.clone())
-                    .unwrap_or_else(|| "0".into());
-                let mut lines = vec![format!("allocatable {resource} {alloc}")];
-                lines.extend(scheduling::fits(&requests, node).unwrap_or_default());
-                lines
-            }));
-            d.add(
-                Stage::Unschedulable,
-                Severity::Blocker,
-                "InsufficientResources",
-                format!("{} node(s) lack enough free {resource} for the pod's request {}", reason.count, wanted.unwrap_or_default()),
-                evidence,
-                format!("lower the pod's {resource} request, free capacity on the nodes, or add a node (the cluster autoscaler does this if configured)"),
-            );
-        }
-        FitReasonKind::UntoleratedTaint { key, value } => {
-            let tolerations = d
-                .pod
-                .spec
-                .as_ref()
-                .and_then(|s| s.tolerations.clone())
-                .unwrap_or_default();
-            let listed: Vec<String> = tolerations
-                .iter()
-                .map(|t| {
-                    let key = t.key.clone().unwrap_or_else(|| "*".into());
-                    let op = match t.operator.as_deref() {
-                        Some("Exists") => " exists".to_string(),
-                        _ => format!("={}", t.value.clone().unwrap_or_default()),
-                    };
-                    let effect = t
-                        .effect
-                        .as_ref()
-                        .map(|e| format!(":{e}"))
-                        .unwrap_or_default();
-                    format!("{key}{op}{effect}")
-                })
-                .collect();
-            let mut evidence = vec![
-                format!("scheduler: {}", reason.text),
-                format!(
-                    "pod tolerations: {}",
-                    if listed.is_empty() {
-                        "none".into()
-                    } else {
-                        listed.join(", ")
-                    }
-                ),
-            ];
-            // The message names key and value only; the nodes tell the effect.
-            evidence.extend(per_node(d, |node| {
-                let taints = node
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.taints.clone())
-                    .unwrap_or_default();
-                let blocking = scheduling::untolerated_taints(&taints, &tolerations);
-                if blocking.is_empty() {
-                    return Vec::new();
-                }
-                let shown: Vec<String> = blocking
-                    .iter()
-                    .map(|t| {
-                        let value = t
-                            .value
-                            .as_ref()
-                            .filter(|v| !v.is_empty())
-                            .map(|v| format!("={v}"))
-                            .unwrap_or_default();
-                        format!("{}{value}:{}", t.key, t.effect)
-                    })
-                    .collect();
-                vec![format!("untolerated taint(s) {}", shown.join(", "))]
-            }));
-            let taint = match (key, value) {
-                (Some(k), Some(v)) if !v.is_empty() => format!("{k}={v}"),
-                (Some(k), _) => k.clone(),
-                _ => "taints".to_string(),
-            };
-            d.add(
-                Stage::Unschedulable,
-                Severity::Blocker,
-                "UntoleratedTaint",
-                format!("{} node(s) have {taint}, which the pod does not tolerate", reason.count),
-                evidence,
-                format!(
-                    "add a toleration for {} if the pod belongs on those nodes; otherwise those nodes are reserved for other workloads",
-                    key.clone().unwrap_or_else(|| "the taint".into())
-                ),
-            );
-        }
-        FitReasonKind::NodeSelectorMismatch => {
-            let mut evidence = vec![format!("scheduler: {}", reason.text)];
-            if let Some(sel) = d
-                .pod
-                .spec
-                .as_ref()
-                .and_then(|s| s.node_selector.clone())
-                .filter(|s| !s.is_empty())
-            {
-                evidence.push(format!(
-                    "nodeSelector: {}",
-                    sel.iter()
-                        .map(|(k, v)| format!("{k}={v}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-            evidence.extend(per_node(d, |node| {
-                scheduling::selector_mismatch(d.pod, node)
-            }));
-            d.add(
-                Stage::Unschedulable,
-                Severity::Blocker,
-                "NodeSelectorMismatch",
-                format!("{} node(s) do not match the pod's nodeSelector / node affinity", reason.count),
-                evidence,
-                "fix the pod's nodeSelector/affinity, or label a node to match (kubectl label node NODE key=value)".into(),
-            );
-        }
-        FitReasonKind::VolumeBinding => unbound_claims(d, reason),
-        _ => d.add(
-            Stage::Unschedulable,
-            Severity::Blocker,
-            "SchedulingConstraint",
-            format!(
-                "{}{}",
-                if reason.count > 0 {
-                    format!("{} ", reason.count)
-                } else {
-                    String::new()
-                },
-                reason.text
-            ),
-            vec![format!("scheduler: {}", reason.text)],
-            "relax the constraint or make room on a node that satisfies it".into(),
-        ),
-    }
-}
-
-fn claim_names(d: &Diagnosis) -> Vec<String> {
-    d.pod
-        .spec
-        .as_ref()
-        .and_then(|s| s.volumes.as_ref())
-        .map(|v| {
-            v.iter()
-                .filter_map(|v| {
-                    v.persistent_volume_claim
-                        .as_ref()
-                        .map(|c| c.claim_name.clone())
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn unbound_claims(d: &mut Diagnosis, reason: &scheduling::FitReason) {
-    let ns = d.namespace().to_string();
-    let mut evidence = vec![format!("scheduler: {}", reason.text)];
-    let mut unbound = Vec::new();
-    match d.world.claims(&ns) {
-        Lookup::Got(claims) => {
-            for name in claim_names(d) {
-                match claims
-                    .iter()
-                    .find(|c| c.metadata.name.as_deref() == Some(name.as_str()))
-                {
-                    None => {
-                        evidence.push(format!("PersistentVolumeClaim {name} does not exist"));
-                        unbound.push(name);
-                    }
-                    Some(c) => {
-                        let phase = c
-                            .status
-                            .as_ref()
-                            .and_then(|s| s.phase.clone())
-                            .unwrap_or_else(|| "Pending".into());
-                        if phase == "Bound" {
-                            continue;
-                        }
-                        let class = c
-                            .spec
-                            .as_ref()
-                            .and_then(|s| s.storage_class_name.clone())
-                            .unwrap_or_else(|| "<default>".into());
-                        let mut line =
-                            format!("PersistentVolumeClaim {name}: {phase}, storageClass {class}");
-                        if let Some(e) = d
-                            .world
-                            .object_events(&ns, "PersistentVolumeClaim", &name)
-                            .last()
-                        {
-                            line.push_str(&format!(
-                                "; latest event {}: {}",
-                                e.reason.clone().unwrap_or_default(),
-                                for_terminal(e.message.as_deref().unwrap_or_default())
-                            ));
-                        }
-                        evidence.push(line);
-                        unbound.push(name);
-                    }
-                }
-            }
-        }
-        Lookup::Unavailable(why) => {
-            let why = why.to_string();
-            d.note(format!("cannot check PersistentVolumeClaims: {why}"));
-        }
-        Lookup::Pending => {}
-    }
-    d.add(
-        Stage::Unschedulable,
-        Severity::Blocker,
-        "UnboundVolumeClaim",
-        if unbound.is_empty() { reason.text.clone() } else { format!("PersistentVolumeClaim(s) not bound: {}", unbound.join(", ")) },
-        evidence,
-        "make the claim bindable: an existing StorageClass with a working provisioner, or a matching PersistentVolume (kubectl describe pvc)".into(),
-    );
+    });
 }
 
 /// Bound to a node, but containers have not started: sandbox, network or volume trouble.
-pub fn sandbox(d: &mut Diagnosis) {
+pub(super) fn sandbox(d: &mut Diagnosis) {
     let trouble: Vec<&Event> = d
         .events
         .iter()
@@ -499,29 +106,29 @@ pub fn sandbox(d: &mut Diagnosis) {
         return;
     }
     let (code, message, next) = if !missing.is_empty() {
-        ("VolumeSourceMissing", format!("the pod cannot start: {}", missing.join("; ")), "create the missing Secret/ConfigMap (or mark the volume optional); the kubelet retries the mount".to_string())
+        (FindingCode::VolumeSourceMissing, format!("the pod cannot start: {}", missing.join("; ")), "create the missing Secret/ConfigMap (or mark the volume optional); the kubelet retries the mount".to_string())
     } else if by_reason("FailedCreatePodSandBox").is_some()
         || by_reason("NetworkNotReady").is_some()
     {
-        ("SandboxFailed", "the node cannot create the pod's sandbox (network or runtime)".to_string(), "check the node's CNI plugin and container runtime (kubectl describe node; the CNI pods in kube-system)".to_string())
+        (FindingCode::SandboxFailed, "the node cannot create the pod's sandbox (network or runtime)".to_string(), "check the node's CNI plugin and container runtime (kubectl describe node; the CNI pods in kube-system)".to_string())
     } else if by_reason("FailedAttachVolume").is_some() {
-        ("VolumeAttachFailed", "a volume cannot be attached to the node".to_string(), "check the volume's CSI driver and that the volume is not attached elsewhere (kubectl describe pvc / volumeattachment)".to_string())
+        (FindingCode::VolumeAttachFailed, "a volume cannot be attached to the node".to_string(), "check the volume's CSI driver and that the volume is not attached elsewhere (kubectl describe pvc / volumeattachment)".to_string())
     } else {
         (
-            "VolumeMountFailed",
+            FindingCode::VolumeMountFailed,
             "a volume cannot be mounted".to_string(),
             "read the FailedMount message: a missing object, a CSI error, or a permissions problem"
                 .to_string(),
         )
     };
-    d.add(
-        Stage::Sandbox,
-        Severity::Blocker,
+    d.findings.push(Finding {
+        stage: Stage::Sandbox,
+        severity: Severity::Blocker,
         code,
         message,
         evidence,
         next,
-    );
+    });
 }
 
 fn missing_volume_sources(d: &mut Diagnosis) -> Vec<String> {
@@ -560,17 +167,17 @@ fn missing_volume_sources(d: &mut Diagnosis) -> Vec<String> {
     let mut missing = Vec::new();
     for (kind, name, volume) in wanted {
         let exists = if kind == "Secret" {
-            match d.world.secrets(&ns) {
+            match d.related.secrets(&ns) {
                 Lookup::Got(names) => Some(names.contains(&name)),
                 Lookup::Unavailable(why) => {
                     let why = why.to_string();
                     d.note(format!("cannot check Secrets: {why}"));
                     None
                 }
-                Lookup::Pending => None,
+                Lookup::Unfetched => None,
             }
         } else {
-            match d.world.config_maps(&ns) {
+            match d.related.config_maps(&ns) {
                 Lookup::Got(cms) => Some(
                     cms.iter()
                         .any(|c| c.metadata.name.as_deref() == Some(name.as_str())),
@@ -580,7 +187,7 @@ fn missing_volume_sources(d: &mut Diagnosis) -> Vec<String> {
                     d.note(format!("cannot check ConfigMaps: {why}"));
                     None
                 }
-                Lookup::Pending => None,
+                Lookup::Unfetched => None,
             }
         };
         if exists == Some(false) {
@@ -592,7 +199,7 @@ fn missing_volume_sources(d: &mut Diagnosis) -> Vec<String> {
     missing
 }
 
-pub fn terminating(d: &mut Diagnosis, deleted: Timestamp) {
+pub(super) fn terminating(d: &mut Diagnosis, deleted: Timestamp) {
     let grace = d.pod.metadata.deletion_grace_period_seconds.unwrap_or(30);
     let overdue = d.now.duration_since(deleted).as_secs() - grace;
     let mut evidence = vec![format!(
@@ -630,34 +237,34 @@ pub fn terminating(d: &mut Diagnosis, deleted: Timestamp) {
             "wait for the grace period to end".to_string(),
         )
     };
-    d.add(
-        Stage::Terminating,
+    d.findings.push(Finding {
+        stage: Stage::Terminating,
         severity,
-        "Terminating",
+        code: FindingCode::Terminating,
         message,
         evidence,
         next,
-    );
+    });
 }
 
 /// A pod-level failure such as an eviction.
-pub fn pod_failed(d: &mut Diagnosis, reason: &str, message: &str) {
+pub(super) fn pod_failed(d: &mut Diagnosis, reason: &str, message: &str) {
     let owned = d
         .pod
         .metadata
         .owner_references
         .as_ref()
         .is_some_and(|o| o.iter().any(|r| r.controller == Some(true)));
-    d.add(
-        Stage::Terminal,
-        Severity::Blocker,
-        "PodFailed",
-        format!("the pod failed: {reason}"),
-        vec![format!("status.reason: {reason}"), format!("status.message: {}", for_terminal(message))],
-        if owned {
+    d.findings.push(Finding {
+        stage: Stage::Terminal,
+        severity: Severity::Blocker,
+        code: FindingCode::PodFailed,
+        message: format!("the pod failed: {reason}"),
+        evidence: vec![format!("status.reason: {reason}"), format!("status.message: {}", for_terminal(message))],
+        next: if owned {
             "its controller creates a replacement; this pod object stays for the record until it is deleted".into()
         } else {
             format!("a bare pod is not replaced: recreate it once the cause is fixed (kubectl initctl restart pod/{})", d.name())
         },
-    );
+    });
 }

@@ -12,9 +12,9 @@ use crate::status::report::API_VERSION;
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExplanationList<'a> {
-    pub api_version: &'static str,
-    pub kind: &'static str,
-    pub items: &'a [Explanation],
+    api_version: &'static str,
+    kind: &'static str,
+    items: &'a [Explanation],
 }
 
 impl<'a> ExplanationList<'a> {

@@ -1,7 +1,8 @@
-//! What the diagnosis knows besides the pod: events and the objects a finding may need. The
-//! diagnosis asks for them through [`World`]; anything not fetched yet is recorded as a need, so
-//! the I/O layer fetches exactly what the findings asked for (and nothing when they asked for
-//! nothing), then the diagnosis runs again. Offline, the world is whatever the files held.
+//! What the diagnosis knows besides the pod: events, the related objects a finding may need, and
+//! log tails. A finding looks them up in [`RelatedObjects`]; a lookup of something not fetched
+//! yet answers `Lookup::Unfetched` and records it in [`Unfetched`], so the I/O layer
+//! (`cluster::related::fetch`) fetches exactly what the findings asked for (and nothing when they
+//! asked for nothing), then the diagnosis runs again. Offline, they are whatever the files held.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -9,9 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use k8s_openapi::api::core::v1::{ConfigMap, Event, Node, PersistentVolumeClaim, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 
-/// One kind of related object, in one namespace (or cluster-wide for nodes).
+/// One kind of related object, fetched per namespace (cluster-wide for nodes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Related {
+pub enum RelatedKind {
     Events,
     Services,
     EndpointSlices,
@@ -21,17 +22,17 @@ pub enum Related {
     ConfigMaps,
 }
 
-impl Related {
+impl RelatedKind {
     /// The plural the API server (and RBAC) uses.
     pub fn resource(self) -> &'static str {
         match self {
-            Related::Events => "events",
-            Related::Services => "services",
-            Related::EndpointSlices => "endpointslices",
-            Related::PersistentVolumeClaims => "persistentvolumeclaims",
-            Related::Nodes => "nodes",
-            Related::Secrets => "secrets",
-            Related::ConfigMaps => "configmaps",
+            RelatedKind::Events => "events",
+            RelatedKind::Services => "services",
+            RelatedKind::EndpointSlices => "endpointslices",
+            RelatedKind::PersistentVolumeClaims => "persistentvolumeclaims",
+            RelatedKind::Nodes => "nodes",
+            RelatedKind::Secrets => "secrets",
+            RelatedKind::ConfigMaps => "configmaps",
         }
     }
 }
@@ -45,33 +46,25 @@ pub struct LogKey {
     pub previous: bool,
 }
 
-/// The answer to a lookup.
-pub enum Lookup<'a, T> {
+/// The answer to a lookup in [`RelatedObjects`].
+pub(super) enum Lookup<'a, T> {
     Got(&'a T),
     /// Could not be had: forbidden, failed, or not in the offline input. The text says which.
     Unavailable(&'a str),
-    /// Not fetched yet; recorded as a need.
-    Pending,
+    /// Not fetched yet; recorded in [`Unfetched`].
+    Unfetched,
 }
 
-impl<'a, T> Lookup<'a, T> {
-    pub fn got(&self) -> Option<&'a T> {
-        match self {
-            Lookup::Got(v) => Some(v),
-            _ => None,
-        }
-    }
-}
-
+/// What fetching one kind (or one log) gave.
 #[derive(Debug, Clone)]
 pub enum Fetched<T> {
     Got(T),
     Unavailable(String),
 }
 
-/// Related objects, by namespace ("" for cluster-scoped).
+/// Related objects by namespace, and log tails, as fetched so far.
 #[derive(Default)]
-pub struct World {
+pub struct RelatedObjects {
     pub events: BTreeMap<String, Fetched<Vec<Event>>>,
     pub services: BTreeMap<String, Fetched<Vec<Service>>>,
     pub endpoint_slices: BTreeMap<String, Fetched<Vec<EndpointSlice>>>,
@@ -81,17 +74,17 @@ pub struct World {
     pub secrets: BTreeMap<String, Fetched<BTreeSet<String>>>,
     pub config_maps: BTreeMap<String, Fetched<Vec<ConfigMap>>>,
     pub logs: BTreeMap<LogKey, Fetched<String>>,
-    needs: RefCell<Needs>,
+    unfetched: RefCell<Unfetched>,
 }
 
-/// What the diagnosis asked for and the world did not have.
+/// What the diagnosis looked up and was not fetched yet: kinds by namespace, and logs.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Needs {
-    pub objects: BTreeSet<(Related, String)>,
+pub struct Unfetched {
+    pub objects: BTreeSet<(RelatedKind, String)>,
     pub logs: BTreeSet<LogKey>,
 }
 
-impl Needs {
+impl Unfetched {
     pub fn is_empty(&self) -> bool {
         self.objects.is_empty() && self.logs.is_empty()
     }
@@ -99,100 +92,115 @@ impl Needs {
 
 fn lookup<'a, T>(
     map: &'a BTreeMap<String, Fetched<T>>,
-    needs: &RefCell<Needs>,
-    kind: Related,
+    unfetched: &RefCell<Unfetched>,
+    kind: RelatedKind,
     namespace: &str,
 ) -> Lookup<'a, T> {
     match map.get(namespace) {
         Some(Fetched::Got(v)) => Lookup::Got(v),
         Some(Fetched::Unavailable(why)) => Lookup::Unavailable(why),
         None => {
-            needs
+            unfetched
                 .borrow_mut()
                 .objects
                 .insert((kind, namespace.to_string()));
-            Lookup::Pending
+            Lookup::Unfetched
         }
     }
 }
 
-impl World {
-    pub fn events(&self, namespace: &str) -> Lookup<'_, Vec<Event>> {
-        lookup(&self.events, &self.needs, Related::Events, namespace)
+impl RelatedObjects {
+    pub(super) fn events(&self, namespace: &str) -> Lookup<'_, Vec<Event>> {
+        lookup(
+            &self.events,
+            &self.unfetched,
+            RelatedKind::Events,
+            namespace,
+        )
     }
 
-    pub fn services(&self, namespace: &str) -> Lookup<'_, Vec<Service>> {
-        lookup(&self.services, &self.needs, Related::Services, namespace)
+    pub(super) fn services(&self, namespace: &str) -> Lookup<'_, Vec<Service>> {
+        lookup(
+            &self.services,
+            &self.unfetched,
+            RelatedKind::Services,
+            namespace,
+        )
     }
 
-    pub fn endpoint_slices(&self, namespace: &str) -> Lookup<'_, Vec<EndpointSlice>> {
+    pub(super) fn endpoint_slices(&self, namespace: &str) -> Lookup<'_, Vec<EndpointSlice>> {
         lookup(
             &self.endpoint_slices,
-            &self.needs,
-            Related::EndpointSlices,
+            &self.unfetched,
+            RelatedKind::EndpointSlices,
             namespace,
         )
     }
 
-    pub fn claims(&self, namespace: &str) -> Lookup<'_, Vec<PersistentVolumeClaim>> {
+    pub(super) fn claims(&self, namespace: &str) -> Lookup<'_, Vec<PersistentVolumeClaim>> {
         lookup(
             &self.claims,
-            &self.needs,
-            Related::PersistentVolumeClaims,
+            &self.unfetched,
+            RelatedKind::PersistentVolumeClaims,
             namespace,
         )
     }
 
-    pub fn secrets(&self, namespace: &str) -> Lookup<'_, BTreeSet<String>> {
-        lookup(&self.secrets, &self.needs, Related::Secrets, namespace)
+    pub(super) fn secrets(&self, namespace: &str) -> Lookup<'_, BTreeSet<String>> {
+        lookup(
+            &self.secrets,
+            &self.unfetched,
+            RelatedKind::Secrets,
+            namespace,
+        )
     }
 
-    pub fn config_maps(&self, namespace: &str) -> Lookup<'_, Vec<ConfigMap>> {
+    pub(super) fn config_maps(&self, namespace: &str) -> Lookup<'_, Vec<ConfigMap>> {
         lookup(
             &self.config_maps,
-            &self.needs,
-            Related::ConfigMaps,
+            &self.unfetched,
+            RelatedKind::ConfigMaps,
             namespace,
         )
     }
 
-    pub fn nodes(&self) -> Lookup<'_, Vec<Node>> {
+    pub(super) fn nodes(&self) -> Lookup<'_, Vec<Node>> {
         match &self.nodes {
             Some(Fetched::Got(v)) => Lookup::Got(v),
             Some(Fetched::Unavailable(why)) => Lookup::Unavailable(why),
             None => {
-                self.needs
+                self.unfetched
                     .borrow_mut()
                     .objects
-                    .insert((Related::Nodes, String::new()));
-                Lookup::Pending
+                    .insert((RelatedKind::Nodes, String::new()));
+                Lookup::Unfetched
             }
         }
     }
 
-    pub fn log(&self, key: &LogKey) -> Lookup<'_, String> {
+    pub(super) fn log(&self, key: &LogKey) -> Lookup<'_, String> {
         match self.logs.get(key) {
             Some(Fetched::Got(v)) => Lookup::Got(v),
             Some(Fetched::Unavailable(why)) => Lookup::Unavailable(why),
             None => {
-                self.needs.borrow_mut().logs.insert(key.clone());
-                Lookup::Pending
+                self.unfetched.borrow_mut().logs.insert(key.clone());
+                Lookup::Unfetched
             }
         }
     }
 
-    /// Everything asked for since the last call, and not available.
-    pub fn take_needs(&self) -> Needs {
-        std::mem::take(&mut self.needs.borrow_mut())
+    /// Everything looked up since the last call that was not fetched yet.
+    pub fn take_unfetched(&self) -> Unfetched {
+        std::mem::take(&mut self.unfetched.borrow_mut())
     }
 
     /// The events about one pod (and its containers), oldest first.
-    pub fn pod_events(&self, pod: &Pod) -> Result<Vec<&Event>, String> {
+    pub(super) fn pod_events(&self, pod: &Pod) -> Result<Vec<&Event>, String> {
         let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
         let events = match self.events(ns) {
             Lookup::Got(events) => events,
             Lookup::Unavailable(why) => return Err(why.to_string()),
-            Lookup::Pending => return Ok(Vec::new()),
+            Lookup::Unfetched => return Ok(Vec::new()),
         };
         let uid = pod.metadata.uid.as_deref();
         let name = pod.metadata.name.as_deref();
@@ -212,7 +220,7 @@ impl World {
     }
 
     /// Events about another object (a PVC, say), oldest first.
-    pub fn object_events(&self, namespace: &str, kind: &str, name: &str) -> Vec<&Event> {
+    pub(super) fn object_events(&self, namespace: &str, kind: &str, name: &str) -> Vec<&Event> {
         let Lookup::Got(events) = self.events(namespace) else {
             return Vec::new();
         };
@@ -229,7 +237,7 @@ impl World {
 }
 
 /// When an event last happened, whichever API generation wrote it.
-pub fn event_time(e: &Event) -> Option<k8s_openapi::jiff::Timestamp> {
+fn event_time(e: &Event) -> Option<k8s_openapi::jiff::Timestamp> {
     e.series
         .as_ref()
         .and_then(|s| s.last_observed_time.as_ref())
@@ -240,7 +248,7 @@ pub fn event_time(e: &Event) -> Option<k8s_openapi::jiff::Timestamp> {
 }
 
 /// How many times an event was seen.
-pub fn event_count(e: &Event) -> i32 {
+fn event_count(e: &Event) -> i32 {
     e.series
         .as_ref()
         .and_then(|s| s.count)
@@ -250,7 +258,7 @@ pub fn event_count(e: &Event) -> i32 {
 }
 
 /// An event as one evidence line: type, reason, how often, and its (escaped) message.
-pub fn event_line(e: &Event) -> String {
+pub(super) fn event_line(e: &Event) -> String {
     let count = event_count(e);
     let times = if count > 1 {
         format!(" (×{count})")

@@ -1,0 +1,103 @@
+//! A regular init container that runs and does not finish: what its command waits for.
+
+use super::DiagnosedContainer;
+use super::service::check_service;
+use crate::diagnosis::related::{LogKey, Lookup};
+use crate::diagnosis::wait_for;
+use crate::diagnosis::{Diagnosis, Finding, FindingCode, Severity, Stage, logs};
+use crate::util::sanitize::for_terminal;
+
+/// A regular init container that is running: usually a loop waiting for something.
+pub(super) fn waiting_on(d: &mut Diagnosis, container: &DiagnosedContainer) {
+    let ns = d.namespace().to_string();
+    let started = container
+        .status
+        .state
+        .as_ref()
+        .and_then(|s| s.running.as_ref())
+        .and_then(|r| r.started_at.as_ref())
+        .map(|t| t.0);
+    let running_for = started
+        .map(|t| d.ago(t))
+        .unwrap_or_else(|| "a while".into());
+    let targets = wait_for::wait_targets(container.spec, &ns);
+    let log_text = match d.related.log(&LogKey {
+        namespace: ns.clone(),
+        pod: d.name().to_string(),
+        container: container.spec.name.clone(),
+        previous: false,
+    }) {
+        Lookup::Got(t) => Some(t.clone()),
+        _ => None,
+    };
+    let repeating = log_text
+        .as_deref()
+        .and_then(|t| logs::repeating_line(t, d.tail.max(1) as usize));
+    let tail = d.tail;
+    let log_evidence = |evidence: &mut Vec<String>| {
+        if let Some((line, n)) = &repeating {
+            evidence.push(format!(
+                "log repeats: {line:?} ({n} of the last {tail} lines)"
+            ));
+        }
+    };
+    let before = d.findings.len();
+    for target in &targets {
+        let address = match target.port {
+            Some(port) => format!("{}:{port}", target.host),
+            None => target.host.clone(),
+        };
+        let mut evidence = vec![
+            format!("command: {}", for_terminal(&target.fragment)),
+            format!("waits for: {address}"),
+        ];
+        match wait_for::resolve_service(&target.host, &ns) {
+            Some(svc) => check_service(
+                d,
+                container,
+                target,
+                &svc,
+                &running_for,
+                evidence,
+                &log_evidence,
+            ),
+            None => {
+                log_evidence(&mut evidence);
+                d.findings.push(Finding {
+                    stage: Stage::Init,
+                    severity: Severity::Warning,
+                    code: FindingCode::WaitingForExternalHost,
+                    message: format!("{} has been running for {running_for}, waiting for {}{} (outside the cluster's Services)", container.label, target.host, target.port.map(|p| format!(":{p}")).unwrap_or_default()),
+                    evidence,
+                    next: format!("check that {} is reachable from the pod's node and network (DNS, firewall, NetworkPolicy)", target.host),
+                });
+            }
+        }
+    }
+    if d.findings.len() == before {
+        let command: Vec<String> = container
+            .spec
+            .command
+            .iter()
+            .flatten()
+            .chain(container.spec.args.iter().flatten())
+            .cloned()
+            .collect();
+        let mut evidence = vec![format!("command: {}", for_terminal(&command.join(" ")))];
+        log_evidence(&mut evidence);
+        evidence.extend(logs::quote(d, &container.spec.name, false));
+        d.findings.push(Finding {
+            stage: Stage::Init,
+            severity: Severity::Warning,
+            code: FindingCode::InitStillRunning,
+            message: format!("{} has been running for {running_for} and has not finished", container.label),
+            evidence,
+            next: format!("an init container must exit 0 before the next one starts: check what {} is doing (its log above, or kubectl logs {} -c {} -n {ns})", container.spec.name, d.name(), container.spec.name),
+        });
+    } else if repeating.is_none() || d.findings[before].severity != Severity::Blocker {
+        // Quote the log tail once, on the first finding: when the cause is not plain (the
+        // Service is up, or outside the cluster), the container's own words are the evidence.
+        let quoted = logs::quote(d, &container.spec.name, false);
+        d.findings[before].evidence.extend(quoted);
+    }
+}
