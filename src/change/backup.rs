@@ -17,9 +17,25 @@ pub(super) struct Backup {
 }
 
 impl Backup {
-    /// The one command that brings the old pod back.
+    /// The one command that brings the old pod back, quoted so that it works when pasted into
+    /// a shell. `kubectl create` never replaces a pod: if the old one is somehow still there,
+    /// the command fails with AlreadyExists instead of touching it.
     pub(super) fn restore_command(&self) -> String {
-        format!("kubectl create -f {}", self.restore.display())
+        format!(
+            "kubectl create -f {}",
+            shell_quoted(&self.restore.display().to_string())
+        )
+    }
+}
+
+/// A word as a POSIX shell reads it back unchanged: as is when it holds only characters no
+/// shell treats specially, else in single quotes (a single quote inside becomes `'\''`).
+pub(crate) fn shell_quoted(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+=:@%,".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 
@@ -45,17 +61,45 @@ pub(super) fn write(
         .pointer("/metadata/name")
         .and_then(Value::as_str)
         .unwrap_or("pod");
-    let base = format!("{stamp}-{ns}-{name}");
-    let file = |suffix: &str| dir.join(format!("{base}.{suffix}.yaml"));
-    let backup = Backup {
-        live: file("live"),
-        new: file("new"),
-        restore: file("restore"),
-    };
+    let backup = reserve(&dir, &format!("{stamp}-{ns}-{name}"))?;
     save(&backup.live, live)?;
     save(&backup.new, new)?;
     save(&backup.restore, &for_create(live, true))?;
     Ok(backup)
+}
+
+/// Names the three files `BASE.*.yaml`, or `BASE-2.*.yaml`, `BASE-3…` when a backup of the same
+/// pod was taken in the same second: the live file is created exclusively, so two recreates
+/// (even two processes) never overwrite each other's backup.
+fn reserve(dir: &Path, base: &str) -> Result<Backup> {
+    let mut n = 1u32;
+    loop {
+        let base = if n == 1 {
+            base.to_string()
+        } else {
+            format!("{base}-{n}")
+        };
+        let file = |suffix: &str| dir.join(format!("{base}.{suffix}.yaml"));
+        let backup = Backup {
+            live: file("live"),
+            new: file("new"),
+            restore: file("restore"),
+        };
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&backup.live)
+        {
+            Ok(_) => return Ok(backup),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 10_000 => n += 1,
+            Err(source) => {
+                return Err(Error::WriteFile {
+                    path: backup.live,
+                    source,
+                });
+            }
+        }
+    }
 }
 
 fn save(path: &Path, value: &Value) -> Result<()> {
@@ -143,9 +187,27 @@ mod tests {
             b.restore_command(),
             format!("kubectl create -f {}", b.restore.display())
         );
+        let again = write(Some(dir.path()), &live, &clean, "20261127T120000Z").unwrap();
+        assert!(
+            again
+                .live
+                .ends_with("backups/20261127T120000Z-seed-p-2.live.yaml"),
+            "a second backup in the same second does not overwrite the first: {}",
+            again.live.display()
+        );
+        assert!(b.live.exists() && again.restore.exists());
         assert!(
             write(None, &live, &clean, "x").is_err(),
             "no backup place, no backup"
         );
+    }
+
+    #[test]
+    fn restore_commands_survive_a_shell() {
+        assert_eq!(shell_quoted("/home/a/x.yaml"), "/home/a/x.yaml");
+        assert_eq!(shell_quoted("/home/a b/x.yaml"), "'/home/a b/x.yaml'");
+        assert_eq!(shell_quoted("/tmp/it's"), "'/tmp/it'\\''s'");
+        assert_eq!(shell_quoted("/tmp/$(rm -rf x)"), "'/tmp/$(rm -rf x)'");
+        assert_eq!(shell_quoted(""), "''");
     }
 }
