@@ -91,17 +91,25 @@ pub enum Error {
     /// `check` found a change the API server would refuse (exit 3).
     #[error("{0}")]
     Rejected(String),
-    /// The user interrupted the command (Ctrl-C).
-    #[error("interrupted")]
-    Interrupted,
+    /// A terminating signal (Ctrl-C is SIGINT) stopped the command; `after` says what had been
+    /// done when it was held until a pod existed again.
+    #[error("{}", match after {
+        None => "interrupted".to_string(),
+        Some(done) => format!("interrupted ({}) after {done}; nothing more was done", signal.name),
+    })]
+    Interrupted {
+        signal: crate::util::interrupt::Signal,
+        after: Option<String>,
+    },
 }
 
 impl Error {
-    /// Exit codes as the SPEC fixes them: 1 failure (bad input included), 130 interrupted.
+    /// Exit codes as the SPEC fixes them: 1 failure (bad input included), 128 + the signal's
+    /// number when a signal stopped the command (130 for Ctrl-C).
     /// Usage errors (exit 2) never get here: clap reports them itself.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Interrupted => 130,
+            Error::Interrupted { signal, .. } => signal.exit_code(),
             Error::Rejected(_) => 3,
             _ => 1,
         }

@@ -14,6 +14,7 @@ use crate::cli::{ChangeOpts, DEFAULT_TIMEOUT};
 use crate::cluster::Cluster;
 use crate::error::{Error, Result};
 use crate::session::{Environment, Session, Source};
+use crate::util::interrupt::Signal;
 
 pub(crate) struct ChangeContext<'a> {
     pub(super) cluster: &'a Cluster,
@@ -78,23 +79,23 @@ impl<'a> ChangeContext<'a> {
             .map_err(|e| Error::Input(format!("cannot ask for confirmation: {e}")))
     }
 
-    /// The safe recreate of the bare pod `live` as `desired` (backups first).
+    /// The safe recreate of the bare pod `live` as `desired` (backups first). Ok once the new
+    /// pod exists, with the terminating signal that was held meanwhile, if one came: the caller
+    /// says what was done, then stops (see [`stop_if_held`]).
     pub(super) async fn recreate(
         &self,
         live: &Value,
         desired: &Value,
         timeout: Duration,
         err: &mut dyn Write,
-    ) -> Result<()> {
+    ) -> Result<Option<Signal>> {
         let new = backup::for_create(desired, self.opts.keep_node);
         let opts = RecreateOptions {
             state_dir: self.env.state_dir.as_deref(),
             stamp: self.stamp.clone(),
             timeout,
         };
-        recreate::recreate(self.cluster, live, &new, &opts, err)
-            .await
-            .map(drop)
+        recreate::recreate(self.cluster, live, &new, &opts, err).await
     }
 
     /// With --wait, follows the new pod(s) until they are Ready.
@@ -108,5 +109,16 @@ impl<'a> ChangeContext<'a> {
             return Ok(());
         }
         follow::follow(self.cluster, followed, timeout, self.env.interactive, err).await
+    }
+}
+
+/// Stops after a recreate during which a terminating signal was held, saying what was done.
+pub(super) fn stop_if_held(held: Option<Signal>, done: String) -> Result<()> {
+    match held {
+        Some(signal) => Err(Error::Interrupted {
+            signal,
+            after: Some(done),
+        }),
+        None => Ok(()),
     }
 }

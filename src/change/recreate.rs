@@ -1,16 +1,19 @@
 //! The safe recreate of a bare pod: back up, delete only the pod that was read (uid and
 //! resourceVersion preconditions), wait until it is gone, create the new one, retry transient
-//! failures. On a final failure the error names the backups and the one restoring command.
+//! failures. Once the delete has been *sent*, every way out either leaves the new pod in place
+//! or names the backups and the one restoring command: an answer lost on the way back (a
+//! dropped connection, a timeout) is settled by reading the pod again, never by guessing.
 
 use std::io::Write;
 use std::time::Duration;
 
+use k8s_openapi::api::core::v1::Pod;
 use serde_json::Value;
 
 use crate::change::backup::{self, Backup};
 use crate::cluster::{Cluster, Kind};
 use crate::error::{Error, Result};
-use crate::util::interrupt::Critical;
+use crate::util::interrupt::{Critical, Signal};
 
 pub(super) struct RecreateOptions<'a> {
     pub(super) state_dir: Option<&'a std::path::Path>,
@@ -29,7 +32,8 @@ fn text(v: &Value, pointer: &str) -> String {
         .to_string()
 }
 
-/// Transient: worth another try (server trouble, throttling, the old pod not fully gone).
+/// Transient: worth another try (server trouble, throttling, the old pod not fully gone, an
+/// answer that never came).
 fn transient(e: &Error) -> bool {
     match e {
         Error::Api { code, reason, .. } => {
@@ -38,6 +42,13 @@ fn transient(e: &Error) -> bool {
         Error::Unreachable { .. } | Error::Client { .. } => true,
         _ => false,
     }
+}
+
+/// The server said it did not carry the request out (a 4xx Status). Anything else — a dropped
+/// connection, a timeout, a body that never came, a 5xx from a proxy or from the server's own
+/// timeout — leaves open whether it was.
+fn refused(e: &Error) -> bool {
+    matches!(e, Error::Api { code, .. } if *code < 500)
 }
 
 fn failed(backup: &Backup, what: String) -> Error {
@@ -49,86 +60,208 @@ fn failed(backup: &Backup, what: String) -> Error {
     ))
 }
 
-/// Replaces `live` by `new` (a manifest fit for create). Returns the created pod.
+/// The containers' names and images, in order: what makes a pod "the one we created" when the
+/// create's answer was lost (the server adds defaults, so whole specs are not compared).
+fn images(spec: Option<&Value>) -> Vec<(String, String)> {
+    ["initContainers", "containers"]
+        .iter()
+        .flat_map(|list| {
+            spec.and_then(|s| s.get(*list))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        })
+        .map(|c| (text(c, "/name"), text(c, "/image")))
+        .collect()
+}
+
+/// A pod found under the name after a create whose answer was lost: ours when it is not the
+/// old pod and runs exactly the containers we asked for.
+fn is_ours(found: &Pod, old_uid: &str, new: &Value) -> bool {
+    if found.metadata.uid.as_deref() == Some(old_uid) {
+        return false;
+    }
+    let Ok(found) = serde_json::to_value(found) else {
+        return false;
+    };
+    images(found.get("spec")) == images(new.get("spec"))
+}
+
+/// Replaces `live` by `new` (a manifest fit for create). Ok once the new pod exists, with the
+/// terminating signal that arrived while the pod was away and was held until it was back: the
+/// caller then stops, after saying what was done.
 pub(super) async fn recreate(
     cluster: &Cluster,
     live: &Value,
     new: &Value,
     opts: &RecreateOptions<'_>,
     err: &mut dyn Write,
-) -> Result<Value> {
+) -> Result<Option<Signal>> {
     let (ns, name) = (
         text(live, "/metadata/namespace"),
         text(live, "/metadata/name"),
     );
     let backup = backup::write(opts.state_dir, live, new, &opts.stamp)?;
     let _ = writeln!(err, "backed up pod/{name} to {}", backup.live.display());
-    let critical = Critical::enter();
+    let critical = Critical::enter(format!("pod/{name} exists again"));
     let uid = text(live, "/metadata/uid");
-    cluster.delete_pod_as_read(live).await.map_err(|e| {
-        if matches!(e, Error::Api { code: 409, .. }) {
-            Error::Api {
-                code: 409,
-                reason: "Conflict".into(),
-                message: format!(
-                    "pod/{name} changed since it was read, so it was not deleted: {e}"
-                ),
-            }
-        } else {
-            e
-        }
-    })?;
+    if let Err(e) = cluster.delete_pod_as_read(live).await {
+        delete_failed(cluster, &backup, &ns, &name, &uid, e).await?;
+    }
     let _ = writeln!(err, "pod/{name} deleted; waiting until it is gone");
-    let deadline = tokio::time::Instant::now() + opts.timeout;
+    wait_gone(cluster, &backup, &ns, &name, &uid, opts.timeout).await?;
+    create(cluster, &backup, &ns, &name, &uid, new, err).await?;
+    let _ = writeln!(err, "pod/{name} recreated");
+    Ok(critical.interrupted())
+}
+
+/// A delete that did not answer success. Ok when it was carried out all the same (its answer
+/// was lost), so the recreate goes on; an error otherwise, naming the backup whenever the pod
+/// may be gone.
+async fn delete_failed(
+    cluster: &Cluster,
+    backup: &Backup,
+    ns: &str,
+    name: &str,
+    uid: &str,
+    e: Error,
+) -> Result<()> {
+    match e {
+        // The preconditions failed: the pod changed since it was read and was left alone.
+        Error::Api { code: 409, .. } => Err(Error::Api {
+            code: 409,
+            reason: "Conflict".into(),
+            message: format!("pod/{name} changed since it was read, so it was not deleted: {e}"),
+        }),
+        e if refused(&e) && !matches!(e, Error::Api { code: 404, .. }) => {
+            Err(failed(backup, format!("pod/{name} was not deleted: {e}")))
+        }
+        e => match cluster.find_pod(ns, name).await {
+            Ok(Some(p))
+                if p.metadata.uid.as_deref() == Some(uid)
+                    && p.metadata.deletion_timestamp.is_none() =>
+            {
+                Err(failed(
+                    backup,
+                    format!("pod/{name} was not deleted (the delete failed: {e}); it is unchanged"),
+                ))
+            }
+            // Gone, terminating, or already replaced by someone else: the delete happened.
+            Ok(_) => Ok(()),
+            Err(again) => Err(failed(
+                backup,
+                format!(
+                    "the delete of pod/{name} was sent but its answer was lost ({e}), and whether the pod is gone cannot be told ({again}); it was not recreated"
+                ),
+            )),
+        },
+    }
+}
+
+/// Waits until no pod with the old uid holds the name.
+async fn wait_gone(
+    cluster: &Cluster,
+    backup: &Backup,
+    ns: &str,
+    name: &str,
+    uid: &str,
+    timeout: Duration,
+) -> Result<()> {
+    let deadline = tokio::time::Instant::now() + timeout;
     loop {
-        match cluster.find_pod(&ns, &name).await {
-            Ok(None) => break,
-            Ok(Some(p)) if p.metadata.uid.as_deref() != Some(uid.as_str()) => break,
+        match cluster.find_pod(ns, name).await {
+            Ok(None) => return Ok(()),
+            Ok(Some(p)) if p.metadata.uid.as_deref() != Some(uid) => return Ok(()),
             Ok(Some(_)) | Err(_) if tokio::time::Instant::now() < deadline => {}
             Ok(Some(_)) => {
                 return Err(failed(
-                    &backup,
+                    backup,
                     format!(
                         "pod/{name} was still terminating after {}s; it was not recreated",
-                        opts.timeout.as_secs()
+                        timeout.as_secs()
                     ),
                 ));
             }
             Err(e) => {
                 return Err(failed(
-                    &backup,
+                    backup,
                     format!("cannot tell whether pod/{name} is gone: {e}"),
                 ));
             }
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+/// Creates the new pod, retrying transient failures. A failure whose answer may have been
+/// lost (or an AlreadyExists on a retry) is settled by reading the pod: if ours is there, the
+/// create happened.
+async fn create(
+    cluster: &Cluster,
+    backup: &Backup,
+    ns: &str,
+    name: &str,
+    old_uid: &str,
+    new: &Value,
+    err: &mut dyn Write,
+) -> Result<()> {
     let mut delay = Duration::from_millis(250);
     let mut attempt = 1;
-    let created = loop {
-        match cluster.create_json(Kind::Pod, &ns, new).await {
-            Ok(created) => break created,
-            Err(e) if transient(&e) && attempt < CREATE_ATTEMPTS => {
-                let _ = writeln!(
-                    err,
-                    "create failed ({e}); retrying in {}ms",
-                    delay.as_millis()
-                );
-                tokio::time::sleep(delay).await;
-                delay *= 2;
-                attempt += 1;
-            }
-            Err(e) => {
-                return Err(failed(
-                    &backup,
-                    format!("pod/{name} was deleted but could not be created again: {e}"),
-                ));
-            }
+    loop {
+        let e = match cluster.create_json(Kind::Pod, ns, new).await {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        let may_exist = !refused(&e) || matches!(&e, Error::Api { code: 409, .. });
+        if may_exist
+            && let Ok(Some(found)) = cluster.find_pod(ns, name).await
+            && is_ours(&found, old_uid, new)
+        {
+            return Ok(());
         }
-    };
-    let _ = writeln!(err, "pod/{name} recreated");
-    if critical.interrupted() {
-        return Err(Error::Interrupted);
+        if !transient(&e) || attempt >= CREATE_ATTEMPTS {
+            return Err(failed(
+                backup,
+                format!("pod/{name} was deleted but could not be created again: {e}"),
+            ));
+        }
+        let _ = writeln!(
+            err,
+            "create failed ({e}); retrying in {}ms",
+            delay.as_millis()
+        );
+        tokio::time::sleep(delay).await;
+        delay *= 2;
+        attempt += 1;
     }
-    Ok(created)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(uid: &str, image: &str) -> Pod {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "p", "uid": uid},
+            "spec": {"initContainers": [{"name": "i", "image": image}],
+                     "containers": [{"name": "c", "image": "app:1"}]}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_pod_found_after_a_lost_create_is_ours_only_with_a_new_uid_and_our_images() {
+        let new = serde_json::json!({"spec": {
+            "initContainers": [{"name": "i", "image": "migrate:2"}],
+            "containers": [{"name": "c", "image": "app:1"}]}});
+        assert!(is_ours(&pod("new-uid", "migrate:2"), "old-uid", &new));
+        assert!(
+            !is_ours(&pod("old-uid", "migrate:2"), "old-uid", &new),
+            "the old pod is never taken for the new one"
+        );
+        assert!(
+            !is_ours(&pod("new-uid", "migrate:1"), "old-uid", &new),
+            "someone else's pod with other images is not ours"
+        );
+    }
 }

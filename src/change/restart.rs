@@ -8,7 +8,7 @@ use std::io::Write;
 use k8s_openapi::jiff::Timestamp;
 use serde_json::json;
 
-use crate::change::context::ChangeContext;
+use crate::change::context::{ChangeContext, stop_if_held};
 use crate::change::follow::{Followed, Replacements};
 use crate::change::plan::Ownership;
 use crate::cluster::{Kind, owner};
@@ -47,10 +47,11 @@ pub(crate) async fn pod(
             if !go_ahead(change, err, &plan, "Recreate the pod?")? {
                 return Ok(None);
             }
-            change
+            let held = change
                 .recreate(&live, &live, change.timeout()?, err)
                 .await?;
             writeln!(out, "pod/{name} restarted").map_err(Error::Output)?;
+            stop_if_held(held, format!("pod/{name} was recreated"))?;
             return Ok(Some(Followed::Pod {
                 namespace: ns.clone(),
                 name,

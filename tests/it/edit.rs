@@ -525,41 +525,60 @@ fn recreate_fault_matrix_never_loses_the_pod() {
     }
 }
 
+/// Every terminating signal that arrives between the delete and the create is held until the
+/// pod exists again; the process then stops with the shell's code for that signal.
 #[test]
-fn ctrl_c_between_delete_and_create_still_creates() {
-    let pod = bare_running_pod();
-    let s = Session::new(std::slice::from_ref(&pod));
-    s.save(1, &with_init_image(&pod, 0, "busybox:1.37"));
-    s.server.set_deletion_delay(Duration::from_secs(2));
-    let child = s
-        .command(&["edit", "ledger-migrator", "--yes"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !s.server.requests().iter().any(|r| r.method == "DELETE") {
-        assert!(Instant::now() < deadline, "no DELETE");
-        std::thread::sleep(Duration::from_millis(10));
+fn signals_between_delete_and_create_are_held_until_the_pod_is_back() {
+    for (signal, code) in [("INT", 130), ("TERM", 143), ("HUP", 129), ("QUIT", 131)] {
+        let pod = bare_running_pod();
+        let s = Session::new(std::slice::from_ref(&pod));
+        s.save(1, &with_init_image(&pod, 0, "busybox:1.37"));
+        s.server.set_deletion_delay(Duration::from_secs(2));
+        let child = s
+            .command(&["edit", "ledger-migrator", "--yes"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !s.server.requests().iter().any(|r| r.method == "DELETE") {
+            assert!(Instant::now() < deadline, "no DELETE");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(code), "SIG{signal}: {stderr}");
+        assert_eq!(
+            stderr
+                .matches(&format!(
+                    "SIG{signal} received: held until pod/ledger-migrator exists again"
+                ))
+                .count(),
+            1,
+            "said once, with why: {stderr}"
+        );
+        assert!(stdout.contains("pod/ledger-migrator recreated"), "{stdout}");
+        assert!(
+            stderr.contains("after pod/ledger-migrator was recreated with your changes"),
+            "says what was done: {stderr}"
+        );
+        assert!(
+            !stderr.contains("A copy of your changes has been stored"),
+            "the edit was applied, so no copy is kept: {stderr}"
+        );
+        let created = s
+            .pod("ledger-migrator")
+            .expect("the pod was recreated before stopping");
+        assert_eq!(
+            created["spec"]["initContainers"][0]["image"], "busybox:1.37",
+            "SIG{signal}"
+        );
     }
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(
-        stderr.contains("finishing the pod's recreation first"),
-        "{stderr}"
-    );
-    let created = s
-        .pod("ledger-migrator")
-        .expect("the pod was recreated before stopping");
-    assert_eq!(
-        created["spec"]["initContainers"][0]["image"],
-        "busybox:1.37"
-    );
 }
 
 #[test]

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::copy::EditCopy;
 use super::{EditSession, InitImageEdit, text};
+use crate::change::context::stop_if_held;
 use crate::change::follow::{Followed, Replacements};
 use crate::change::patch;
 use crate::change::plan::{self, Action, Ownership};
@@ -77,9 +78,13 @@ impl EditSession<'_> {
             }
             Action::Recreate => {
                 let recreated = self.change.recreate(&self.live, edited, timeout, err).await;
-                copy.or_keep(err, recreated)?;
+                let held = copy.or_keep(err, recreated)?;
                 copy.discard();
                 writeln!(out, "pod/{} recreated", self.name).map_err(Error::Output)?;
+                stop_if_held(
+                    held,
+                    format!("pod/{} was recreated with your changes", self.name),
+                )?;
                 self.this_pod()
             }
             Action::OwnerTemplate {
