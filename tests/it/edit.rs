@@ -525,6 +525,127 @@ fn recreate_fault_matrix_never_loses_the_pod() {
     }
 }
 
+/// Answers lost after the server carried a request out (the connection dropped, or the answer
+/// came after the client's timeout) are settled by reading the pod again: never a lost pod,
+/// never a false failure.
+#[test]
+fn lost_answers_are_settled_by_reading_the_pod() {
+    let new_image = "busybox:1.37";
+    // The delete happened but its answer was lost: the recreate goes on.
+    {
+        let pod = bare_running_pod();
+        let s = Session::new(std::slice::from_ref(&pod));
+        s.save(1, &with_init_image(&pod, 0, new_image));
+        s.server.fault(
+            Fault::lose_answer("/namespaces/seed/pods/ledger-migrator")
+                .on("DELETE")
+                .times(1),
+        );
+        let run = s.run(&["edit", "ledger-migrator", "--yes"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let created = s.pod("ledger-migrator").expect("the pod exists");
+        assert_eq!(created["spec"]["initContainers"][0]["image"], new_image);
+        assert_ne!(created["metadata"]["uid"], pod["metadata"]["uid"]);
+    }
+    // The create happened but its answer was lost: that is success, not "already exists".
+    {
+        let pod = bare_running_pod();
+        let s = Session::new(std::slice::from_ref(&pod));
+        s.save(1, &with_init_image(&pod, 0, new_image));
+        s.server.fault(
+            Fault::lose_answer("/namespaces/seed/pods")
+                .on("POST")
+                .times(1),
+        );
+        let run = s.run(&["edit", "ledger-migrator", "--yes"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(
+            run.stdout.contains("pod/ledger-migrator recreated"),
+            "{}",
+            run.stdout
+        );
+        assert!(!run.stderr.contains("already exists"), "{}", run.stderr);
+        assert_eq!(
+            s.writes().iter().filter(|r| r.method == "POST").count(),
+            1,
+            "the pod found under its name is ours: no second create"
+        );
+        assert_eq!(
+            s.pod("ledger-migrator").unwrap()["spec"]["initContainers"][0]["image"],
+            new_image
+        );
+    }
+}
+
+/// The printed restore command works when pasted into a shell, even from a backup path with a
+/// space and a quote in it.
+#[test]
+fn the_printed_restore_command_restores_the_pod_when_pasted() {
+    let Some(kubectl) = harness::kubectl("the pasted restore command") else {
+        return;
+    };
+    let pod = bare_running_pod();
+    let s = Session::new(std::slice::from_ref(&pod));
+    s.save(1, &with_init_image(&pod, 0, "busybox:1.37"));
+    s.server.fault(
+        Fault::error("/namespaces/seed/pods", 403)
+            .on("POST")
+            .times(1),
+    );
+    let state = s.dir.path().join("it's a state dir");
+    let out = s
+        .command(&["edit", "ledger-migrator", "--yes"])
+        .env("XDG_STATE_HOME", &state)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(s.pod("ledger-migrator").is_none(), "the create was refused");
+    let restore = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("To restore the old pod: "))
+        .unwrap_or_else(|| panic!("no restore command: {stderr}"));
+    // kubectl create validates against the server's OpenAPI document, which the stand-in does
+    // not serve: a wrapper adds --validate=false, so what is tested is the shell's reading of
+    // the pasted line.
+    let bin = s.dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::fs::write(
+        bin.join("kubectl"),
+        format!(
+            "#!/bin/sh\nexec '{}' \"$@\" --validate=false\n",
+            kubectl.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        bin.join("kubectl"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let path = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    let pasted = harness::scrubbed(Path::new("/bin/sh"))
+        .args(["-c", restore])
+        .env("PATH", path)
+        .env("HOME", s.dir.path())
+        .env("KUBECONFIG", &s.kubeconfig)
+        .output()
+        .unwrap();
+    assert!(
+        pasted.status.success(),
+        "{restore}: {}",
+        String::from_utf8_lossy(&pasted.stderr)
+    );
+    let restored = s.pod("ledger-migrator").expect("restored");
+    assert_eq!(
+        restored["spec"]["initContainers"][0]["image"], pod["spec"]["initContainers"][0]["image"],
+        "the old pod is back"
+    );
+}
+
 /// Every terminating signal that arrives between the delete and the create is held until the
 /// pod exists again; the process then stops with the shell's code for that signal.
 #[test]

@@ -1,4 +1,4 @@
-//! Injected faults: errors, delays and dropped watches a test asks for.
+//! Injected faults: errors, delays, dropped watches and lost answers a test asks for.
 
 use std::time::Duration;
 
@@ -18,6 +18,9 @@ pub struct Fault {
     pub times: Option<usize>,
     /// For watches: close the stream after this many events.
     pub drop_watch_after: Option<usize>,
+    /// Carry the request out, then close the connection without answering: the client cannot
+    /// tell whether it happened (a dropped connection, or an answer slower than its timeout).
+    pub lose_answer: bool,
 }
 
 impl Fault {
@@ -44,6 +47,15 @@ impl Fault {
         Fault {
             path_contains: path_contains.into(),
             drop_watch_after: Some(events),
+            ..Fault::default()
+        }
+    }
+
+    /// Carry matching requests out, but lose their answers (the connection closes).
+    pub fn lose_answer(path_contains: &str) -> Fault {
+        Fault {
+            path_contains: path_contains.into(),
+            lose_answer: true,
             ..Fault::default()
         }
     }

@@ -366,7 +366,7 @@ async fn handle(
     shared: Arc<Shared>,
     peer: tls::Peer,
     req: hyper::Request<Incoming>,
-) -> Result<Response<Body>, Infallible> {
+) -> Result<Response<Body>, AnswerLost> {
     let (parts, body) = req.into_parts();
     let body = body
         .collect()
@@ -430,10 +430,27 @@ async fn handle(
         query: request.query,
         content_type: request.content_type.unwrap_or_default(),
         body,
-        drop_watch_after: fault.and_then(|f| f.drop_watch_after),
+        drop_watch_after: fault.as_ref().and_then(|f| f.drop_watch_after),
     };
-    Ok(route(&shared, &path, call).unwrap_or_else(|e| error_response(&e)))
+    let response = route(&shared, &path, call).unwrap_or_else(|e| error_response(&e));
+    if fault.is_some_and(|f| f.lose_answer) {
+        // An error from the service makes hyper close the connection with no response sent.
+        return Err(AnswerLost);
+    }
+    Ok(response)
 }
+
+/// The answer an injected fault threw away after the request was carried out.
+#[derive(Debug)]
+struct AnswerLost;
+
+impl std::fmt::Display for AnswerLost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("answer lost on purpose (injected fault)")
+    }
+}
+
+impl std::error::Error for AnswerLost {}
 
 fn route(shared: &Arc<Shared>, path: &str, call: Call) -> Result<Response<Body>, ApiError> {
     let segs: Vec<&str> = path
