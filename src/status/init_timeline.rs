@@ -1,7 +1,9 @@
 //! Pod → the state of each of its init containers, in spec order: what ran, for how long,
 //! how it ended, and whether the image that ran is still the one the spec names.
 
-use k8s_openapi::api::core::v1::{ContainerStateTerminated, ContainerStatus, Pod};
+use k8s_openapi::api::core::v1::{
+    Container, ContainerState, ContainerStateTerminated, ContainerStatus, Pod,
+};
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
@@ -95,95 +97,129 @@ pub fn init_containers(pod: &Pod, now: Timestamp) -> Vec<InitContainerState> {
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let image = c.image.clone().unwrap_or_default();
-            let kind = if is_sidecar(c) {
-                InitKind::Sidecar
-            } else {
-                InitKind::Init
-            };
-            let Some(cs) = statuses.iter().find(|s| s.name == c.name) else {
-                return InitContainerState {
-                    index: i + 1,
-                    name: c.name.clone(),
-                    kind,
-                    image,
-                    ran_image: None,
-                    image_drift: false,
-                    state: RunState::Pending,
-                    reason: None,
-                    message: None,
-                    exit_code: None,
-                    signal: None,
-                    restarts: 0,
-                    started: false,
-                    ready: false,
-                    started_at: None,
-                    finished_at: None,
-                    duration_seconds: None,
-                    last_termination: None,
-                };
-            };
-            let state = cs.state.as_ref();
-            let (run_state, reason, message, exit_code, signal, started_at, finished_at) =
-                if let Some(t) = state.and_then(|s| s.terminated.as_ref()) {
-                    let term = termination(t);
-                    (
-                        RunState::Terminated,
-                        term.reason,
-                        t.message.clone(),
-                        Some(t.exit_code),
-                        term.signal,
-                        term.started_at,
-                        term.finished_at,
-                    )
-                } else if let Some(r) = state.and_then(|s| s.running.as_ref()) {
-                    let at = r.started_at.as_ref().map(|t| t.0);
-                    (RunState::Running, None, None, None, None, at, None)
-                } else if let Some(w) = state.and_then(|s| s.waiting.as_ref()) {
-                    let reason = w.reason.clone().filter(|r| !r.is_empty());
-                    (
-                        RunState::Waiting,
-                        reason,
-                        w.message.clone(),
-                        None,
-                        None,
-                        None,
-                        None,
-                    )
-                } else {
-                    (RunState::Waiting, None, None, None, None, None, None)
-                };
-            let duration_seconds = match run_state {
-                RunState::Terminated => seconds_between(started_at, finished_at),
-                RunState::Running => seconds_between(started_at, Some(now)),
-                _ => None,
-            };
-            let ran_image = Some(cs.image.clone()).filter(|s| !s.is_empty());
-            InitContainerState {
-                index: i + 1,
-                name: c.name.clone(),
-                kind,
-                image_drift: image_ref::drifted(&image, ran_image.as_deref(), Some(&cs.image_id))
-                    .unwrap_or(false),
-                image,
-                ran_image,
-                state: run_state,
-                reason,
-                message: message.filter(|m| !m.is_empty()),
-                exit_code,
-                signal,
-                restarts: cs.restart_count,
-                started: cs.started.unwrap_or(false),
-                ready: cs.ready,
-                started_at,
-                finished_at,
-                duration_seconds,
-                last_termination: cs
-                    .last_state
-                    .as_ref()
-                    .and_then(|s| s.terminated.as_ref())
-                    .map(termination),
-            }
+            let status = statuses.iter().find(|s| s.name == c.name);
+            init_container(i + 1, c, status, now)
         })
         .collect()
+}
+
+/// One init container: what its spec says, and what its status (if any yet) reports.
+fn init_container(
+    index: usize,
+    c: &Container,
+    status: Option<&ContainerStatus>,
+    now: Timestamp,
+) -> InitContainerState {
+    let image = c.image.clone().unwrap_or_default();
+    let kind = if is_sidecar(c) {
+        InitKind::Sidecar
+    } else {
+        InitKind::Init
+    };
+    let Some(cs) = status else {
+        return InitContainerState {
+            index,
+            name: c.name.clone(),
+            kind,
+            image,
+            ran_image: None,
+            image_drift: false,
+            state: RunState::Pending,
+            reason: None,
+            message: None,
+            exit_code: None,
+            signal: None,
+            restarts: 0,
+            started: false,
+            ready: false,
+            started_at: None,
+            finished_at: None,
+            duration_seconds: None,
+            last_termination: None,
+        };
+    };
+    let run = CurrentRun::of(cs.state.as_ref());
+    let duration_seconds = match run.state {
+        RunState::Terminated => seconds_between(run.started_at, run.finished_at),
+        RunState::Running => seconds_between(run.started_at, Some(now)),
+        _ => None,
+    };
+    let ran_image = Some(cs.image.clone()).filter(|s| !s.is_empty());
+    InitContainerState {
+        index,
+        name: c.name.clone(),
+        kind,
+        image_drift: image_ref::drifted(&image, ran_image.as_deref(), Some(&cs.image_id))
+            .unwrap_or(false),
+        image,
+        ran_image,
+        state: run.state,
+        reason: run.reason,
+        message: run.message.filter(|m| !m.is_empty()),
+        exit_code: run.exit_code,
+        signal: run.signal,
+        restarts: cs.restart_count,
+        started: cs.started.unwrap_or(false),
+        ready: cs.ready,
+        started_at: run.started_at,
+        finished_at: run.finished_at,
+        duration_seconds,
+        last_termination: cs
+            .last_state
+            .as_ref()
+            .and_then(|s| s.terminated.as_ref())
+            .map(termination),
+    }
+}
+
+/// The container's current state, flattened: terminated, running, waiting (with or without a
+/// reason).
+struct CurrentRun {
+    state: RunState,
+    reason: Option<String>,
+    message: Option<String>,
+    exit_code: Option<i32>,
+    signal: Option<i32>,
+    started_at: Option<Timestamp>,
+    finished_at: Option<Timestamp>,
+}
+
+impl CurrentRun {
+    fn of(state: Option<&ContainerState>) -> CurrentRun {
+        let waiting = CurrentRun {
+            state: RunState::Waiting,
+            reason: None,
+            message: None,
+            exit_code: None,
+            signal: None,
+            started_at: None,
+            finished_at: None,
+        };
+        if let Some(t) = state.and_then(|s| s.terminated.as_ref()) {
+            let term = termination(t);
+            CurrentRun {
+                state: RunState::Terminated,
+                reason: term.reason,
+                message: t.message.clone(),
+                exit_code: Some(t.exit_code),
+                signal: term.signal,
+                started_at: term.started_at,
+                finished_at: term.finished_at,
+            }
+        } else if let Some(r) = state.and_then(|s| s.running.as_ref()) {
+            CurrentRun {
+                state: RunState::Running,
+                started_at: r.started_at.as_ref().map(|t| t.0),
+                ..waiting
+            }
+        } else if let Some(w) = state.and_then(|s| s.waiting.as_ref()) {
+            CurrentRun {
+                reason: w.reason.clone().filter(|r| !r.is_empty()),
+                message: w.message.clone(),
+                ..waiting
+            }
+        } else {
+            waiting
+        }
+    }
 }

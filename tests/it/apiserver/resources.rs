@@ -33,16 +33,22 @@ const NS_VERBS: &[&str] = &[
 const STATUS: (&str, &str, &[&str]) = ("status", "", &["get", "patch", "update"]);
 const SCALE: (&str, &str, &[&str]) = ("scale", "Scale", &["get", "patch", "update"]);
 
+/// Where a resource lives, and whether `kubectl get all` lists it (the `all` category).
+#[derive(Clone, Copy)]
+enum Scope {
+    Namespaced,
+    NamespacedInAll,
+    Cluster,
+}
+
 // A table row reads best as one positional call per resource.
-#[allow(clippy::too_many_arguments)]
 const fn res(
     group: &'static str,
     version: &'static str,
     plural: &'static str,
     kind: &'static str,
-    namespaced: bool,
+    scope: Scope,
     short_names: &'static [&'static str],
-    all: bool,
     subresources: &'static [(&'static str, &'static str, &'static [&'static str])],
 ) -> ResourceDef {
     ResourceDef {
@@ -50,9 +56,9 @@ const fn res(
         version,
         plural,
         kind,
-        namespaced,
+        namespaced: !matches!(scope, Scope::Cluster),
         short_names,
-        all,
+        all: matches!(scope, Scope::NamespacedInAll),
         subresources,
     }
 }
@@ -63,9 +69,8 @@ pub static RESOURCES: &[ResourceDef] = &[
         "v1",
         "pods",
         "Pod",
-        true,
+        Scope::NamespacedInAll,
         &["po"],
-        true,
         &[
             ("attach", "PodAttachOptions", &["create", "get"]),
             ("binding", "Binding", &["create"]),
@@ -83,15 +88,14 @@ pub static RESOURCES: &[ResourceDef] = &[
             STATUS,
         ],
     ),
-    res("", "v1", "events", "Event", true, &["ev"], false, &[]),
+    res("", "v1", "events", "Event", Scope::Namespaced, &["ev"], &[]),
     res(
         "",
         "v1",
         "services",
         "Service",
-        true,
+        Scope::NamespacedInAll,
         &["svc"],
-        true,
         &[STATUS],
     ),
     res(
@@ -99,9 +103,8 @@ pub static RESOURCES: &[ResourceDef] = &[
         "v1",
         "endpoints",
         "Endpoints",
-        true,
+        Scope::Namespaced,
         &["ep"],
-        false,
         &[],
     ),
     res(
@@ -109,31 +112,36 @@ pub static RESOURCES: &[ResourceDef] = &[
         "v1",
         "configmaps",
         "ConfigMap",
-        true,
+        Scope::Namespaced,
         &["cm"],
-        false,
         &[],
     ),
-    res("", "v1", "secrets", "Secret", true, &[], false, &[]),
+    res("", "v1", "secrets", "Secret", Scope::Namespaced, &[], &[]),
     res(
         "",
         "v1",
         "persistentvolumeclaims",
         "PersistentVolumeClaim",
-        true,
+        Scope::Namespaced,
         &["pvc"],
-        false,
         &[STATUS],
     ),
-    res("", "v1", "nodes", "Node", false, &["no"], false, &[STATUS]),
+    res(
+        "",
+        "v1",
+        "nodes",
+        "Node",
+        Scope::Cluster,
+        &["no"],
+        &[STATUS],
+    ),
     res(
         "",
         "v1",
         "namespaces",
         "Namespace",
-        false,
+        Scope::Cluster,
         &["ns"],
-        false,
         &[("finalize", "", &["update"]), STATUS],
     ),
     res(
@@ -141,9 +149,8 @@ pub static RESOURCES: &[ResourceDef] = &[
         "v1",
         "serviceaccounts",
         "ServiceAccount",
-        true,
+        Scope::Namespaced,
         &["sa"],
-        false,
         &[("token", "TokenRequest", &["create"])],
     ),
     res(
@@ -151,9 +158,8 @@ pub static RESOURCES: &[ResourceDef] = &[
         "v1",
         "replicationcontrollers",
         "ReplicationController",
-        true,
+        Scope::NamespacedInAll,
         &["rc"],
-        true,
         &[SCALE, STATUS],
     ),
     res(
@@ -161,9 +167,8 @@ pub static RESOURCES: &[ResourceDef] = &[
         "v1",
         "deployments",
         "Deployment",
-        true,
+        Scope::NamespacedInAll,
         &["deploy"],
-        true,
         &[SCALE, STATUS],
     ),
     res(
@@ -171,9 +176,8 @@ pub static RESOURCES: &[ResourceDef] = &[
         "v1",
         "replicasets",
         "ReplicaSet",
-        true,
+        Scope::NamespacedInAll,
         &["rs"],
-        true,
         &[SCALE, STATUS],
     ),
     res(
@@ -181,9 +185,8 @@ pub static RESOURCES: &[ResourceDef] = &[
         "v1",
         "statefulsets",
         "StatefulSet",
-        true,
+        Scope::NamespacedInAll,
         &["sts"],
-        true,
         &[SCALE, STATUS],
     ),
     res(
@@ -191,20 +194,26 @@ pub static RESOURCES: &[ResourceDef] = &[
         "v1",
         "daemonsets",
         "DaemonSet",
-        true,
+        Scope::NamespacedInAll,
         &["ds"],
-        true,
         &[STATUS],
     ),
-    res("batch", "v1", "jobs", "Job", true, &[], true, &[STATUS]),
+    res(
+        "batch",
+        "v1",
+        "jobs",
+        "Job",
+        Scope::NamespacedInAll,
+        &[],
+        &[STATUS],
+    ),
     res(
         "batch",
         "v1",
         "cronjobs",
         "CronJob",
-        true,
+        Scope::NamespacedInAll,
         &["cj"],
-        true,
         &[STATUS],
     ),
     res(
@@ -212,9 +221,8 @@ pub static RESOURCES: &[ResourceDef] = &[
         "v1",
         "endpointslices",
         "EndpointSlice",
-        true,
+        Scope::Namespaced,
         &[],
-        false,
         &[],
     ),
 ];
