@@ -8,14 +8,14 @@
 
 pub mod change;
 pub mod cli;
-pub mod cluster;
-pub mod cmd;
-pub mod diagnosis;
+pub(crate) mod cluster;
+pub(crate) mod cmd;
+pub(crate) mod diagnosis;
 pub mod error;
-pub mod input;
-pub mod render;
+pub(crate) mod input;
+pub(crate) mod render;
 pub mod session;
-pub mod status;
+pub(crate) mod status;
 pub mod util;
 
 use std::io::{Read, Write};

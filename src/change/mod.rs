@@ -10,6 +10,6 @@ mod editor;
 pub(crate) mod follow;
 pub mod guard;
 mod patch;
-pub mod plan;
+pub(crate) mod plan;
 mod recreate;
 pub(crate) mod restart;

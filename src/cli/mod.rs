@@ -1,9 +1,9 @@
 //! The command line: its clap definition, and everything derived from it rather than written by
 //! hand (shell completion scripts, kubectl's plugin completion, man pages).
 
-pub mod completion;
+pub(crate) mod completion;
 mod definition;
-pub mod man;
-pub mod scripts;
+pub(crate) mod man;
+pub(crate) mod scripts;
 
 pub use definition::*;

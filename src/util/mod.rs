@@ -1,8 +1,8 @@
 //! Small, general pieces with no knowledge of pods: durations, quantities, terminal
 //! sanitizing, signal handling, version strings.
 
-pub mod duration;
+pub(crate) mod duration;
 pub mod interrupt;
-pub mod quantity;
-pub mod sanitize;
-pub mod version;
+pub(crate) mod quantity;
+pub(crate) mod sanitize;
+pub(crate) mod version;
