@@ -2,10 +2,13 @@
 //! its selector, no target is one LIST of the whole scope. The same queries run against a
 //! cluster or against offline input, so both give the same answer.
 
+use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use kube::api::WatchEvent;
 use serde_json::Value;
 
+use crate::cluster::Cluster;
 use crate::error::{Error, Result};
 use crate::input::manifest::Inventory;
 use crate::input::selector::{FieldSelector, Selector};
@@ -297,4 +300,55 @@ pub async fn fetch_pods(
         }
     }
     Ok(fetch)
+}
+
+/// Follows every query's watch from where its LIST ended, calling `on_change` for every
+/// added, changed or deleted pod (as `kubectl get -w` prints them), until an error.
+pub(crate) async fn watch(
+    cluster: &Cluster,
+    resume: Vec<(&PodQuery, String)>,
+    on_change: &mut dyn FnMut(&Pod) -> Result<()>,
+) -> Result<()> {
+    let mut versions: Vec<String> = resume.iter().map(|(_, rv)| rv.clone()).collect();
+    let queries: Vec<&PodQuery> = resume.iter().map(|(q, _)| *q).collect();
+    loop {
+        let mut streams = Vec::new();
+        for (i, query) in queries.iter().enumerate() {
+            let fields = match &query.name {
+                Some(name) => Some(format!("metadata.name={name}")),
+                None => query.fields.as_ref().map(FieldSelector::wire_text),
+            };
+            let stream = cluster
+                .watch_pods(
+                    query.namespace.as_deref(),
+                    query.labels.as_ref().map(Selector::wire_text).as_deref(),
+                    fields.as_deref(),
+                    &versions[i],
+                )
+                .await?;
+            streams.push(stream.map(move |e| (i, e)).boxed());
+        }
+        let mut merged = futures::stream::select_all(streams);
+        while let Some((i, event)) = merged.next().await {
+            match event? {
+                WatchEvent::Added(pod) | WatchEvent::Modified(pod) | WatchEvent::Deleted(pod) => {
+                    versions[i] = pod.metadata.resource_version.clone().unwrap_or_default();
+                    on_change(&pod)?;
+                }
+                WatchEvent::Bookmark(b) => versions[i] = b.metadata.resource_version,
+                WatchEvent::Error(status) if status.code == 410 => {
+                    // Our resourceVersion is too old: start over from a fresh list.
+                    versions[i] = String::new();
+                }
+                WatchEvent::Error(status) => {
+                    return Err(Error::Api {
+                        code: status.code,
+                        reason: status.reason,
+                        message: status.message,
+                    });
+                }
+            }
+        }
+        // The server ends every watch after its timeout: continue from where it stopped.
+    }
 }

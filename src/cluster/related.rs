@@ -4,23 +4,62 @@
 
 use std::collections::BTreeSet;
 
-use k8s_openapi::api::core::v1::{ConfigMap, Event, Node, PersistentVolumeClaim, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Node, PersistentVolumeClaim, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::jiff::Timestamp;
 use serde::de::DeserializeOwned;
 
 use crate::cluster::Cluster;
 use crate::diagnosis::related::{Fetched, RelatedKind, RelatedObjects, Unfetched};
+use crate::diagnosis::{self, Explanation};
 use crate::error::Error;
 use crate::input::manifest::Inventory;
 use crate::session::Source;
 
-/// Fetches everything `unfetched` names into `objects` (log tails of `tail` lines).
-pub async fn fetch(
+/// What to fetch is discovered as the diagnosis learns more (events first, then what they point
+/// at); each round fetches only new kinds, so this bounds the rounds, not the requests.
+const MAX_ROUNDS: usize = 4;
+
+/// Explains `pods`, fetching what their diagnoses look up (log tails of `tail` lines): events
+/// first, one LIST per namespace, then each round only what the last one asked for and did
+/// not have, until nothing more is asked.
+pub(crate) async fn explain_all(
     source: &Source,
-    objects: &mut RelatedObjects,
-    unfetched: &Unfetched,
+    pods: &[Pod],
+    now: Timestamp,
     tail: u32,
-) {
+) -> Vec<Explanation> {
+    let mut objects = RelatedObjects::default();
+    let namespaces: BTreeSet<String> = pods
+        .iter()
+        .map(|p| {
+            p.metadata
+                .namespace
+                .clone()
+                .unwrap_or_else(|| "default".into())
+        })
+        .collect();
+    let mut unfetched = Unfetched::default();
+    unfetched
+        .objects
+        .extend(namespaces.into_iter().map(|ns| (RelatedKind::Events, ns)));
+    let mut explanations = Vec::new();
+    for _ in 0..MAX_ROUNDS {
+        fetch(source, &mut objects, &unfetched, tail).await;
+        explanations = pods
+            .iter()
+            .map(|p| diagnosis::explain(p, &objects, now, tail))
+            .collect();
+        unfetched = objects.take_unfetched();
+        if unfetched.is_empty() {
+            break;
+        }
+    }
+    explanations
+}
+
+/// Fetches everything `unfetched` names into `objects` (log tails of `tail` lines).
+async fn fetch(source: &Source, objects: &mut RelatedObjects, unfetched: &Unfetched, tail: u32) {
     for (kind, ns) in &unfetched.objects {
         match source {
             Source::Cluster(cluster) => fetch_from_cluster(cluster, objects, *kind, ns).await,

@@ -227,6 +227,23 @@ fn init_restarts(pod: &Pod) -> bool {
     pod.spec.as_ref().and_then(|s| s.restart_policy.as_deref()) != Some("Never")
 }
 
+/// Pods worth explaining when no target is named: anything not Running-and-Ready (finished
+/// pods excepted), and running pods whose init image never ran.
+pub(crate) fn needs_explaining(pod: &Pod, now: k8s_openapi::jiff::Timestamp) -> bool {
+    let status = pod.status.as_ref();
+    let phase = status.and_then(|s| s.phase.as_deref()).unwrap_or_default();
+    if phase == "Succeeded" && pod.metadata.deletion_timestamp.is_none() {
+        return false;
+    }
+    let healthy = phase == "Running"
+        && crate::status::print_pod::has_condition(pod, "Ready")
+        && pod.metadata.deletion_timestamp.is_none();
+    !healthy
+        || crate::status::init_timeline::init_containers(pod, now)
+            .iter()
+            .any(|c| c.image_drift)
+}
+
 pub fn explain(pod: &Pod, related: &RelatedObjects, now: Timestamp, tail: u32) -> Explanation {
     let summary = print_pod::summarize(pod);
     let (events, unreadable) = match related.pod_events(pod) {

@@ -3,6 +3,7 @@
 pub mod change;
 pub mod explain;
 pub mod status;
+pub(crate) mod status_printer;
 
 use std::io::{self, Write};
 
