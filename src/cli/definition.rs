@@ -1,4 +1,4 @@
-//! The command line, as clap sees it. Nothing here talks to a cluster; `context` turns these
+//! The command line, as clap sees it. Nothing here talks to a cluster; `session` turns these
 //! raw flags into a resolved scope.
 
 use std::path::PathBuf;

@@ -362,15 +362,7 @@ impl Kind {
 }
 
 fn api_resource(kind: WorkloadKind) -> ApiResource {
-    let (group, plural) = match kind {
-        WorkloadKind::ReplicationController => ("", "replicationcontrollers"),
-        WorkloadKind::Job => ("batch", "jobs"),
-        WorkloadKind::CronJob => ("batch", "cronjobs"),
-        WorkloadKind::Deployment => ("apps", "deployments"),
-        WorkloadKind::StatefulSet => ("apps", "statefulsets"),
-        WorkloadKind::DaemonSet => ("apps", "daemonsets"),
-        WorkloadKind::ReplicaSet => ("apps", "replicasets"),
-    };
+    let (group, plural) = kind.group_and_plural();
     ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, "v1", kind.kind()), plural)
 }
 

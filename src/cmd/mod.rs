@@ -1,4 +1,5 @@
-//! One module per subcommand; `dispatch` is the only place that matches on the command.
+//! One module per subcommand, each thin: parse its arguments, call the layer below, render.
+//! `crate::run` is the only place that matches on the command; no module here imports another.
 
 pub mod check;
 pub mod edit;

@@ -42,16 +42,25 @@ impl WorkloadKind {
         WorkloadKind::ALL.into_iter().find(|k| k.kind() == kind)
     }
 
-    /// The lower-case plural the API server uses in paths and messages (`deployments.apps "x" not found`).
-    pub fn resource(self) -> &'static str {
+    /// The API group and the lower-case plural the API server serves the kind under (all are
+    /// version v1).
+    pub fn group_and_plural(self) -> (&'static str, &'static str) {
         match self {
-            WorkloadKind::Deployment => "deployments.apps",
-            WorkloadKind::StatefulSet => "statefulsets.apps",
-            WorkloadKind::DaemonSet => "daemonsets.apps",
-            WorkloadKind::ReplicaSet => "replicasets.apps",
-            WorkloadKind::ReplicationController => "replicationcontrollers",
-            WorkloadKind::Job => "jobs.batch",
-            WorkloadKind::CronJob => "cronjobs.batch",
+            WorkloadKind::Deployment => ("apps", "deployments"),
+            WorkloadKind::StatefulSet => ("apps", "statefulsets"),
+            WorkloadKind::DaemonSet => ("apps", "daemonsets"),
+            WorkloadKind::ReplicaSet => ("apps", "replicasets"),
+            WorkloadKind::ReplicationController => ("", "replicationcontrollers"),
+            WorkloadKind::Job => ("batch", "jobs"),
+            WorkloadKind::CronJob => ("batch", "cronjobs"),
+        }
+    }
+
+    /// The name the API server uses in messages (`deployments.apps "x" not found`).
+    pub fn resource(self) -> String {
+        match self.group_and_plural() {
+            ("", plural) => plural.to_string(),
+            (group, plural) => format!("{plural}.{group}"),
         }
     }
 
