@@ -16,6 +16,8 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+use crate::util::sanitize::{redact_url, server_message};
+
 #[derive(Debug, Error)]
 pub enum Error {
     /// A file given with -f could not be read.
@@ -130,7 +132,9 @@ impl Error {
             kube::Error::Api(status) => Error::Api {
                 code: status.code,
                 reason: status.reason.clone(),
-                message: match (status.code, status.message.is_empty()) {
+                // The server's text is shown as one bounded line (an HTML error page from a
+                // proxy reduced to its title); the terminal guard escapes what is left.
+                message: server_message(&match (status.code, status.message.is_empty()) {
                     // kube-apiserver's 401 says only "Unauthorized"; say what it means, with
                     // kubectl's wording first so the line is recognisable.
                     (401, _) => format!(
@@ -143,14 +147,14 @@ impl Error {
                     ),
                     (_, true) => format!("the server answered {} {}", status.code, status.reason),
                     (_, false) => status.message.clone(),
-                },
+                }),
             },
             kube::Error::HyperError(e) => Error::Unreachable {
-                server: server.to_string(),
+                server: redact_url(server).into_owned(),
                 source: Box::new(e),
             },
             kube::Error::Service(source) => Error::Unreachable {
-                server: server.to_string(),
+                server: redact_url(server).into_owned(),
                 source,
             },
             other => Error::client(context, other),
