@@ -56,8 +56,9 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
-    /// The server answered with an error Status (404, 403, 409, 422, 5xx…).
-    #[error("{message}")]
+    /// The server answered with an error Status (404, 403, 409, 422, 5xx…). Its message is
+    /// the server's text, shown as one bounded line however it was built.
+    #[error("{}", server_message(.message))]
     Api {
         code: u16,
         reason: String,
@@ -75,7 +76,7 @@ pub enum Error {
     Output(#[source] std::io::Error),
     /// Some named targets were not found (one server message each, e.g. `pods "x" not found`);
     /// the found ones were printed.
-    #[error("{}", .0.join("\n"))]
+    #[error("{}", .0.iter().map(|m| server_message(m)).collect::<Vec<_>>().join("\n"))]
     TargetsNotFound(Vec<String>),
     /// A state file (backup, copy of an edit) could not be written.
     #[error("cannot write {path}: {source}")]
