@@ -312,7 +312,7 @@ pub fn explain(pod: &Pod, related: &RelatedObjects, now: Timestamp, tail: u32) -
     let stage = stage_of(&d, phase);
     let since = stuck_since(&d, stage);
     let stuck_for_seconds = since.map(|t| now.duration_since(t).as_secs().max(0));
-    let lead = d.findings.first().map(|f| f.message.clone());
+    let lead = d.findings.first().map(|f| f.message.raw().to_string());
     let summary = match (stage, lead, stuck_for_seconds) {
         (Stage::Running | Stage::Completed, None, _) => {
             format!("{}: nothing to explain.", stage.phrase())
