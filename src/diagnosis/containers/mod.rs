@@ -259,14 +259,16 @@ pub(super) fn image_drift(d: &mut Diagnosis) {
         } else {
             "init container"
         };
-        let ran = c.ran_image.clone().unwrap_or_default();
+        // Raw text: the finding's fields are Untrusted and escape it once, when shown.
+        let (name, image) = (c.name.raw(), c.image.raw());
+        let ran = c.ran_image.as_ref().map(Untrusted::raw).unwrap_or_default();
         let will_run = c.kind == InitKind::Sidecar
             || matches!(
                 c.state,
                 init_timeline::RunState::Waiting | init_timeline::RunState::Pending
             );
         let next = if will_run {
-            format!("{} picks the new image up when it next starts", c.name)
+            format!("{name} picks the new image up when it next starts")
         } else {
             format!(
                 "the new image runs only when the pod is recreated: kubectl initctl restart pod/{} (or change the workload's template)",
@@ -277,8 +279,8 @@ pub(super) fn image_drift(d: &mut Diagnosis) {
             stage: Stage::Init,
             severity: Severity::Warning,
             code: FindingCode::InitImageDrift,
-            message: Untrusted::from(format!("{kind} {} spec image {} has not run: it last ran {ran}", c.name, c.image)),
-            evidence: untrusted_all(vec![format!("spec image: {}", c.image), format!("image that ran: {ran}"), "since Kubernetes 1.20 a changed init image does not restart the pod (kubernetes#88886)".into()]),
+            message: Untrusted::from(format!("{kind} {name} spec image {image} has not run: it last ran {ran}")),
+            evidence: untrusted_all(vec![format!("spec image: {image}"), format!("image that ran: {ran}"), "since Kubernetes 1.20 a changed init image does not restart the pod (kubernetes#88886)".into()]),
             next: Untrusted::from(next),
         });
     }
