@@ -316,3 +316,40 @@ fn a_password_in_the_server_url_is_never_printed() {
     assert!(!run.stderr.contains("s3cret"), "{}", run.stderr);
     assert!(line.contains("admin:***@127.0.0.1:1"), "{line}");
 }
+
+#[test]
+fn a_huge_single_line_log_is_read_and_quoted_bounded() {
+    let path = harness::fixtures().join("explain/init-crashloop.yaml");
+    let server = ApiServer::start();
+    server.load_file(&path);
+    let doc: Value = serde_saphyr::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let pod = doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "Pod")
+        .unwrap();
+    let name = pod["metadata"]["name"].as_str().unwrap();
+    let huge = format!("{}\n", "z".repeat(20 << 20));
+    server.set_log("seed", name, "init-migrate", true, &huge);
+    let kubeconfig = server.kubeconfig(Some("seed"));
+    let started = Instant::now();
+    let run = initctl(&["explain", name], Some(&kubeconfig));
+    assert!(started.elapsed() < Duration::from_secs(15));
+    assert!(
+        run.ok().len() < 64 * 1024,
+        "{} bytes of output",
+        run.stdout.len()
+    );
+    assert!(run.stdout.contains("z… [cut: "), "{}", run.stdout);
+    let logs: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/log"))
+        .collect();
+    assert!(!logs.is_empty());
+    for r in logs {
+        let limit: u64 = r.query["limitBytes"].parse().unwrap();
+        assert!(limit <= 4 << 20, "{r:?}");
+    }
+}
