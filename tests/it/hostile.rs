@@ -342,6 +342,24 @@ fn a_huge_single_line_log_is_read_and_quoted_bounded() {
         run.stdout.len()
     );
     assert!(run.stdout.contains("z… [cut: "), "{}", run.stdout);
+    // A server that ignores limitBytes sends all 20 MB: no more than the limit is read.
+    server.fault(Fault::ignore_limit_bytes("/log").times(2));
+    let run = initctl(&["explain", name], Some(&kubeconfig));
+    assert!(run.ok().len() < 64 * 1024, "{} bytes", run.stdout.len());
+    let left_out: usize = run
+        .stdout
+        .split("z… [cut: ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        left_out < 4 << 20,
+        "read {left_out} characters past the cut"
+    );
     let logs: Vec<_> = server
         .requests()
         .into_iter()

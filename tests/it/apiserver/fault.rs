@@ -25,6 +25,8 @@ pub struct Fault {
     pub html_body: Option<String>,
     /// With `status`: a watch opens (200), then sends one ERROR event carrying the Status.
     pub watch_error: bool,
+    /// Serve the request as if it had no `limitBytes` (a server that ignores the limit).
+    pub ignore_limit_bytes: bool,
 }
 
 impl Fault {
@@ -79,6 +81,15 @@ impl Fault {
             message: Some(message.into()),
             watch_error: true,
             ..Fault::error(path_contains, status)
+        }
+    }
+
+    /// Serve matching requests without their `limitBytes`.
+    pub fn ignore_limit_bytes(path_contains: &str) -> Fault {
+        Fault {
+            path_contains: path_contains.into(),
+            ignore_limit_bytes: true,
+            ..Fault::default()
         }
     }
 

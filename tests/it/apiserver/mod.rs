@@ -436,9 +436,13 @@ async fn handle(
     if !authenticated {
         return Ok(error_response(&ApiError::unauthorized()));
     }
+    let mut query = request.query;
+    if fault.as_ref().is_some_and(|f| f.ignore_limit_bytes) {
+        query.remove("limitBytes");
+    }
     let call = Call {
         method: parts.method,
-        query: request.query,
+        query,
         content_type: request.content_type.unwrap_or_default(),
         body,
         drop_watch_after: fault.as_ref().and_then(|f| f.drop_watch_after),
