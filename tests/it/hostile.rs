@@ -211,6 +211,16 @@ fn hostile_objects_never_reach_the_terminal_raw() {
     let doc: Value = serde_json::from_str(status.ok()).unwrap();
     assert!(doc["items"][0]["name"].as_str().unwrap().ends_with(EVIL));
 
+    // -o yaml too: valid, raw values kept (bidi characters as YAML escapes).
+    let yaml = initctl(&["status", "-o", "yaml"], k);
+    let doc: Value =
+        serde_saphyr::from_str(yaml.ok()).unwrap_or_else(|e| panic!("{e}: {}", yaml.stdout));
+    assert!(
+        doc["items"][0]["name"].as_str().unwrap().ends_with(EVIL),
+        "{}",
+        yaml.stdout
+    );
+
     // The same objects offline, from a file: names read with -f are escaped too.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("hostile.json");
