@@ -105,7 +105,7 @@ pub(super) async fn recreate(
     let backup = backup::write(opts.state_dir, live, new, &opts.stamp)?;
     let shown = Untrusted::from(name.as_str());
     let _ = writeln!(err, "backed up pod/{shown} to {}", backup.live.display());
-    let critical = Critical::enter(format!("pod/{name} exists again"));
+    let critical = Critical::enter(format!("pod/{shown} exists again"));
     let uid = text(live, "/metadata/uid");
     if let Err(e) = cluster.delete_pod_as_read(live).await {
         delete_failed(cluster, &backup, &ns, &name, &uid, e).await?;
