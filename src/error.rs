@@ -16,6 +16,8 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+use crate::util::sanitize::{redact_url, server_message};
+
 #[derive(Debug, Error)]
 pub enum Error {
     /// A file given with -f could not be read.
@@ -54,8 +56,9 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
-    /// The server answered with an error Status (404, 403, 409, 422, 5xx…).
-    #[error("{message}")]
+    /// The server answered with an error Status (404, 403, 409, 422, 5xx…). Its message is
+    /// the server's text, shown as one bounded line however it was built.
+    #[error("{}", server_message(.message))]
     Api {
         code: u16,
         reason: String,
@@ -73,7 +76,7 @@ pub enum Error {
     Output(#[source] std::io::Error),
     /// Some named targets were not found (one server message each, e.g. `pods "x" not found`);
     /// the found ones were printed.
-    #[error("{}", .0.join("\n"))]
+    #[error("{}", .0.iter().map(|m| server_message(m)).collect::<Vec<_>>().join("\n"))]
     TargetsNotFound(Vec<String>),
     /// A state file (backup, copy of an edit) could not be written.
     #[error("cannot write {path}: {source}")]
@@ -130,7 +133,9 @@ impl Error {
             kube::Error::Api(status) => Error::Api {
                 code: status.code,
                 reason: status.reason.clone(),
-                message: match (status.code, status.message.is_empty()) {
+                // The server's text is shown as one bounded line (an HTML error page from a
+                // proxy reduced to its title); the terminal guard escapes what is left.
+                message: server_message(&match (status.code, status.message.is_empty()) {
                     // kube-apiserver's 401 says only "Unauthorized"; say what it means, with
                     // kubectl's wording first so the line is recognisable.
                     (401, _) => format!(
@@ -143,14 +148,14 @@ impl Error {
                     ),
                     (_, true) => format!("the server answered {} {}", status.code, status.reason),
                     (_, false) => status.message.clone(),
-                },
+                }),
             },
             kube::Error::HyperError(e) => Error::Unreachable {
-                server: server.to_string(),
+                server: redact_url(server).into_owned(),
                 source: Box::new(e),
             },
             kube::Error::Service(source) => Error::Unreachable {
-                server: server.to_string(),
+                server: redact_url(server).into_owned(),
                 source,
             },
             other => Error::client(context, other),

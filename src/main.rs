@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
+use initctl::util::sanitize::TerminalWriter;
 use initctl::{Environment, Error, cli::Cli};
 use k8s_openapi::jiff::Timestamp;
 
@@ -31,14 +32,18 @@ fn main() -> ExitCode {
             return fail(&Error::client("start the async runtime", e));
         }
     };
-    let mut stdout = std::io::stdout().lock();
-    let mut stderr = std::io::stderr();
+    // Everything the commands write goes through the terminal guard: text from the cluster can
+    // never move the cursor, clear the screen, write the clipboard or reorder a line.
+    let mut stdout = TerminalWriter::new(std::io::stdout().lock());
+    let mut stderr = TerminalWriter::new(std::io::stderr());
     let mut stdin = std::io::stdin();
     let result = runtime.block_on(async {
         initctl::util::interrupt::install();
         initctl::run(cli, &env, &mut stdin, &mut stdout, &mut stderr).await
     });
     let _ = stdout.flush();
+    drop(stdout);
+    drop(stderr);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         // A closed pipe (`| head`) is how the reader says it has seen enough.
@@ -48,7 +53,9 @@ fn main() -> ExitCode {
 }
 
 fn fail(err: &Error) -> ExitCode {
-    let mut stderr = std::io::stderr();
+    // Errors carry server text (a Status message, an error page): they reach the terminal only
+    // through the guard.
+    let mut stderr = TerminalWriter::new(std::io::stderr());
     // The first line is the error; any further lines (backup paths, a restore command) are
     // printed as they are, so they can be copied.
     // Several missing targets are several errors, one per line, as kubectl prints them.

@@ -1,6 +1,7 @@
 //! `--wait`: follow new pods through init until they are Ready, fail, or time runs out. Polls
 //! rather than watches, so a dropped watch or a transient server error cannot end the wait.
 
+use crate::util::sanitize::Untrusted;
 use std::io::Write;
 use std::time::Duration;
 
@@ -119,10 +120,11 @@ fn line(pods: &[Pod]) -> String {
     }
     pods.iter()
         .map(|p| {
+            // The spinner draws straight to the terminal, past main's guard: escape here.
             format!(
                 "pod/{} {}",
-                p.metadata.name.clone().unwrap_or_default(),
-                print_pod::summarize(p).status
+                Untrusted::from(p.metadata.name.clone().unwrap_or_default()),
+                Untrusted::from(print_pod::summarize(p).status)
             )
         })
         .collect::<Vec<_>>()

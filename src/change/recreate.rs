@@ -4,6 +4,7 @@
 //! or names the backups and the one restoring command: an answer lost on the way back (a
 //! dropped connection, a timeout) is settled by reading the pod again, never by guessing.
 
+use crate::util::sanitize::Untrusted;
 use std::io::Write;
 use std::time::Duration;
 
@@ -102,16 +103,17 @@ pub(super) async fn recreate(
         text(live, "/metadata/name"),
     );
     let backup = backup::write(opts.state_dir, live, new, &opts.stamp)?;
-    let _ = writeln!(err, "backed up pod/{name} to {}", backup.live.display());
-    let critical = Critical::enter(format!("pod/{name} exists again"));
+    let shown = Untrusted::from(name.as_str());
+    let _ = writeln!(err, "backed up pod/{shown} to {}", backup.live.display());
+    let critical = Critical::enter(format!("pod/{shown} exists again"));
     let uid = text(live, "/metadata/uid");
     if let Err(e) = cluster.delete_pod_as_read(live).await {
         delete_failed(cluster, &backup, &ns, &name, &uid, e).await?;
     }
-    let _ = writeln!(err, "pod/{name} deleted; waiting until it is gone");
+    let _ = writeln!(err, "pod/{shown} deleted; waiting until it is gone");
     wait_gone(cluster, &backup, &ns, &name, &uid, opts.timeout).await?;
     create(cluster, &backup, &ns, &name, &uid, new, err).await?;
-    let _ = writeln!(err, "pod/{name} recreated");
+    let _ = writeln!(err, "pod/{shown} recreated");
     Ok(critical.interrupted())
 }
 

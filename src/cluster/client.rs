@@ -195,7 +195,11 @@ impl Cluster {
         }
     }
 
-    /// The last `tail` lines of a container's log (of its previous instance when `previous`).
+    /// The last `tail` lines of a container's log (of its previous instance when `previous`),
+    /// at most [`log_limit_bytes`]`(tail)` bytes of them: the server is asked for no more
+    /// (`limitBytes`, as `kubectl logs --limit-bytes`), and no more is read if it sends more, so
+    /// a 100 MB single-line log costs neither 100 MB of memory nor of output. A character cut
+    /// at the limit becomes U+FFFD.
     pub async fn logs(
         &self,
         namespace: &str,
@@ -204,16 +208,27 @@ impl Cluster {
         previous: bool,
         tail: u32,
     ) -> Result<String> {
+        use futures::AsyncReadExt;
+        let limit = log_limit_bytes(tail);
         let lp = LogParams {
             container: Some(container.to_string()),
             previous,
             tail_lines: Some(i64::from(tail)),
+            limit_bytes: Some(i64::try_from(limit).unwrap_or(i64::MAX)),
             ..Default::default()
         };
-        self.pods(Some(namespace))
-            .logs(pod, &lp)
+        let stream = self
+            .pods(Some(namespace))
+            .log_stream(pod, &lp)
             .await
-            .map_err(self.err("read logs"))
+            .map_err(self.err("read logs"))?;
+        let mut bytes = Vec::new();
+        stream
+            .take(limit)
+            .read_to_end(&mut bytes)
+            .await
+            .map_err(|e| Error::client("read logs", e))?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
     /// A workload, as JSON (only its selector and identity are used).
@@ -369,4 +384,10 @@ fn api_resource(kind: WorkloadKind) -> ApiResource {
 fn is_missing_file(err: &kube::config::KubeconfigError) -> bool {
     matches!(err, kube::config::KubeconfigError::FindPath)
         || matches!(err, kube::config::KubeconfigError::ReadConfig(e, _) if e.kind() == std::io::ErrorKind::NotFound)
+}
+
+/// The most bytes of a log `logs` reads for `tail` lines: 16 KiB a line (a line is quoted up to
+/// 4096 characters of up to 4 bytes), and never more than 4 MiB in all.
+pub(crate) fn log_limit_bytes(tail: u32) -> u64 {
+    (u64::from(tail) * 16 * 1024).clamp(16 * 1024, 4 * 1024 * 1024)
 }

@@ -1,9 +1,13 @@
-//! Log tails as evidence: the last lines of a container's log, control characters escaped,
+//! Log tails as evidence: the last lines of a container's log, each cut to a bounded length,
 //! runs of the same line folded into one ("waiting for myservice" ×10).
 
 use super::Diagnosis;
 use super::related::{LogKey, Lookup};
-use crate::util::sanitize::for_terminal;
+use crate::util::sanitize::cut;
+
+/// The longest a quoted log line is (characters); the rest is replaced by a visible
+/// `… [cut: N more characters]`. Lines are escaped when displayed (they travel as `Untrusted`).
+pub(crate) const LOG_LINE_MAX: usize = 4096;
 
 /// Evidence lines quoting the log of `container` (the previous instance when `previous`).
 /// Empty while the log has not been fetched; a note when it cannot be.
@@ -40,13 +44,13 @@ pub(super) fn quote(d: &mut Diagnosis, container: &str, previous: bool) -> Vec<S
     }
 }
 
-/// The last `tail` lines, escaped, with consecutive repeats folded.
+/// The last `tail` lines, each cut at [`LOG_LINE_MAX`], with consecutive repeats folded.
 pub(super) fn fold(text: &str, tail: usize) -> Vec<String> {
     let lines: Vec<&str> = text.lines().collect();
     let start = lines.len().saturating_sub(tail);
     let mut out: Vec<(String, usize)> = Vec::new();
     for line in &lines[start..] {
-        let line = for_terminal(line.trim_end()).into_owned();
+        let line = cut(line.trim_end(), LOG_LINE_MAX).into_owned();
         match out.last_mut() {
             Some((last, n)) if *last == line => *n += 1,
             _ => out.push((line, 1)),
@@ -73,7 +77,7 @@ pub(super) fn repeating_line(text: &str, tail: usize) -> Option<(String, usize)>
             best = Some((line, n));
         }
     }
-    best.map(|(l, n)| (for_terminal(l).into_owned(), n))
+    best.map(|(l, n)| (cut(l, LOG_LINE_MAX).into_owned(), n))
 }
 
 #[cfg(test)]
@@ -85,13 +89,21 @@ mod tests {
         let text = "start\nwaiting for myservice\nwaiting for myservice\nwaiting for myservice\n\x1b[31mred\n";
         assert_eq!(
             fold(text, 4),
-            ["waiting for myservice  (×3)", "\\u{1b}[31mred"]
+            ["waiting for myservice  (×3)", "\x1b[31mred"]
         );
         assert_eq!(
             repeating_line(text, 10),
             Some(("waiting for myservice".into(), 3))
         );
         assert_eq!(repeating_line("a\nb\n", 10), None);
+        let long = format!("{}\n", "y".repeat(LOG_LINE_MAX + 10));
+        assert_eq!(
+            fold(&long, 5),
+            [format!(
+                "{}… [cut: 10 more characters]",
+                "y".repeat(LOG_LINE_MAX)
+            )]
+        );
         let nslookup =
             "Server: 10.96.0.10\nnslookup: can't resolve\nwaiting for myservice\n".repeat(3);
         assert_eq!(

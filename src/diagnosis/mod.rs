@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::status::print_pod::{self, PodStatusSummary};
 use crate::util::duration;
+use crate::util::sanitize::Untrusted;
 use related::RelatedObjects;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -151,13 +152,16 @@ impl std::fmt::Display for FindingCode {
     }
 }
 
+/// Every text a finding or an explanation carries is [`Untrusted`]: it quotes the cluster (reasons,
+/// messages, names, log lines), so renderers get it only in the type that displays escaped, and
+/// a new field cannot be printed raw by mistake.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     pub severity: Severity,
     pub code: FindingCode,
-    pub message: String,
-    pub evidence: Vec<String>,
-    pub next: String,
+    pub message: Untrusted,
+    pub evidence: Vec<Untrusted>,
+    pub next: Untrusted,
     /// The stage this finding belongs to (the first blocker's stage is the pod's).
     #[serde(skip)]
     stage: Stage,
@@ -166,15 +170,20 @@ pub struct Finding {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Explanation {
-    pub namespace: String,
-    pub name: String,
-    pub status: String,
+    pub namespace: Untrusted,
+    pub name: Untrusted,
+    pub status: Untrusted,
     pub stage: Stage,
     pub stuck_for_seconds: Option<i64>,
-    pub summary: String,
+    pub summary: Untrusted,
     pub findings: Vec<Finding>,
     /// What could not be checked (forbidden, not in the input…), so silence is not mistaken for health.
-    pub notes: Vec<String>,
+    pub notes: Vec<Untrusted>,
+}
+
+/// Evidence lines, each as [`Untrusted`] text.
+fn untrusted_all<T: Into<Untrusted>>(lines: impl IntoIterator<Item = T>) -> Vec<Untrusted> {
+    lines.into_iter().map(Into::into).collect()
 }
 
 /// Working state while one pod is diagnosed.
@@ -303,7 +312,7 @@ pub fn explain(pod: &Pod, related: &RelatedObjects, now: Timestamp, tail: u32) -
     let stage = stage_of(&d, phase);
     let since = stuck_since(&d, stage);
     let stuck_for_seconds = since.map(|t| now.duration_since(t).as_secs().max(0));
-    let lead = d.findings.first().map(|f| f.message.clone());
+    let lead = d.findings.first().map(|f| f.message.raw().to_string());
     let summary = match (stage, lead, stuck_for_seconds) {
         (Stage::Running | Stage::Completed, None, _) => {
             format!("{}: nothing to explain.", stage.phrase())
@@ -320,14 +329,14 @@ pub fn explain(pod: &Pod, related: &RelatedObjects, now: Timestamp, tail: u32) -
         (_, None, _) => format!("{}.", stage.phrase()),
     };
     Explanation {
-        namespace: d.namespace().to_string(),
-        name: d.name().to_string(),
-        status: d.summary.status.clone(),
+        namespace: d.namespace().into(),
+        name: d.name().into(),
+        status: d.summary.status.as_str().into(),
         stage,
         stuck_for_seconds,
-        summary,
+        summary: summary.into(),
         findings: d.findings,
-        notes: d.notes,
+        notes: d.notes.into_iter().map(Untrusted::from).collect(),
     }
 }
 

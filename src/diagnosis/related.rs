@@ -270,6 +270,6 @@ pub(super) fn event_line(e: &Event) -> String {
         e.type_.as_deref().unwrap_or("Normal"),
         e.reason.as_deref().unwrap_or_default(),
         times,
-        crate::util::sanitize::for_terminal(e.message.as_deref().unwrap_or_default().trim())
+        e.message.as_deref().unwrap_or_default().trim()
     )
 }

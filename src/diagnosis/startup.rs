@@ -1,12 +1,13 @@
 //! Before any container runs: scheduling gates, sandbox and volumes (the scheduler's findings
 //! are in `scheduling::findings`); and the pod-level ends (deletion, eviction).
 
+use crate::diagnosis::untrusted_all;
+use crate::util::sanitize::Untrusted;
 use k8s_openapi::api::core::v1::{Event, Volume};
 use k8s_openapi::jiff::Timestamp;
 
 use super::related::{Lookup, event_line};
 use super::{Diagnosis, Finding, FindingCode, Severity, Stage};
-use crate::util::sanitize::for_terminal;
 
 pub(super) fn gated(d: &mut Diagnosis) {
     let gates: Vec<String> = d
@@ -31,11 +32,11 @@ pub(super) fn gated(d: &mut Diagnosis) {
         stage: Stage::Gated,
         severity: Severity::Blocker,
         code: FindingCode::SchedulingGated,
-        message: format!("the scheduler will not consider the pod until its scheduling gates are removed: {}", gates.join(", ")),
-        evidence,
-        next: format!(
+        message: Untrusted::from(format!("the scheduler will not consider the pod until its scheduling gates are removed: {}", gates.join(", "))),
+        evidence: untrusted_all(evidence),
+        next: Untrusted::from(format!(
             "gates are removed by the controller that added them (check it is running); to release the pod by hand: kubectl patch pod {name} -n {ns} --type=json -p '[{{\"op\":\"remove\",\"path\":\"/spec/schedulingGates\"}}]'"
-        ),
+        )),
     });
 }
 
@@ -125,9 +126,9 @@ pub(super) fn sandbox(d: &mut Diagnosis) {
         stage: Stage::Sandbox,
         severity: Severity::Blocker,
         code,
-        message,
-        evidence,
-        next,
+        message: Untrusted::from(message),
+        evidence: untrusted_all(evidence),
+        next: Untrusted::from(next),
     });
 }
 
@@ -241,9 +242,9 @@ pub(super) fn terminating(d: &mut Diagnosis, deleted: Timestamp) {
         stage: Stage::Terminating,
         severity,
         code: FindingCode::Terminating,
-        message,
-        evidence,
-        next,
+        message: Untrusted::from(message),
+        evidence: untrusted_all(evidence),
+        next: Untrusted::from(next),
     });
 }
 
@@ -259,12 +260,12 @@ pub(super) fn pod_failed(d: &mut Diagnosis, reason: &str, message: &str) {
         stage: Stage::Terminal,
         severity: Severity::Blocker,
         code: FindingCode::PodFailed,
-        message: format!("the pod failed: {reason}"),
-        evidence: vec![format!("status.reason: {reason}"), format!("status.message: {}", for_terminal(message))],
-        next: if owned {
+        message: Untrusted::from(format!("the pod failed: {reason}")),
+        evidence: untrusted_all(vec![format!("status.reason: {reason}"), format!("status.message: {}", message)]),
+        next: Untrusted::from(if owned {
             "its controller creates a replacement; this pod object stays for the record until it is deleted".into()
         } else {
             format!("a bare pod is not replaced: recreate it once the cause is fixed (kubectl initctl restart pod/{})", d.name())
-        },
+        }),
     });
 }

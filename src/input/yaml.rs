@@ -42,6 +42,11 @@ fn options_for(text: &str) -> serde_saphyr::Options {
     options
 }
 
+/// Serialises `text` as a double-quoted YAML scalar, whatever it holds.
+pub(crate) fn double_quoted<S: serde::Serializer>(text: &str, ser: S) -> Result<S::Ok, S::Error> {
+    serde_saphyr::DoubleQuoted(text).serialize(ser)
+}
+
 /// Serialises a value as YAML, the way kubectl's `-o yaml` lays objects out.
 pub fn to_string<T: Serialize>(value: &T) -> Result<String, String> {
     serde_saphyr::to_string(value).map_err(|e| e.to_string())

@@ -10,6 +10,7 @@ use crate::change::guard::{Classification, DiffEntry, Violation};
 use crate::change::plan::{Action, Effect, Ownership, Plan};
 use crate::error::{Error, Result};
 use crate::render::{Palette, Tone};
+use crate::util::sanitize::Untrusted;
 
 /// A unified diff (similar) of exactly the given paths' old and new values, as YAML-ish text with
 /// a header line per path; for rendering rejections and plans. An absent value is empty text.
@@ -41,7 +42,10 @@ pub(crate) fn diff(violations_or_changes: &[DiffEntry]) -> String {
 
 /// The plan for allowed changes outside init containers.
 pub(crate) fn patch_plan(pod: &str) -> String {
-    format!("plan: patch pod/{pod} in place (no restart)")
+    format!(
+        "plan: patch pod/{} in place (no restart)",
+        Untrusted::from(pod)
+    )
 }
 
 /// `check`'s verdict: the classification, then the refused fields, or the diff and the plan
@@ -98,8 +102,10 @@ pub(crate) fn write_violations(out: &mut dyn Write, violations: &[Violation]) ->
     writeln!(out, "{}", diff(&fields)).map_err(Error::Output)
 }
 
-/// The plan, as lines for the terminal.
+/// The plan, as lines for the terminal. Names and images come from the cluster or the edited
+/// file: each is shown as [`Untrusted`] (escaped), so none can break or forge a line.
 pub(crate) fn plan_lines(plan: &Plan, pod: &str, ownership: &Ownership) -> Vec<String> {
+    let pod = &Untrusted::from(pod);
     let mut lines = Vec::new();
     for i in &plan.images {
         let kind = if i.change.sidecar {
@@ -112,12 +118,15 @@ pub(crate) fn plan_lines(plan: &Plan, pod: &str, ownership: &Ownership) -> Vec<S
             Effect::NeedsRestart(why) => ("needs a restart", why),
         };
         lines.push(format!(
-            "{kind} {}: {} -> {} ({tag}: {why})",
-            i.change.name, i.change.old, i.change.new
+            "{kind} {}: {} -> {} ({tag}: {})",
+            Untrusted::from(i.change.name.as_str()),
+            Untrusted::from(i.change.old.as_str()),
+            Untrusted::from(i.change.new.as_str()),
+            Untrusted::from(why.to_string()),
         ));
     }
     lines.push(match &plan.action {
-        Action::Patch => patch_plan(pod),
+        Action::Patch => patch_plan(pod.raw()),
         Action::Recreate => format!(
             "plan: recreate pod/{pod} from the edited manifest: back it up, delete it (only if unchanged), wait until it is gone, create it again"
         ),
@@ -126,14 +135,19 @@ pub(crate) fn plan_lines(plan: &Plan, pod: &str, ownership: &Ownership) -> Vec<S
                 Ownership::Workload { replicas: Some(n), .. } => format!("{n} pod(s) will be replaced"),
                 _ => "its pods will be replaced".to_string(),
             };
+            let name = Untrusted::from(name.as_str());
             let mut line = format!("plan: change the pod template of {}/{name}: {scope}", kind.kind());
             if *delete_pod {
                 line.push_str(&format!("; its update strategy is OnDelete, so pod/{pod} is deleted to come back with the new image"));
             }
             line
         }
-        Action::Refuse { reason } => format!("refused: {reason}"),
+        Action::Refuse { reason } => format!("refused: {}", Untrusted::from(reason.to_string())),
     });
-    lines.extend(plan.warnings.iter().map(|w| format!("warning: {w}")));
+    lines.extend(
+        plan.warnings
+            .iter()
+            .map(|w| format!("warning: {}", Untrusted::from(w.to_string()))),
+    );
     lines
 }

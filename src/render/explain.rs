@@ -1,5 +1,5 @@
 //! `explain` as readable text: per pod a summary sentence, then each finding with its evidence
-//! and next step. Text from the cluster is escaped before it gets here.
+//! and next step. Every text comes as `Untrusted`, which displays escaped.
 
 use std::io::{self, Write};
 

@@ -9,6 +9,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::util::sanitize::is_unsafe;
+
 /// Colours, decided once from `--color`, the terminal and NO_COLOR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Palette {
@@ -59,12 +61,150 @@ pub fn align(rows: &[Vec<String>]) -> Vec<String> {
         .collect()
 }
 
+/// Pretty JSON in which every character the terminal guard would escape (C1 controls, bidi and
+/// invisible format characters; serde_json already escapes C0) is written as a JSON `\uXXXX`
+/// escape: the document stays valid and its values parse back to the raw text.
 pub fn write_json<T: Serialize>(out: &mut dyn Write, value: &T) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, value)?;
+    let mut ser = serde_json::Serializer::with_formatter(&mut *out, SafeJson::default());
+    value.serialize(&mut ser)?;
     writeln!(out)
 }
 
+#[derive(Default)]
+struct SafeJson(serde_json::ser::PrettyFormatter<'static>);
+
+impl serde_json::ser::Formatter for SafeJson {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut rest = fragment;
+        while let Some((i, c)) = rest.char_indices().find(|(_, c)| is_unsafe(*c)) {
+            writer.write_all(&rest.as_bytes()[..i])?;
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                write!(writer, "\\u{unit:04x}")?;
+            }
+            rest = &rest[i + c.len_utf8()..];
+        }
+        writer.write_all(rest.as_bytes())
+    }
+
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// YAML, in which every character the terminal guard would escape is a YAML escape: the YAML
+/// engine escapes controls itself but leaves bidi and invisible format characters raw, so a value
+/// holding one is written double-quoted and the character as `\uXXXX` (`\UXXXXXXXX`).
 pub fn write_yaml<T: Serialize>(out: &mut dyn Write, value: &T) -> io::Result<()> {
-    let text = crate::input::yaml::to_string(value).map_err(io::Error::other)?;
+    let mut text = crate::input::yaml::to_string(value).map_err(io::Error::other)?;
+    if text.chars().any(is_unsafe) {
+        let value = serde_json::to_value(value).map_err(io::Error::other)?;
+        let quoted = crate::input::yaml::to_string(&Quoting(&value)).map_err(io::Error::other)?;
+        // Each such character now stands inside a double-quoted scalar, where escapes work.
+        text = String::with_capacity(quoted.len());
+        for c in quoted.chars() {
+            match c as u32 {
+                _ if c == '\n' || c == '\t' || !is_unsafe(c) => text.push(c),
+                u if u <= 0xFFFF => text.push_str(&format!("\\u{u:04X}")),
+                u => text.push_str(&format!("\\U{u:08X}")),
+            }
+        }
+    }
     out.write_all(text.as_bytes())
+}
+
+/// A document whose strings (keys too) holding a character to escape serialise double-quoted.
+struct Quoting<'a>(&'a serde_json::Value);
+
+impl Serialize for Quoting<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        use serde_json::Value;
+        match self.0 {
+            Value::String(s) if s.chars().any(is_unsafe) => {
+                crate::input::yaml::double_quoted(s, ser)
+            }
+            Value::Array(items) => {
+                let mut seq = ser.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&Quoting(item))?;
+                }
+                seq.end()
+            }
+            Value::Object(map) => {
+                let mut m = ser.serialize_map(Some(map.len()))?;
+                for (k, v) in map {
+                    m.serialize_entry(&Quoting(&Value::String(k.clone())), &Quoting(v))?;
+                }
+                m.end()
+            }
+            other => other.serialize(ser),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn json_escapes_what_the_terminal_must_not_see_and_stays_valid() {
+        let raw = "a\x1b]52;c;aGk=\x07\u{9b}2J\u{202e}z\u{e0041}";
+        let mut out = Vec::new();
+        super::write_json(&mut out, &serde_json::json!({ "v": raw })).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.is_ascii(), "{text}");
+        assert!(
+            text.contains("\\u009b") && text.contains("\\u202e"),
+            "{text}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["v"], raw);
+    }
+
+    #[test]
+    fn yaml_escapes_bidi_and_stays_valid() {
+        let raw = "a\x1b[2J\u{202e}z\u{e0041}";
+        let doc = serde_json::json!({ "plain": "ab\u{202e}c", "v": raw, "ok": "fine", "n": 3 });
+        let mut out = Vec::new();
+        super::write_yaml(&mut out, &doc).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            !text
+                .chars()
+                .any(|c| c != '\n' && crate::util::sanitize::is_unsafe(c)),
+            "{text}"
+        );
+        let back: serde_json::Value = crate::input::yaml::documents(&text).unwrap().remove(0);
+        assert_eq!(back, doc, "{text}");
+        let mut plain = Vec::new();
+        super::write_yaml(&mut plain, &serde_json::json!({ "ok": "fine" })).unwrap();
+        assert_eq!(String::from_utf8(plain).unwrap(), "ok: fine\n");
+    }
 }

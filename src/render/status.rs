@@ -9,7 +9,7 @@ use super::{Palette, Tone, align};
 use crate::status::init_timeline::{InitContainerState, InitKind, RunState};
 use crate::status::report::InitStatus;
 use crate::util::duration;
-use crate::util::sanitize::for_terminal;
+use crate::util::sanitize::Untrusted;
 
 #[derive(Debug, Clone, Copy)]
 pub struct TableOptions {
@@ -101,30 +101,30 @@ pub fn write_table(
 }
 
 fn pod_row(item: &InitStatus, opts: TableOptions, now: Timestamp) -> Vec<String> {
-    let current = match &item.summary.current {
-        Some(c) if c.sidecar => format!("{} [sidecar]", c.name),
-        Some(c) => c.name.clone(),
-        None => "-".to_string(),
+    // Every cell quoting the pod is `Untrusted`: shown escaped.
+    let current = match (&item.init.current, &item.summary.current) {
+        (Some(name), Some(c)) if c.sidecar => format!("{name} [sidecar]"),
+        (Some(name), _) => name.to_string(),
+        (None, _) => "-".to_string(),
     };
     // A manifest that never reached a cluster has no phase, so printPod's STATUS is empty; an
     // empty cell would shift the columns after it.
     let status = if item.status.is_empty() {
-        "<none>"
+        "<none>".to_string()
     } else {
-        item.status.as_str()
+        item.status.to_string()
     };
     let mut row = vec![
-        for_terminal(&item.name).into_owned(),
+        item.name.to_string(),
         item.ready.clone(),
-        opts.palette
-            .paint(status_tone(status), &for_terminal(status)),
+        opts.palette.paint(status_tone(item.status.raw()), &status),
         format!("{}/{}", item.init.done, item.init.total),
-        for_terminal(&current).into_owned(),
+        current,
         item.summary.restarts_column(now),
         item.age.clone(),
     ];
     if opts.show_namespace {
-        row.insert(0, for_terminal(&item.namespace).into_owned());
+        row.insert(0, item.namespace.to_string());
     }
     row
 }
@@ -141,7 +141,9 @@ fn init_row(c: &InitContainerState, palette: Palette, now: Timestamp) -> Vec<Str
     let tone = match c.state {
         RunState::Terminated if !failed => Tone::Good,
         RunState::Running if c.kind == InitKind::Sidecar && c.started => Tone::Good,
-        RunState::Waiting if c.reason.as_deref().is_some_and(is_error_reason) => Tone::Bad,
+        RunState::Waiting if c.reason.as_ref().is_some_and(|r| is_error_reason(r.raw())) => {
+            Tone::Bad
+        }
         RunState::Terminated => Tone::Bad,
         _ => Tone::Progress,
     };
@@ -156,26 +158,24 @@ fn init_row(c: &InitContainerState, palette: Palette, now: Timestamp) -> Vec<Str
         (None, None) => dash(),
     };
     let image = if c.image_drift {
-        let ran = c.ran_image.as_deref().unwrap_or_default();
+        let ran = c.ran_image.clone().unwrap_or_default();
         format!(
             "{} {}",
-            for_terminal(&c.image),
-            palette.paint(Tone::Bad, &format!("[drift: ran {}]", for_terminal(ran)))
+            c.image,
+            palette.paint(Tone::Bad, &format!("[drift: ran {ran}]"))
         )
     } else {
-        for_terminal(&c.image).into_owned()
+        c.image.to_string()
     };
     vec![
         c.index.to_string(),
-        for_terminal(&c.name).into_owned(),
+        c.name.to_string(),
         match c.kind {
             InitKind::Init => "init".into(),
             InitKind::Sidecar => "sidecar".into(),
         },
         palette.paint(tone, state),
-        c.reason
-            .as_deref()
-            .map_or_else(dash, |r| for_terminal(r).into_owned()),
+        c.reason.as_ref().map_or_else(dash, Untrusted::to_string),
         exit,
         c.restarts.to_string(),
         c.started_at.map_or_else(dash, |t| {

@@ -49,7 +49,7 @@ impl StatusPrinter<'_> {
         let show_namespace = *self.show_namespace.get_or_insert_with(|| {
             items
                 .iter()
-                .map(|i| i.namespace.as_str())
+                .map(|i| i.namespace.raw())
                 .collect::<HashSet<_>>()
                 .len()
                 > 1

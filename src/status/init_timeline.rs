@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::status::image_ref;
 use crate::status::print_pod::is_sidecar;
+use crate::util::sanitize::Untrusted;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -32,7 +33,7 @@ pub enum RunState {
 pub struct Termination {
     pub exit_code: i32,
     pub signal: Option<i32>,
-    pub reason: Option<String>,
+    pub reason: Option<Untrusted>,
     pub started_at: Option<Timestamp>,
     pub finished_at: Option<Timestamp>,
 }
@@ -43,18 +44,18 @@ pub struct Termination {
 pub struct InitContainerState {
     /// 1-based position in the spec.
     pub index: usize,
-    pub name: String,
+    pub name: Untrusted,
     #[serde(rename = "type")]
     pub kind: InitKind,
     /// The image the spec names now.
-    pub image: String,
+    pub image: Untrusted,
     /// The image the container last ran, as the kubelet reports it.
-    pub ran_image: Option<String>,
+    pub ran_image: Option<Untrusted>,
     /// The spec image differs from the one that ran: an edit that has not taken effect.
     pub image_drift: bool,
     pub state: RunState,
-    pub reason: Option<String>,
-    pub message: Option<String>,
+    pub reason: Option<Untrusted>,
+    pub message: Option<Untrusted>,
     pub exit_code: Option<i32>,
     pub signal: Option<i32>,
     pub restarts: i32,
@@ -71,7 +72,11 @@ fn termination(t: &ContainerStateTerminated) -> Termination {
     Termination {
         exit_code: t.exit_code,
         signal: t.signal.filter(|s| *s != 0),
-        reason: t.reason.clone().filter(|r| !r.is_empty()),
+        reason: t
+            .reason
+            .as_deref()
+            .filter(|r| !r.is_empty())
+            .map(Untrusted::from),
         started_at: t.started_at.as_ref().map(|t| t.0),
         finished_at: t.finished_at.as_ref().map(|t| t.0),
     }
@@ -119,9 +124,9 @@ fn init_container(
     let Some(cs) = status else {
         return InitContainerState {
             index,
-            name: c.name.clone(),
+            name: c.name.as_str().into(),
             kind,
-            image,
+            image: image.into(),
             ran_image: None,
             image_drift: false,
             state: RunState::Pending,
@@ -147,15 +152,15 @@ fn init_container(
     let ran_image = Some(cs.image.clone()).filter(|s| !s.is_empty());
     InitContainerState {
         index,
-        name: c.name.clone(),
+        name: c.name.as_str().into(),
         kind,
         image_drift: image_ref::drifted(&image, ran_image.as_deref(), Some(&cs.image_id))
             .unwrap_or(false),
-        image,
-        ran_image,
+        image: image.into(),
+        ran_image: ran_image.map(Untrusted::from),
         state: run.state,
-        reason: run.reason,
-        message: run.message.filter(|m| !m.is_empty()),
+        reason: run.reason.map(Untrusted::from),
+        message: run.message.filter(|m| !m.is_empty()).map(Untrusted::from),
         exit_code: run.exit_code,
         signal: run.signal,
         restarts: cs.restart_count,
@@ -199,7 +204,7 @@ impl CurrentRun {
             let term = termination(t);
             CurrentRun {
                 state: RunState::Terminated,
-                reason: term.reason,
+                reason: term.reason.map(|r| r.raw().to_string()),
                 message: t.message.clone(),
                 exit_code: Some(t.exit_code),
                 signal: term.signal,

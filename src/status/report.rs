@@ -8,34 +8,37 @@ use serde::Serialize;
 use crate::status::init_timeline::{self, InitContainerState};
 use crate::status::print_pod::{self, PodStatusSummary};
 use crate::util::duration;
+use crate::util::sanitize::Untrusted;
 
 pub const API_VERSION: &str = "initctl/v1";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Owner {
-    pub kind: String,
-    pub name: String,
+    pub kind: Untrusted,
+    pub name: Untrusted,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InitProgress {
     pub done: usize,
     pub total: usize,
-    pub current: Option<String>,
+    pub current: Option<Untrusted>,
 }
 
 /// One pod in the `InitStatusList` document (the scripting contract, see docs/json-schema.md).
+/// Text read from the pod is [`Untrusted`]: the table can only show it escaped, the documents
+/// carry it raw.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InitStatus {
-    pub namespace: String,
-    pub name: String,
-    pub phase: Option<String>,
-    pub status: String,
+    pub namespace: Untrusted,
+    pub name: Untrusted,
+    pub phase: Option<Untrusted>,
+    pub status: Untrusted,
     pub ready: String,
     pub restarts: i32,
     pub last_restart: Option<Timestamp>,
-    pub node: Option<String>,
+    pub node: Option<Untrusted>,
     pub age: String,
     pub created: Option<Timestamp>,
     pub owner: Option<Owner>,
@@ -68,25 +71,29 @@ pub fn report(pod: &Pod, now: Timestamp) -> InitStatus {
     let summary = print_pod::summarize(pod);
     let created = pod.metadata.creation_timestamp.as_ref().map(|t| t.0);
     InitStatus {
-        namespace: pod.metadata.namespace.clone().unwrap_or_default(),
-        name: pod.metadata.name.clone().unwrap_or_default(),
-        phase: pod.status.as_ref().and_then(|s| s.phase.clone()),
-        status: summary.status.clone(),
+        namespace: pod.metadata.namespace.as_deref().unwrap_or_default().into(),
+        name: pod.metadata.name.as_deref().unwrap_or_default().into(),
+        phase: pod
+            .status
+            .as_ref()
+            .and_then(|s| s.phase.as_deref().map(Untrusted::from)),
+        status: summary.status.as_str().into(),
         ready: summary.ready.clone(),
         restarts: summary.restarts,
         last_restart: summary.last_restart,
         node: pod
             .spec
             .as_ref()
-            .and_then(|s| s.node_name.clone())
-            .filter(|n| !n.is_empty()),
+            .and_then(|s| s.node_name.as_deref())
+            .filter(|n| !n.is_empty())
+            .map(Untrusted::from),
         age: duration::since(created, now),
         created,
         owner: owner(pod),
         init: InitProgress {
             done: summary.init_done,
             total: summary.init_total,
-            current: summary.current.as_ref().map(|c| c.name.clone()),
+            current: summary.current.as_ref().map(|c| c.name.as_str().into()),
         },
         init_containers: init_timeline::init_containers(pod, now),
         summary,
@@ -113,11 +120,11 @@ pub fn owner(pod: &Pod) -> Option<Owner> {
     {
         return Some(Owner {
             kind: "Deployment".into(),
-            name: deployment.to_string(),
+            name: deployment.into(),
         });
     }
     Some(Owner {
-        kind: reference.kind.clone(),
-        name: reference.name.clone(),
+        kind: reference.kind.as_str().into(),
+        name: reference.name.as_str().into(),
     })
 }

@@ -4,5 +4,5 @@
 pub(crate) mod duration;
 pub mod interrupt;
 pub(crate) mod quantity;
-pub(crate) mod sanitize;
+pub mod sanitize;
 pub(crate) mod version;

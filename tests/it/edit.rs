@@ -870,3 +870,30 @@ fn check_colours_its_verdict_only_when_asked() {
         assert!(plain.stdout.starts_with(verdict), "{}", plain.stdout);
     }
 }
+
+#[test]
+fn the_plan_line_escapes_the_live_image() {
+    use crate::hostile::{EVIL, assert_terminal_safe};
+    let pod = with_init_image(
+        &bare_running_pod(),
+        0,
+        &format!("busybox:1.36{EVIL}\nplan: forged"),
+    );
+    let s = Session::new(std::slice::from_ref(&pod));
+    s.save(1, &with_init_image(&pod, 0, "busybox:1.37"));
+    let run = s.run(&["edit", "ledger-migrator", "--dry-run"]);
+    assert_terminal_safe(&run, "edit --dry-run of a hostile live image");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let plan: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("init container init-wait-db: busybox:1.36"))
+        .collect();
+    assert_eq!(plan.len(), 1, "{}", run.stderr);
+    assert!(
+        plan[0].contains("busybox:1.36\\u{1b}]52;c;aGFja2Vk\\u{7}\\u{1b}[2J\\r\\u{0}\\u{9b}31m\\u{202e}\\u{2066}x\\nplan: forged -> busybox:1.37"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.lines().any(|l| l.starts_with("plan: forged")));
+}

@@ -9,6 +9,7 @@ mod edit;
 mod explain;
 mod guard_props;
 mod harness;
+mod hostile;
 mod krew;
 mod kubectl_compat;
 mod status;

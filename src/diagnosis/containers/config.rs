@@ -1,12 +1,13 @@
 //! CreateContainerConfigError: the ConfigMaps, Secrets and keys the container's env refers to,
 //! checked against what exists.
 
+use crate::diagnosis::untrusted_all;
+use crate::util::sanitize::Untrusted;
 use k8s_openapi::api::core::v1::Container;
 
 use super::DiagnosedContainer;
 use crate::diagnosis::related::Lookup;
 use crate::diagnosis::{Diagnosis, Finding, FindingCode, Severity, Stage};
-use crate::util::sanitize::for_terminal;
 
 /// A reference from env/envFrom to a ConfigMap or Secret (and key).
 struct EnvRef {
@@ -109,7 +110,7 @@ pub(super) fn config_error(
         }
     }
     let headline = if missing.is_empty() {
-        for_terminal(message).into_owned()
+        (message).to_string()
     } else {
         missing.join("; ")
     };
@@ -117,8 +118,8 @@ pub(super) fn config_error(
         stage,
         severity: Severity::Blocker,
         code: FindingCode::CreateContainerConfigError,
-        message: format!("{} cannot be configured: {headline}", container.label),
-        evidence,
-        next: "create the missing ConfigMap/Secret (or key) in the pod's namespace, or mark the reference optional: the kubelet retries on its own once it exists".into(),
+        message: Untrusted::from(format!("{} cannot be configured: {headline}", container.label)),
+        evidence: untrusted_all(evidence),
+        next: Untrusted::from("create the missing ConfigMap/Secret (or key) in the pod's namespace, or mark the reference optional: the kubelet retries on its own once it exists"),
     });
 }

@@ -1,12 +1,13 @@
 //! Containers that exited non-zero: how (exit code, signal, OOM), whether they will be retried,
 //! and the failed instance's log.
 
+use crate::diagnosis::untrusted_all;
+use crate::util::sanitize::Untrusted;
 use k8s_openapi::api::core::v1::ContainerStateTerminated;
 
 use super::{DiagnosedContainer, container_events, latest};
 use crate::diagnosis::related::event_line;
 use crate::diagnosis::{Diagnosis, Finding, FindingCode, Severity, Stage, init_restarts, logs};
-use crate::util::sanitize::for_terminal;
 
 fn signal_name(signal: i32) -> &'static str {
     match signal {
@@ -60,7 +61,7 @@ pub(super) fn failed(
         evidence.push(format!("last exit: {how}"));
     }
     if let Some(msg) = t.message.as_deref().filter(|m| !m.trim().is_empty()) {
-        evidence.push(format!("termination message: {}", for_terminal(msg.trim())));
+        evidence.push(format!("termination message: {}", msg.trim()));
     }
     let restarts = container.status.restart_count;
     if restarts > 0 {
@@ -131,9 +132,9 @@ pub(super) fn failed(
         stage,
         severity: Severity::Blocker,
         code,
-        message,
-        evidence,
-        next,
+        message: Untrusted::from(message),
+        evidence: untrusted_all(evidence),
+        next: Untrusted::from(next),
     });
 }
 

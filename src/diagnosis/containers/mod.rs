@@ -8,12 +8,13 @@ mod service;
 mod sidecars;
 mod waiting;
 
+use crate::diagnosis::untrusted_all;
+use crate::util::sanitize::Untrusted;
 use k8s_openapi::api::core::v1::{Container, ContainerStatus, Event};
 
 use super::related::event_line;
 use super::{Diagnosis, Finding, FindingCode, Severity, Stage};
 use crate::status::init_timeline::{self, InitKind};
-use crate::util::sanitize::for_terminal;
 use config::config_error;
 use crash::failed;
 use pull::image_pull;
@@ -151,7 +152,7 @@ fn waiting_with_reason(
         if message.is_empty() {
             String::new()
         } else {
-            format!(": {}", for_terminal(message))
+            format!(": {}", message)
         }
     );
     match reason {
@@ -171,7 +172,7 @@ fn waiting_with_reason(
                 .unwrap_or_default();
             failed(d, stage, container, &last, true);
             if let Some(f) = d.findings.last_mut() {
-                f.evidence.insert(0, state);
+                f.evidence.insert(0, state.into());
             }
         }
         _ => {
@@ -189,9 +190,9 @@ fn waiting_with_reason(
                 stage,
                 severity: Severity::Blocker,
                 code: FindingCode::ContainerStartFailed,
-                message: format!("{} cannot start: {reason}", container.label),
-                evidence,
-                next: "read the message above: the container runtime refused to create or start the container (bad command, missing binary, security context, or a failing lifecycle hook)".into(),
+                message: Untrusted::from(format!("{} cannot start: {reason}", container.label)),
+                evidence: untrusted_all(evidence),
+                next: Untrusted::from("read the message above: the container runtime refused to create or start the container (bad command, missing binary, security context, or a failing lifecycle hook)"),
             });
         }
     }
@@ -258,14 +259,16 @@ pub(super) fn image_drift(d: &mut Diagnosis) {
         } else {
             "init container"
         };
-        let ran = c.ran_image.clone().unwrap_or_default();
+        // Raw text: the finding's fields are Untrusted and escape it once, when shown.
+        let (name, image) = (c.name.raw(), c.image.raw());
+        let ran = c.ran_image.as_ref().map(Untrusted::raw).unwrap_or_default();
         let will_run = c.kind == InitKind::Sidecar
             || matches!(
                 c.state,
                 init_timeline::RunState::Waiting | init_timeline::RunState::Pending
             );
         let next = if will_run {
-            format!("{} picks the new image up when it next starts", c.name)
+            format!("{name} picks the new image up when it next starts")
         } else {
             format!(
                 "the new image runs only when the pod is recreated: kubectl initctl restart pod/{} (or change the workload's template)",
@@ -276,9 +279,9 @@ pub(super) fn image_drift(d: &mut Diagnosis) {
             stage: Stage::Init,
             severity: Severity::Warning,
             code: FindingCode::InitImageDrift,
-            message: format!("{kind} {} spec image {} has not run: it last ran {ran}", c.name, c.image),
-            evidence: vec![format!("spec image: {}", c.image), format!("image that ran: {ran}"), "since Kubernetes 1.20 a changed init image does not restart the pod (kubernetes#88886)".into()],
-            next,
+            message: Untrusted::from(format!("{kind} {name} spec image {image} has not run: it last ran {ran}")),
+            evidence: untrusted_all(vec![format!("spec image: {image}"), format!("image that ran: {ran}"), "since Kubernetes 1.20 a changed init image does not restart the pod (kubernetes#88886)".into()]),
+            next: Untrusted::from(next),
         });
     }
 }

@@ -1,6 +1,8 @@
 //! Images that cannot be pulled: why (credentials, a missing image, the network, a bad name)
 //! and whether the pod's pull secrets exist.
 
+use crate::diagnosis::untrusted_all;
+use crate::util::sanitize::Untrusted;
 use k8s_openapi::api::core::v1::Event;
 
 use super::{DiagnosedContainer, latest};
@@ -75,9 +77,9 @@ pub(super) fn image_pull(
         stage,
         severity: Severity::Blocker,
         code,
-        message,
-        evidence,
-        next,
+        message: Untrusted::from(message),
+        evidence: untrusted_all(evidence),
+        next: Untrusted::from(next),
     });
 }
 

@@ -2,6 +2,7 @@
 //! The verdicts are pure ([`service_verdict`], [`endpoints_verdict`]); [`check_service`] looks
 //! the objects up and turns the verdict into a finding.
 
+use crate::diagnosis::untrusted_all;
 use std::ops::ControlFlow::{self, Break, Continue};
 
 use k8s_openapi::api::core::v1::Service;
@@ -134,9 +135,9 @@ impl ServiceWait<'_> {
             stage: Stage::Init,
             severity: Severity::Warning,
             code: FindingCode::WaitingForService,
-            message: self.waits.clone(),
-            evidence,
-            next,
+            message: self.waits.as_str().into(),
+            evidence: untrusted_all(evidence),
+            next: next.into(),
         }
     }
 
@@ -218,9 +219,9 @@ impl ServiceWait<'_> {
             stage: Stage::Init,
             severity,
             code,
-            message,
-            evidence: vec![line],
-            next,
+            message: message.into(),
+            evidence: vec![line.into()],
+            next: next.into(),
         }
     }
 }
@@ -283,9 +284,12 @@ pub(super) fn check_service(
         },
     };
     let mut finding = wait.finding(&verdict);
-    evidence.append(&mut finding.evidence);
-    log_evidence(&mut evidence);
-    finding.evidence = evidence;
+    let mut logs = Vec::new();
+    log_evidence(&mut logs);
+    let mut all = untrusted_all(evidence);
+    all.append(&mut finding.evidence);
+    all.extend(untrusted_all(logs));
+    finding.evidence = all;
     d.findings.push(finding);
 }
 

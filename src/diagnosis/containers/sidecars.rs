@@ -1,6 +1,8 @@
 //! Native sidecars (init containers with restartPolicy Always): one that has not started, and
 //! ones that crash-loop after initialization.
 
+use crate::diagnosis::untrusted_all;
+use crate::util::sanitize::Untrusted;
 use k8s_openapi::api::core::v1::{Container, Probe};
 
 use super::crash::failed;
@@ -66,9 +68,9 @@ pub(super) fn sidecar_not_started(
         stage: Stage::Sidecar,
         severity: Severity::Blocker,
         code: FindingCode::SidecarNotStarted,
-        message: format!("{} has not passed its startup probe{blocked}", container.label),
-        evidence,
-        next: format!("make {}'s startup probe succeed (or fix the probe): native sidecars must be started before the next init container runs", container.spec.name),
+        message: Untrusted::from(format!("{} has not passed its startup probe{blocked}", container.label)),
+        evidence: untrusted_all(evidence),
+        next: Untrusted::from(format!("make {}'s startup probe succeed (or fix the probe): native sidecars must be started before the next init container runs", container.spec.name)),
     });
 }
 

@@ -3,9 +3,10 @@
 use super::DiagnosedContainer;
 use super::service::check_service;
 use crate::diagnosis::related::{LogKey, Lookup};
+use crate::diagnosis::untrusted_all;
 use crate::diagnosis::wait_for;
 use crate::diagnosis::{Diagnosis, Finding, FindingCode, Severity, Stage, logs};
-use crate::util::sanitize::for_terminal;
+use crate::util::sanitize::Untrusted;
 
 /// A regular init container that is running: usually a loop waiting for something.
 pub(super) fn waiting_on(d: &mut Diagnosis, container: &DiagnosedContainer) {
@@ -48,7 +49,7 @@ pub(super) fn waiting_on(d: &mut Diagnosis, container: &DiagnosedContainer) {
             None => target.host.clone(),
         };
         let mut evidence = vec![
-            format!("command: {}", for_terminal(&target.fragment)),
+            format!("command: {}", &target.fragment),
             format!("waits for: {address}"),
         ];
         match wait_for::resolve_service(&target.host, &ns) {
@@ -67,9 +68,9 @@ pub(super) fn waiting_on(d: &mut Diagnosis, container: &DiagnosedContainer) {
                     stage: Stage::Init,
                     severity: Severity::Warning,
                     code: FindingCode::WaitingForExternalHost,
-                    message: format!("{} has been running for {running_for}, waiting for {}{} (outside the cluster's Services)", container.label, target.host, target.port.map(|p| format!(":{p}")).unwrap_or_default()),
-                    evidence,
-                    next: format!("check that {} is reachable from the pod's node and network (DNS, firewall, NetworkPolicy)", target.host),
+                    message: Untrusted::from(format!("{} has been running for {running_for}, waiting for {}{} (outside the cluster's Services)", container.label, target.host, target.port.map(|p| format!(":{p}")).unwrap_or_default())),
+                    evidence: untrusted_all(evidence),
+                    next: Untrusted::from(format!("check that {} is reachable from the pod's node and network (DNS, firewall, NetworkPolicy)", target.host)),
                 });
             }
         }
@@ -83,21 +84,21 @@ pub(super) fn waiting_on(d: &mut Diagnosis, container: &DiagnosedContainer) {
             .chain(container.spec.args.iter().flatten())
             .cloned()
             .collect();
-        let mut evidence = vec![format!("command: {}", for_terminal(&command.join(" ")))];
+        let mut evidence = vec![format!("command: {}", &command.join(" "))];
         log_evidence(&mut evidence);
         evidence.extend(logs::quote(d, &container.spec.name, false));
         d.findings.push(Finding {
             stage: Stage::Init,
             severity: Severity::Warning,
             code: FindingCode::InitStillRunning,
-            message: format!("{} has been running for {running_for} and has not finished", container.label),
-            evidence,
-            next: format!("an init container must exit 0 before the next one starts: check what {} is doing (its log above, or kubectl logs {} -c {} -n {ns})", container.spec.name, d.name(), container.spec.name),
+            message: Untrusted::from(format!("{} has been running for {running_for} and has not finished", container.label)),
+            evidence: untrusted_all(evidence),
+            next: Untrusted::from(format!("an init container must exit 0 before the next one starts: check what {} is doing (its log above, or kubectl logs {} -c {} -n {ns})", container.spec.name, d.name(), container.spec.name)),
         });
     } else if repeating.is_none() || d.findings[before].severity != Severity::Blocker {
         // Quote the log tail once, on the first finding: when the cause is not plain (the
         // Service is up, or outside the cluster), the container's own words are the evidence.
         let quoted = logs::quote(d, &container.spec.name, false);
-        d.findings[before].evidence.extend(quoted);
+        d.findings[before].evidence.extend(untrusted_all(quoted));
     }
 }

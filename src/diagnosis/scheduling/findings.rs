@@ -1,12 +1,13 @@
 //! Why the scheduler cannot place the pod (or has not looked at it): one finding for the
 //! scheduler's message, then one per reason in it, each checked against the pod and the nodes.
 
+use crate::diagnosis::untrusted_all;
+use crate::util::sanitize::Untrusted;
 use k8s_openapi::api::core::v1::{Event, Node, Taint, Toleration};
 
 use super::{FitFailure, FitReason, FitReasonKind};
 use crate::diagnosis::related::{Lookup, event_line};
 use crate::diagnosis::{Diagnosis, Finding, FindingCode, Severity, Stage};
-use crate::util::sanitize::for_terminal;
 
 pub(in crate::diagnosis) fn unscheduled(d: &mut Diagnosis) {
     let Some(cond) = d.condition("PodScheduled").cloned() else {
@@ -25,22 +26,21 @@ pub(in crate::diagnosis) fn unscheduled(d: &mut Diagnosis) {
             stage: Stage::Unschedulable,
             severity: Severity::Blocker,
             code: FindingCode::SchedulerError,
-            message: format!(
-                "the scheduler failed internally: {}",
-                for_terminal(&message)
-            ),
-            evidence: vec![format!(
+            message: Untrusted::from(format!("the scheduler failed internally: {}", &message)),
+            evidence: untrusted_all(vec![format!(
                 "condition PodScheduled=False (SchedulerError): {}",
-                for_terminal(&message)
-            )],
-            next: "check the kube-scheduler's logs; this is not a property of the pod".into(),
+                &message
+            )]),
+            next: Untrusted::from(
+                "check the kube-scheduler's logs; this is not a property of the pod",
+            ),
         });
         return;
     }
     let mut evidence = vec![format!(
         "condition PodScheduled=False ({}): {}",
         cond.reason.clone().unwrap_or_default(),
-        for_terminal(&message)
+        &message
     )];
     if let Some(e) = failed.last() {
         evidence.push(event_line(e));
@@ -50,12 +50,9 @@ pub(in crate::diagnosis) fn unscheduled(d: &mut Diagnosis) {
             stage: Stage::Unschedulable,
             severity: Severity::Blocker,
             code: FindingCode::Unschedulable,
-            message: format!(
-                "the scheduler cannot place the pod: {}",
-                for_terminal(&message)
-            ),
-            evidence,
-            next: "read the scheduler's message above".into(),
+            message: Untrusted::from(format!("the scheduler cannot place the pod: {}", &message)),
+            evidence: untrusted_all(evidence),
+            next: Untrusted::from("read the scheduler's message above"),
         });
         return;
     };
@@ -74,13 +71,13 @@ pub(in crate::diagnosis) fn unscheduled(d: &mut Diagnosis) {
         stage: Stage::Unschedulable,
         severity: Severity::Blocker,
         code: FindingCode::Unschedulable,
-        message: format!(
+        message: Untrusted::from(format!(
             "no node can run the pod (0/{} nodes): {}",
             fit.nodes,
             summary.join("; ")
-        ),
-        evidence,
-        next: "see the findings below for each reason".into(),
+        )),
+        evidence: untrusted_all(evidence),
+        next: Untrusted::from("see the findings below for each reason"),
     });
     for reason in &fit.reasons {
         fit_reason(d, reason);
@@ -112,17 +109,19 @@ fn not_scheduled(d: &mut Diagnosis) {
             Severity::Info
         },
         code: FindingCode::NotScheduled,
-        message: format!("no scheduler has looked at the pod yet (schedulerName: {scheduler})"),
-        evidence: vec![
+        message: Untrusted::from(format!(
+            "no scheduler has looked at the pod yet (schedulerName: {scheduler})"
+        )),
+        evidence: untrusted_all(vec![
             format!("spec.schedulerName: {scheduler}"),
             "no PodScheduled condition".into(),
-        ],
-        next: if custom {
+        ]),
+        next: Untrusted::from(if custom {
             format!("check that the scheduler {scheduler:?} is deployed and running")
         } else {
             "check the kube-scheduler (kubectl get pods -n kube-system -l component=kube-scheduler)"
                 .into()
-        },
+        }),
     });
 }
 
@@ -139,20 +138,22 @@ fn preemption(d: &mut Diagnosis, fit: &FitFailure) {
             stage: Stage::Unschedulable,
             severity: Severity::Info,
             code: FindingCode::PreemptionPending,
-            message: format!(
+            message: Untrusted::from(format!(
                 "the scheduler is preempting lower-priority pods on {nominated} to make room"
+            )),
+            evidence: untrusted_all(vec![format!("status.nominatedNodeName: {nominated}")]),
+            next: Untrusted::from(
+                "wait: the pod is scheduled there once the victims have terminated",
             ),
-            evidence: vec![format!("status.nominatedNodeName: {nominated}")],
-            next: "wait: the pod is scheduled there once the victims have terminated".into(),
         });
     } else if let Some(p) = &fit.preemption {
         d.findings.push(Finding {
         stage: Stage::Unschedulable,
         severity: Severity::Info,
         code: FindingCode::PreemptionNotPossible,
-        message: "preemption cannot help: evicting lower-priority pods would not make room".into(),
-        evidence: vec![format!("scheduler: {}", for_terminal(p))],
-        next: "free capacity or add nodes; a higher priorityClassName only helps if lower-priority pods hold the resources".into(),
+        message: Untrusted::from("preemption cannot help: evicting lower-priority pods would not make room"),
+        evidence: untrusted_all(vec![format!("scheduler: {}", p)]),
+        next: Untrusted::from("free capacity or add nodes; a higher priorityClassName only helps if lower-priority pods hold the resources"),
     });
     }
 }
@@ -220,9 +221,9 @@ fn insufficient(d: &mut Diagnosis, reason: &FitReason, resource: &str) {
         stage: Stage::Unschedulable,
         severity: Severity::Blocker,
         code: FindingCode::InsufficientResources,
-        message: format!("{} node(s) lack enough free {resource} for the pod's request {}", reason.count, wanted.unwrap_or_default()),
-        evidence,
-        next: format!("lower the pod's {resource} request, free capacity on the nodes, or add a node (the cluster autoscaler does this if configured)"),
+        message: Untrusted::from(format!("{} node(s) lack enough free {resource} for the pod's request {}", reason.count, wanted.unwrap_or_default())),
+        evidence: untrusted_all(evidence),
+        next: Untrusted::from(format!("lower the pod's {resource} request, free capacity on the nodes, or add a node (the cluster autoscaler does this if configured)")),
     });
 }
 
@@ -274,12 +275,12 @@ fn untolerated_taint(
         stage: Stage::Unschedulable,
         severity: Severity::Blocker,
         code: FindingCode::UntoleratedTaint,
-        message: format!("{} node(s) have {taint}, which the pod does not tolerate", reason.count),
-        evidence,
-        next: format!(
+        message: Untrusted::from(format!("{} node(s) have {taint}, which the pod does not tolerate", reason.count)),
+        evidence: untrusted_all(evidence),
+        next: Untrusted::from(format!(
             "add a toleration for {} if the pod belongs on those nodes; otherwise those nodes are reserved for other workloads",
             key.unwrap_or("the taint")
-        ),
+        )),
     });
 }
 
@@ -332,9 +333,9 @@ fn node_selector_mismatch(d: &mut Diagnosis, reason: &FitReason) {
         stage: Stage::Unschedulable,
         severity: Severity::Blocker,
         code: FindingCode::NodeSelectorMismatch,
-        message: format!("{} node(s) do not match the pod's nodeSelector / node affinity", reason.count),
-        evidence,
-        next: "fix the pod's nodeSelector/affinity, or label a node to match (kubectl label node NODE key=value)".into(),
+        message: Untrusted::from(format!("{} node(s) do not match the pod's nodeSelector / node affinity", reason.count)),
+        evidence: untrusted_all(evidence),
+        next: Untrusted::from("fix the pod's nodeSelector/affinity, or label a node to match (kubectl label node NODE key=value)"),
     });
 }
 
@@ -344,7 +345,7 @@ fn scheduling_constraint(d: &mut Diagnosis, reason: &FitReason) {
         stage: Stage::Unschedulable,
         severity: Severity::Blocker,
         code: FindingCode::SchedulingConstraint,
-        message: format!(
+        message: Untrusted::from(format!(
             "{}{}",
             if reason.count > 0 {
                 format!("{} ", reason.count)
@@ -352,9 +353,9 @@ fn scheduling_constraint(d: &mut Diagnosis, reason: &FitReason) {
                 String::new()
             },
             reason.text
-        ),
-        evidence: vec![format!("scheduler: {}", reason.text)],
-        next: "relax the constraint or make room on a node that satisfies it".into(),
+        )),
+        evidence: untrusted_all(vec![format!("scheduler: {}", reason.text)]),
+        next: Untrusted::from("relax the constraint or make room on a node that satisfies it"),
     });
 }
 
@@ -414,7 +415,7 @@ fn unbound_claims(d: &mut Diagnosis, reason: &FitReason) {
                             line.push_str(&format!(
                                 "; latest event {}: {}",
                                 e.reason.clone().unwrap_or_default(),
-                                for_terminal(e.message.as_deref().unwrap_or_default())
+                                e.message.as_deref().unwrap_or_default()
                             ));
                         }
                         evidence.push(line);
@@ -433,9 +434,9 @@ fn unbound_claims(d: &mut Diagnosis, reason: &FitReason) {
         stage: Stage::Unschedulable,
         severity: Severity::Blocker,
         code: FindingCode::UnboundVolumeClaim,
-        message: if unbound.is_empty() { reason.text.clone() } else { format!("PersistentVolumeClaim(s) not bound: {}", unbound.join(", ")) },
-        evidence,
-        next: "make the claim bindable: an existing StorageClass with a working provisioner, or a matching PersistentVolume (kubectl describe pvc)".into(),
+        message: Untrusted::from(if unbound.is_empty() { reason.text.clone() } else { format!("PersistentVolumeClaim(s) not bound: {}", unbound.join(", ")) }),
+        evidence: untrusted_all(evidence),
+        next: Untrusted::from("make the claim bindable: an existing StorageClass with a working provisioner, or a matching PersistentVolume (kubectl describe pvc)"),
     });
 }
 

@@ -21,6 +21,12 @@ pub struct Fault {
     /// Carry the request out, then close the connection without answering: the client cannot
     /// tell whether it happened (a dropped connection, or an answer slower than its timeout).
     pub lose_answer: bool,
+    /// With `status`: answer this body as `text/html` instead of a Status (a proxy's error page).
+    pub html_body: Option<String>,
+    /// With `status`: a watch opens (200), then sends one ERROR event carrying the Status.
+    pub watch_error: bool,
+    /// Serve the request as if it had no `limitBytes` (a server that ignores the limit).
+    pub ignore_limit_bytes: bool,
 }
 
 impl Fault {
@@ -56,6 +62,33 @@ impl Fault {
         Fault {
             path_contains: path_contains.into(),
             lose_answer: true,
+            ..Fault::default()
+        }
+    }
+
+    /// Fail matching requests with `status` and an HTML page, as a proxy in front of the
+    /// API server does (a 502 from nginx).
+    pub fn html(path_contains: &str, status: u16, page: &str) -> Fault {
+        Fault {
+            html_body: Some(page.into()),
+            ..Fault::error(path_contains, status)
+        }
+    }
+
+    /// Open matching watches, then end them with an ERROR event (code `status`, `message`).
+    pub fn watch_error(path_contains: &str, status: u16, message: &str) -> Fault {
+        Fault {
+            message: Some(message.into()),
+            watch_error: true,
+            ..Fault::error(path_contains, status)
+        }
+    }
+
+    /// Serve matching requests without their `limitBytes`.
+    pub fn ignore_limit_bytes(path_contains: &str) -> Fault {
+        Fault {
+            path_contains: path_contains.into(),
+            ignore_limit_bytes: true,
             ..Fault::default()
         }
     }

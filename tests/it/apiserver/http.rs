@@ -24,6 +24,24 @@ pub(super) fn json_response(code: u16, value: &Value) -> Response<Body> {
         .expect("response")
 }
 
+/// An error page as a proxy sends it.
+pub(super) fn html_response(code: u16, page: &str) -> Response<Body> {
+    Response::builder()
+        .status(code)
+        .header("Content-Type", "text/html")
+        .body(full(page.to_string()))
+        .expect("response")
+}
+
+/// A finished watch stream: these lines, then the end.
+pub(super) fn json_lines_response(lines: &Bytes) -> Response<Body> {
+    Response::builder()
+        .status(200)
+        .header("Content-Type", "application/json")
+        .body(full(lines.clone()))
+        .expect("response")
+}
+
 pub(super) fn error_response(err: &ApiError) -> Response<Body> {
     let mut resp = json_response(err.code, &err.to_json());
     if let Some(secs) = err.retry_after {

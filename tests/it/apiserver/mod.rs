@@ -405,11 +405,22 @@ async fn handle(
             tokio::time::sleep(delay).await;
         }
         if fault.status >= 400 {
-            return Ok(error_response(&ApiError::for_code(
-                fault.status,
-                fault.reason.clone(),
-                fault.message.clone(),
-            )));
+            let err = ApiError::for_code(fault.status, fault.reason.clone(), fault.message.clone());
+            if let Some(page) = &fault.html_body {
+                return Ok(http::html_response(fault.status, page));
+            }
+            if fault.watch_error
+                && request
+                    .query
+                    .get("watch")
+                    .is_some_and(|w| w == "true" || w == "1")
+            {
+                return Ok(http::json_lines_response(&watch::watch_line(
+                    "ERROR",
+                    &err.to_json(),
+                )));
+            }
+            return Ok(error_response(&err));
         }
     }
     // Like kube-apiserver's union of authenticators: a verified client certificate (x509) or
@@ -425,9 +436,13 @@ async fn handle(
     if !authenticated {
         return Ok(error_response(&ApiError::unauthorized()));
     }
+    let mut query = request.query;
+    if fault.as_ref().is_some_and(|f| f.ignore_limit_bytes) {
+        query.remove("limitBytes");
+    }
     let call = Call {
         method: parts.method,
-        query: request.query,
+        query,
         content_type: request.content_type.unwrap_or_default(),
         body,
         drop_watch_after: fault.as_ref().and_then(|f| f.drop_watch_after),

@@ -19,7 +19,7 @@ use super::status::ApiError;
 use super::store::{Event, meta_str};
 use super::{Body, Shared, Target};
 
-fn watch_line(kind: &str, obj: &Value) -> Bytes {
+pub(super) fn watch_line(kind: &str, obj: &Value) -> Bytes {
     let mut line = json!({"type": kind, "object": obj}).to_string();
     line.push('\n');
     Bytes::from(line)
