@@ -167,7 +167,19 @@ impl Cluster {
                 api.watch(&wp, resource_version).await
             })
             .await?;
-        Ok(stream.map(move |e| e.map_err(|e| failure::watch_event(&server, bound, e))))
+        // A stream that breaks (idle past the bound, connection lost) just ends: the caller
+        // re-opens it from where it stopped, as it does when the server ends it.
+        let broken = |e: &kube::Result<WatchEvent<Pod>>| {
+            matches!(
+                e,
+                Err(kube::Error::ReadEvents(_)
+                    | kube::Error::HyperError(_)
+                    | kube::Error::Service(_))
+            )
+        };
+        Ok(stream
+            .take_while(move |e| futures::future::ready(!broken(e)))
+            .map(move |e| e.map_err(|e| failure::watch_event(&server, bound, e))))
     }
 
     /// Every object of a namespaced kind in `namespace`, page by page.
