@@ -154,21 +154,28 @@ mod shapes {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
         /// Kubeconfigs of every shape: fields missing, of the wrong type, or odd; always an
         /// answer in bounded time with no panic (loopback hosts only).
         #[test]
         fn no_kubeconfig_shape_reaches_a_panic(
             server in scalar(), cluster_name in scalar(), user in scalar(),
             context in scalar(), current in scalar(), ca in scalar(), insecure in scalar(),
-            drop_users in any::<bool>(),
+            drop_users in any::<bool>(), proxy in scalar(), tls_name in scalar(),
+            exec in prop::option::of(prop_oneof![
+                Just("no-such-credential-plugin"), Just("''"), Just("~"), Just("/nonexistent/plugin"),
+            ]),
         ) {
             let dir = tempfile::tempdir().unwrap();
-            let users = if drop_users { String::new() } else {
-                format!("users:\n- name: u\n  user:\n    token: {user}\n")
+            let users = match (drop_users, exec) {
+                (true, _) => String::new(),
+                (false, None) => format!("users:\n- name: u\n  user:\n    token: {user}\n"),
+                (false, Some(cmd)) => format!(
+                    "users:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {cmd}\n      interactiveMode: Never\n"
+                ),
             };
             let text = format!(
-                "apiVersion: v1\nkind: Config\nclusters:\n- name: {cluster_name}\n  cluster:\n    server: {server}\n    certificate-authority-data: {ca}\n    insecure-skip-tls-verify: {insecure}\ncontexts:\n- name: c\n  context:\n    cluster: {context}\n    user: u\n{users}current-context: {current}\n"
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: {cluster_name}\n  cluster:\n    server: {server}\n    certificate-authority-data: {ca}\n    insecure-skip-tls-verify: {insecure}\n    proxy-url: {proxy}\n    tls-server-name: {tls_name}\ncontexts:\n- name: c\n  context:\n    cluster: {context}\n    user: u\n{users}current-context: {current}\n"
             );
             let path = write(dir.path(), "kubeconfig", &text);
             let (run, took) = timed(&["status", "--request-timeout", "2s"], &path);
