@@ -284,6 +284,26 @@ fn an_expired_continue_token_lists_again_and_prints_each_pod_once() {
         .filter(|r| r.path.ends_with("/pods") && !r.query.contains_key("continue"))
         .count();
     assert_eq!(firsts, 2, "the list started over once");
+    // The same for the document: each pod once.
+    server.fault(
+        Fault {
+            reason: Some("Expired".into()),
+            ..Fault::error("continue=", 410)
+        }
+        .times(1),
+    );
+    let (json_run, _) = timed(&["status", "-o", "json"], &server.kubeconfig(Some("big")));
+    let doc: serde_json::Value = serde_json::from_str(json_run.ok()).unwrap();
+    let mut names: Vec<&str> = doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 520, "-o json: every pod once");
+    assert_eq!(doc["items"].as_array().unwrap().len(), 520);
 }
 
 // ---- 5. watches ----
