@@ -39,6 +39,9 @@ fn main() -> ExitCode {
         initctl::run(cli, &env, &mut stdin, &mut stdout, &mut stderr).await
     });
     let _ = stdout.flush();
+    // A credential plugin that kube runs on a blocking thread and that was given up on after
+    // its bound must not hold the exit (dropping the runtime would wait for it).
+    runtime.shutdown_background();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         // A closed pipe (`| head`) is how the reader says it has seen enough.

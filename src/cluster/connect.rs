@@ -209,8 +209,7 @@ pub(crate) async fn build_client(config: Config, bound: Bound) -> Result<Client>
         .and_then(|e| e.command.clone());
     let server = config.cluster_url.to_string();
     let Some(plugin) = plugin else {
-        return Client::try_from(config)
-            .map_err(|e| Error::kube("build the API client", &server, e));
+        return client(config, bound).map_err(|e| Error::kube("build the API client", &server, e));
     };
     let (tx, rx) = futures::channel::oneshot::channel();
     let runtime = tokio::runtime::Handle::current();
@@ -218,7 +217,7 @@ pub(crate) async fn build_client(config: Config, bound: Bound) -> Result<Client>
         .name("connect".into())
         .spawn(move || {
             let _entered = runtime.enter();
-            let _ = tx.send(Client::try_from(config));
+            let _ = tx.send(client(config, bound));
         });
     if let Err(e) = spawned {
         return Err(Error::client("build the API client", e));
@@ -243,6 +242,15 @@ pub(crate) async fn build_client(config: Config, bound: Bound) -> Result<Client>
         kube::Error::Auth(auth) => plugin_error(&plugin, auth),
         e => Error::kube("build the API client", &server, e),
     })
+}
+
+/// kube's client with the bound over its whole service stack: the time to an answer, kube's
+/// auth layer included (it re-runs an exec plugin when the plugin's token expires).
+fn client(config: Config, bound: Bound) -> kube::Result<Client> {
+    let builder = kube::client::ClientBuilder::try_from(config)?;
+    Ok(builder
+        .with_layer(&tower::timeout::TimeoutLayer::new(bound.duration()))
+        .build())
 }
 
 /// What to change when a bound was hit.

@@ -125,6 +125,7 @@ fn timed_out(err: &(dyn StdError + 'static)) -> bool {
     causes(err).any(|e| {
         e.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+            || e.is::<tower::timeout::error::Elapsed>()
             || e.to_string() == "deadline has elapsed"
     })
 }
