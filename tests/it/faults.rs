@@ -446,6 +446,30 @@ fn a_hanging_credential_plugin_is_bounded_and_named() {
 }
 
 #[test]
+fn a_credential_plugin_that_hangs_on_refresh_is_bounded() {
+    let server = seeded();
+    server.require_token("from-exec-plugin");
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran-once");
+    // The first run gives an expired token; kube runs the plugin again at the first request,
+    // and that run hangs.
+    let script = format!(
+        "#!/bin/sh\nif [ -e {m} ]; then exec sleep 30; fi\ntouch {m}\necho '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"from-exec-plugin\",\"expirationTimestamp\":\"2020-01-01T00:00:00Z\"}}}}'\n",
+        m = marker.display()
+    );
+    let kubeconfig = plugin_kubeconfig(&server, dir.path(), &script);
+    let (run, took) = run_env(
+        &["status"],
+        &kubeconfig,
+        &[("KUBECTL_INITCTL_IDLE_TIMEOUT", "1s")],
+    );
+    let line = run.one_error_line(1);
+    assert!(marker.exists(), "the plugin ran");
+    assert!(line.contains("--request-timeout"), "{line}");
+    assert!(took < Duration::from_secs(6), "took {took:?}");
+}
+
+#[test]
 fn a_failing_credential_plugin_says_who_failed_and_why() {
     let server = seeded();
     let dir = tempfile::tempdir().unwrap();
