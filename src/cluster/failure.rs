@@ -143,3 +143,60 @@ fn innermost(err: &(dyn StdError + 'static)) -> String {
         .map(|e| e.to_string())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    const SERVER: &str = "https://127.0.0.1:6443";
+    const IDLE: Bound = Bound::Idle(Duration::from_secs(60));
+
+    fn service(text: &str) -> kube::Error {
+        kube::Error::Service(Box::new(Said(text.into())))
+    }
+
+    #[test]
+    fn a_bound_hit_names_the_flag_that_changes_it() {
+        let timed_out =
+            kube::Error::Service(Box::new(std::io::Error::from(std::io::ErrorKind::TimedOut)));
+        let text = from_kube("get pod", SERVER, IDLE, timed_out).to_string();
+        assert!(text.contains("sent nothing for 60s"), "{text}");
+        assert!(text.contains("--request-timeout"), "{text}");
+        let whole = silent("list pods", SERVER, Bound::Whole(Duration::from_secs(2)));
+        assert!(
+            whole.to_string().contains("within --request-timeout 2s"),
+            "{whole}"
+        );
+    }
+
+    #[test]
+    fn transport_failures_are_told_apart() {
+        let tls = from_kube(
+            "get pod",
+            SERVER,
+            IDLE,
+            service("received corrupt message of type InvalidContentType"),
+        );
+        assert!(tls.to_string().contains("does not speak TLS"), "{tls}");
+        assert!(tls.to_string().contains("http://127.0.0.1:6443"), "{tls}");
+        let cut = from_kube(
+            "list pods",
+            SERVER,
+            IDLE,
+            service("error reading a body from connection"),
+        );
+        assert!(cut.to_string().contains("cut off"), "{cut}");
+        let refused = from_kube("get pod", SERVER, IDLE, service("Connection refused"));
+        assert!(matches!(refused, Error::Unreachable { .. }), "{refused}");
+    }
+
+    #[test]
+    fn a_watch_line_that_is_no_event_is_named_as_such() {
+        let garbage = kube::Error::Api(Box::new(kube::core::Status::failure("", "")));
+        let text = watch_event(SERVER, IDLE, garbage).to_string();
+        assert!(text.contains("watch event"), "{text}");
+        assert!(!text.contains("answered 0"), "{text}");
+    }
+}
