@@ -102,10 +102,36 @@ fn a_server_without_scheme_is_read_as_kubectl_reads_it() {
     let server = seeded();
     let dir = tempfile::tempdir().unwrap();
     let addr = server.url().trim_start_matches("http://").to_string();
-    let (run, _) = timed(
-        &["status", "myapp-pod", "--no-headers"],
-        &kubeconfig_for(dir.path(), &addr),
+    let kubeconfig = kubeconfig_for(dir.path(), &addr);
+    let (run, _) = timed(&["status", "myapp-pod", "--no-headers"], &kubeconfig);
+    assert_eq!(table(run.ok())[0][2], "Init:0/2", "{}", run.stderr);
+    // kubectl reads the same kubeconfig the same way (http://, as there is no TLS material).
+    if let Some(kubectl) = harness::kubectl("the scheme-less server with kubectl") {
+        let out = harness::scrubbed(&kubectl)
+            .args(["get", "pod", "myapp-pod", "-o", "name"])
+            .env("KUBECONFIG", &kubeconfig)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(stdout.trim(), "pod/myapp-pod", "{out:?}");
+    }
+}
+
+#[test]
+fn a_server_without_scheme_is_https_when_the_cluster_has_a_ca() {
+    let server = ApiServer::start_tls(crate::apiserver::TlsOptions {
+        client_certs: false,
+    });
+    server.load_file(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/apiserver/testdata/seed.json"),
     );
+    let text = server
+        .kubeconfig_yaml(Some("seed"))
+        .replace(&server.url(), &server.url().replace("https://", ""));
+    assert!(!text.contains("https://"), "{text}");
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = write(dir.path(), "kubeconfig", &text);
+    let (run, _) = timed(&["status", "myapp-pod", "--no-headers"], &kubeconfig);
     assert_eq!(table(run.ok())[0][2], "Init:0/2", "{}", run.stderr);
 }
 
