@@ -365,6 +365,8 @@ pub(crate) async fn watch(
 ) -> Result<()> {
     let mut versions: Vec<String> = resume.iter().map(|(_, rv)| rv.clone()).collect();
     let queries: Vec<&PodQuery> = resume.iter().map(|(q, _)| *q).collect();
+    // Queries whose resourceVersion expired (410 Gone): listed again before watching.
+    let mut expired = vec![false; queries.len()];
     let mut backoff = Backoff {
         next: Backoff::FIRST,
     };
@@ -372,7 +374,7 @@ pub(crate) async fn watch(
         let opened = Instant::now();
         let mut streams = Vec::new();
         for (i, query) in queries.iter().enumerate() {
-            if versions[i].is_empty() {
+            if std::mem::take(&mut expired[i]) {
                 versions[i] = relist(cluster, query, on_change).await?;
             }
             let fields = match &query.name {
@@ -389,9 +391,13 @@ pub(crate) async fn watch(
                 .await
             {
                 Ok(stream) => streams.push(stream.map(move |e| (i, e)).boxed()),
-                Err(e) if is_gone(&e) => versions[i] = String::new(),
+                Err(e) if is_gone(&e) => expired[i] = true,
                 Err(e) => return Err(e),
             }
+        }
+        // A watch refused as gone is listed again before the others are followed.
+        if expired.contains(&true) {
+            streams.clear();
         }
         let mut merged = futures::stream::select_all(streams);
         while let Some((i, event)) = merged.next().await {
@@ -405,11 +411,11 @@ pub(crate) async fn watch(
                 Ok(WatchEvent::Bookmark(b)) => versions[i] = b.metadata.resource_version,
                 // Our resourceVersion is too old: list again, then watch from there.
                 Ok(WatchEvent::Error(status)) if status.code == 410 => {
-                    versions[i] = String::new();
+                    expired[i] = true;
                     break;
                 }
                 Err(e) if is_gone(&e) => {
-                    versions[i] = String::new();
+                    expired[i] = true;
                     break;
                 }
                 Ok(WatchEvent::Error(status)) => {

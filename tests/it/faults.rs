@@ -444,6 +444,30 @@ fn a_watch_refused_as_gone_lists_again() {
     expired_watch_recovers(Fault::error("watch=", 410).times(1));
 }
 
+#[test]
+fn a_watch_refused_as_gone_is_listed_again_while_others_are_fine() {
+    let server = seeded();
+    // Only the first watch opened (myapp-pod's) is refused; web-0's is served.
+    server.fault(Fault::error("watch=", 410).times(1));
+    let (mut child, mut lines) = watch(
+        &["status", "myapp-pod", "web-0", "-w", "--no-headers"],
+        &server.kubeconfig(Some("seed")),
+    );
+    let started = Instant::now();
+    let rows: Vec<String> = (0..3).map(|_| lines.next().unwrap().unwrap()).collect();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        rows[0].starts_with("myapp-pod") && rows[1].starts_with("web-0"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[2].starts_with("myapp-pod"),
+        "re-listed at once: {rows:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(8));
+}
+
 // ---- 7. credential plugins ----
 
 fn plugin_kubeconfig(server: &ApiServer, dir: &Path, script: &str) -> PathBuf {
