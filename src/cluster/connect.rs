@@ -56,10 +56,10 @@ pub(crate) async fn load_config(opts: &ConnectOptions) -> Result<Config> {
         context: opts.context.clone(),
         ..Default::default()
     };
-    let kubeconfig = match &opts.kubeconfig {
-        Some(path) => read_file(path)?,
+    let (kubeconfig, files) = match &opts.kubeconfig {
+        Some(path) => (read_file(path)?, vec![path.clone()]),
         None => match read_default()? {
-            Some(k) => k,
+            Some(found) => found,
             None if opts.context.is_none() => {
                 return Config::incluster().map_err(|_| Error::NoKubeconfig);
             }
@@ -69,14 +69,39 @@ pub(crate) async fn load_config(opts: &ConnectOptions) -> Result<Config> {
     let kubeconfig = complete_servers(kubeconfig);
     let config = Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
-        .map_err(Error::Kubeconfig)?;
+        .map_err(|e| {
+            let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+            Error::Input(format!(
+                "cannot use the kubeconfig {}: {}",
+                line(&files.join(", ")),
+                line(&unusable(e))
+            ))
+        })?;
     check_server(&config)?;
     Ok(config)
 }
 
-/// The files of $KUBECONFIG merged (empty entries skipped), else ~/.kube/config; None when
-/// none of them exists.
-fn read_default() -> Result<Option<Kubeconfig>> {
+/// Why a kubeconfig that was read cannot be used, in kubectl's words where it has them.
+fn unusable(e: KubeconfigError) -> String {
+    match e {
+        KubeconfigError::CurrentContextNotSet => {
+            "it sets no current-context; pass --context".into()
+        }
+        KubeconfigError::LoadContext(name) => format!("context {name:?} does not exist"),
+        KubeconfigError::LoadClusterOfContext(name) => {
+            format!("the cluster {name:?} of the context does not exist")
+        }
+        KubeconfigError::MissingClusterUrl => "the context's cluster has no server".into(),
+        KubeconfigError::ParseClusterUrl(err) => {
+            format!("the context's cluster server is not a URL ({err})")
+        }
+        other => Error::Kubeconfig(other).to_string(),
+    }
+}
+
+/// The files of $KUBECONFIG merged (empty entries skipped), else ~/.kube/config, with the
+/// files read; None when none of them exists.
+fn read_default() -> Result<Option<(Kubeconfig, Vec<PathBuf>)>> {
     let paths: Vec<PathBuf> = match std::env::var_os("KUBECONFIG") {
         Some(value) => std::env::split_paths(&value)
             .filter(|p| !p.as_os_str().is_empty())
@@ -91,9 +116,10 @@ fn read_default() -> Result<Option<Kubeconfig>> {
         if !path.exists() {
             return Ok(None);
         }
-        return read_file(&path).map(Some);
+        return Ok(Some((read_file(&path)?, vec![path])));
     }
     let mut merged: Option<Kubeconfig> = None;
+    let mut read = Vec::new();
     for path in paths {
         // kubectl skips files of $KUBECONFIG that do not exist.
         if !path.exists() {
@@ -104,8 +130,9 @@ fn read_default() -> Result<Option<Kubeconfig>> {
             None => next,
             Some(m) => m.merge(next).map_err(|e| kubeconfig_error(&path, &e))?,
         });
+        read.push(path);
     }
-    Ok(merged)
+    Ok(merged.map(|m| (m, read)))
 }
 
 /// One kubeconfig file; its errors name it, with line:column where the YAML has one.

@@ -652,6 +652,14 @@ fn a_garbage_kubeconfig_is_named_with_its_position() {
         "{}",
         run.stderr
     );
+    let server = seeded();
+    let (run, _) = timed(
+        &["status", "--context", "nope"],
+        &server.kubeconfig(Some("seed")),
+    );
+    let line = run.one_error_line(1);
+    assert!(line.contains("kubeconfig-"), "names the file: {line}");
+    assert!(line.contains(r#"context "nope" does not exist"#), "{line}");
 }
 
 #[test]
