@@ -44,6 +44,9 @@ fn main() -> ExitCode {
     let _ = stdout.flush();
     drop(stdout);
     drop(stderr);
+    // A credential plugin that kube runs on a blocking thread and that was given up on after
+    // its bound must not hold the exit (dropping the runtime would wait for it).
+    runtime.shutdown_background();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         // A closed pipe (`| head`) is how the reader says it has seen enough.

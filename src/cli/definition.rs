@@ -43,7 +43,8 @@ pub struct GlobalOpts {
     /// Field selector to filter on, e.g. --field-selector status.phase=Pending.
     #[arg(long, global = true, value_name = "SELECTOR")]
     pub field_selector: Option<String>,
-    /// How long to wait for a single server request: "0" (no limit), "30", "30s", "1m", "2h".
+    /// How long to wait for a whole server request, body included: "30", "30s", "1m", "2h". "0"
+    /// (the default) means no overall limit, but a server silent for 60 s is given up on.
     #[arg(long, global = true, value_name = "DURATION", default_value = "0")]
     pub request_timeout: String,
     /// Read objects from a YAML/JSON file instead of a cluster ("-" for stdin). Repeatable.

@@ -12,10 +12,11 @@ use kube::api::{
     Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, LogParams, WatchEvent,
     WatchParams,
 };
-use kube::config::{Config, KubeConfigOptions, Kubeconfig};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::cluster::connect::{self, Bound};
+use crate::cluster::{failure, throttle};
 use crate::error::{Error, Result};
 use crate::input::target::WorkloadKind;
 
@@ -33,7 +34,10 @@ pub struct ConnectOptions {
 #[derive(Clone)]
 pub struct Cluster {
     client: Client,
+    /// The server's URL for messages, its password already redacted: every error that names
+    /// the server takes it from here.
     server: String,
+    bound: Bound,
 }
 
 /// A page of pods and where the next one starts.
@@ -46,45 +50,34 @@ pub struct PodPage {
 impl Cluster {
     /// Loads the kubeconfig the way kubectl does: --kubeconfig, else $KUBECONFIG (merged), else
     /// ~/.kube/config, else the in-cluster service account. Exec plugins, tokens, client
-    /// certificates and insecure-skip-tls-verify are handled by kube's config loader.
+    /// certificates and insecure-skip-tls-verify are handled by kube's config loader; reading
+    /// the files, completing scheme-less servers and bounding exec plugins by `connect`.
     pub async fn connect(opts: &ConnectOptions) -> Result<Cluster> {
-        let options = KubeConfigOptions {
-            context: opts.context.clone(),
-            ..Default::default()
-        };
-        let mut config = match &opts.kubeconfig {
-            Some(path) => {
-                let kubeconfig = Kubeconfig::read_from(path).map_err(Error::Kubeconfig)?;
-                Config::from_custom_kubeconfig(kubeconfig, &options)
-                    .await
-                    .map_err(Error::Kubeconfig)?
-            }
-            None => match Config::from_kubeconfig(&options).await {
-                Ok(config) => config,
-                Err(e) if opts.context.is_none() && is_missing_file(&e) => {
-                    Config::incluster().map_err(|_| Error::NoKubeconfig)?
-                }
-                Err(e) => return Err(Error::Kubeconfig(e)),
-            },
-        };
+        let mut config = connect::load_config(opts).await?;
         // kube retries 429/503/504 up to 15 times with backoff reaching minutes; a CLI answers
-        // promptly instead (as kubectl does), and retries itself only where it must (recreate).
+        // promptly instead (as kubectl does): `call` honours a 429's Retry-After a few times,
+        // and recreate retries itself where it must.
         config.default_retry = false;
-        if let Some(timeout) = opts.request_timeout {
-            config.connect_timeout = Some(timeout);
-            config.read_timeout = Some(timeout);
-            config.write_timeout = Some(timeout);
-        }
+        let bound = Bound::from_options(opts);
+        // Every read waits at most the bound for its next byte (a server that accepts the
+        // connection and never answers); `call` also bounds whole requests by --request-timeout.
+        config.connect_timeout = Some(bound.duration());
+        config.read_timeout = Some(bound.duration());
+        config.write_timeout = Some(bound.duration());
+        // The bound counts from the request, not from when a pooled connection went idle.
+        config.reset_reader_on_write = true;
         let server = config
             .cluster_url
             .to_string()
             .trim_end_matches('/')
             .to_string();
-        let namespace = config.default_namespace.clone();
-        let client = Client::try_from(config)
-            .map_err(|e| Error::kube("build the API client", &server, e))?;
-        debug_assert_eq!(client.default_namespace(), namespace);
-        Ok(Cluster { client, server })
+        let server = crate::util::sanitize::redact_url(&server).into_owned();
+        let client = connect::build_client(config, bound).await?;
+        Ok(Cluster {
+            client,
+            server,
+            bound,
+        })
     }
 
     /// The context's namespace, or "default".
@@ -94,7 +87,35 @@ impl Cluster {
 
     fn err(&self, context: &str) -> impl Fn(kube::Error) -> Error + '_ {
         let context = context.to_string();
-        move |e| Error::kube(context.clone(), &self.server, e)
+        move |e| failure::from_kube(&context, &self.server, self.bound, e)
+    }
+
+    /// Every request goes through here: bounded as a whole by --request-timeout (body
+    /// included), and a 429 retried after its Retry-After a few times.
+    async fn call<T>(
+        &self,
+        context: &str,
+        mut request: impl AsyncFnMut() -> kube::Result<T>,
+    ) -> Result<T> {
+        let mut throttled = 0;
+        loop {
+            let outcome = match self.bound {
+                Bound::Whole(d) => match tokio::time::timeout(d, request()).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => return Err(failure::silent(context, &self.server, self.bound)),
+                },
+                Bound::Idle(_) => request().await,
+            };
+            match outcome {
+                Err(kube::Error::Api(status)) if status.code == 429 => {
+                    let wait = throttle::wait(&status, throttled)
+                        .map_err(|text| Error::client(context, failure::Said(text)))?;
+                    throttled += 1;
+                    tokio::time::sleep(wait).await;
+                }
+                other => return other.map_err(self.err(context)),
+            }
+        }
     }
 
     fn pods(&self, namespace: Option<&str>) -> Api<Pod> {
@@ -105,10 +126,8 @@ impl Cluster {
     }
 
     pub async fn get_pod(&self, namespace: &str, name: &str) -> Result<Pod> {
-        self.pods(Some(namespace))
-            .get(name)
-            .await
-            .map_err(self.err("get pod"))
+        let api = self.pods(Some(namespace));
+        self.call("get pod", async || api.get(name).await).await
     }
 
     /// One page of a pod LIST (`limit` + `continue`).
@@ -123,11 +142,8 @@ impl Cluster {
         lp.label_selector = labels.map(str::to_string);
         lp.field_selector = fields.map(str::to_string);
         lp.continue_token = continue_token;
-        let list = self
-            .pods(namespace)
-            .list(&lp)
-            .await
-            .map_err(self.err("list pods"))?;
+        let api = self.pods(namespace);
+        let list = self.call("list pods", async || api.list(&lp).await).await?;
         Ok(PodPage {
             resource_version: list.metadata.resource_version.unwrap_or_default(),
             next: list.metadata.continue_.filter(|c| !c.is_empty()),
@@ -147,12 +163,26 @@ impl Cluster {
         wp.label_selector = labels.map(str::to_string);
         wp.field_selector = fields.map(str::to_string);
         let server = self.server.clone();
+        let api = self.pods(namespace);
+        let bound = self.bound;
         let stream = self
-            .pods(namespace)
-            .watch(&wp, resource_version)
-            .await
-            .map_err(self.err("watch pods"))?;
-        Ok(stream.map(move |e| e.map_err(|e| Error::kube("watch pods", &server, e))))
+            .call("watch pods", async || {
+                api.watch(&wp, resource_version).await
+            })
+            .await?;
+        // A stream that breaks (idle past the bound, connection lost) just ends: the caller
+        // re-opens it from where it stopped, as it does when the server ends it.
+        let broken = |e: &kube::Result<WatchEvent<Pod>>| {
+            matches!(
+                e,
+                Err(kube::Error::ReadEvents(_)
+                    | kube::Error::HyperError(_)
+                    | kube::Error::Service(_))
+            )
+        };
+        Ok(stream
+            .take_while(move |e| futures::future::ready(!broken(e)))
+            .map(move |e| e.map_err(|e| failure::watch_event(&server, bound, e))))
     }
 
     /// Every object of a namespaced kind in `namespace`, page by page.
@@ -182,13 +212,13 @@ impl Cluster {
         let api: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
         let mut names = Vec::new();
         let mut lp = ListParams::default().limit(PAGE_SIZE);
+        let mut pages = Pages::default();
         loop {
-            let list = api
-                .list_metadata(&lp)
-                .await
-                .map_err(self.err("list secrets"))?;
+            let list = self
+                .call("list secrets", async || api.list_metadata(&lp).await)
+                .await?;
             names.extend(list.items.into_iter().filter_map(|s| s.metadata.name));
-            match list.metadata.continue_.filter(|c| !c.is_empty()) {
+            match pages.next(list.metadata.continue_, "secrets")? {
                 Some(next) => lp.continue_token = Some(next),
                 None => return Ok(names),
             }
@@ -217,17 +247,27 @@ impl Cluster {
             limit_bytes: Some(i64::try_from(limit).unwrap_or(i64::MAX)),
             ..Default::default()
         };
-        let stream = self
-            .pods(Some(namespace))
-            .log_stream(pod, &lp)
-            .await
-            .map_err(self.err("read logs"))?;
-        let mut bytes = Vec::new();
-        stream
-            .take(limit)
-            .read_to_end(&mut bytes)
-            .await
-            .map_err(|e| Error::client("read logs", e))?;
+        let read = async {
+            let stream = self
+                .pods(Some(namespace))
+                .log_stream(pod, &lp)
+                .await
+                .map_err(self.err("read logs"))?;
+            let mut bytes = Vec::new();
+            stream
+                .take(limit)
+                .read_to_end(&mut bytes)
+                .await
+                .map_err(|e| Error::client("read logs", e))?;
+            Ok::<_, Error>(bytes)
+        };
+        // --request-timeout bounds the whole read, body included, as for every other request.
+        let bytes = match self.bound {
+            Bound::Whole(d) => tokio::time::timeout(d, read)
+                .await
+                .map_err(|_| failure::silent("read logs", &self.server, self.bound))??,
+            Bound::Idle(_) => read.await?,
+        };
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
@@ -240,7 +280,9 @@ impl Cluster {
     ) -> Result<Value> {
         let api: Api<DynamicObject> =
             Api::namespaced_with(self.client.clone(), namespace, &api_resource(kind));
-        let obj = api.get(name).await.map_err(self.err("get workload"))?;
+        let obj = self
+            .call("get workload", async || api.get(name).await)
+            .await?;
         serde_json::to_value(obj).map_err(|e| Error::client("read workload", e))
     }
 
@@ -250,11 +292,10 @@ impl Cluster {
 
     /// Any object, as the server's JSON (unknown fields kept, unlike typed reads).
     pub async fn get_json(&self, kind: Kind, namespace: &str, name: &str) -> Result<Value> {
+        let api = self.dynamic(kind, namespace);
         let obj = self
-            .dynamic(kind, namespace)
-            .get(name)
-            .await
-            .map_err(self.err("get object"))?;
+            .call("get object", async || api.get(name).await)
+            .await?;
         to_json(obj)
     }
 
@@ -271,28 +312,26 @@ impl Cluster {
             ..Default::default()
         };
         let body = kube::api::Patch::Strategic(patch);
+        let api = self.dynamic(kind, namespace);
         let obj = self
-            .dynamic(kind, namespace)
-            .patch(name, &params, &body)
-            .await
-            .map_err(self.err("patch object"))?;
+            .call("patch object", async || {
+                api.patch(name, &params, &body).await
+            })
+            .await?;
         to_json(obj)
     }
 
     pub async fn create_json(&self, kind: Kind, namespace: &str, object: &Value) -> Result<Value> {
         let obj: DynamicObject = serde_json::from_value(object.clone())
             .map_err(|e| Error::Input(format!("cannot create this object: {e}")))?;
+        let api = self.dynamic(kind, namespace);
+        let params = kube::api::PostParams {
+            field_manager: Some("kubectl-initctl".into()),
+            ..Default::default()
+        };
         let created = self
-            .dynamic(kind, namespace)
-            .create(
-                &kube::api::PostParams {
-                    field_manager: Some("kubectl-initctl".into()),
-                    ..Default::default()
-                },
-                &obj,
-            )
-            .await
-            .map_err(self.err("create object"))?;
+            .call("create object", async || api.create(&params, &obj).await)
+            .await?;
         to_json(created)
     }
 
@@ -308,19 +347,17 @@ impl Cluster {
             ..Default::default()
         };
         let namespace = text("/metadata/namespace").unwrap_or_else(|| "default".into());
-        self.pods(Some(&namespace))
-            .delete(&text("/metadata/name").unwrap_or_default(), &params)
-            .await
-            .map_err(self.err("delete pod"))?;
+        let api = self.pods(Some(&namespace));
+        let name = text("/metadata/name").unwrap_or_default();
+        self.call("delete pod", async || api.delete(&name, &params).await)
+            .await?;
         Ok(())
     }
 
     /// The pod if it exists.
     pub async fn find_pod(&self, namespace: &str, name: &str) -> Result<Option<Pod>> {
-        self.pods(Some(namespace))
-            .get_opt(name)
-            .await
-            .map_err(self.err("get pod"))
+        let api = self.pods(Some(namespace));
+        self.call("get pod", async || api.get_opt(name).await).await
     }
 
     /// Every Job in a namespace (for resolving a CronJob to its jobs' pods).
@@ -344,13 +381,49 @@ where
 {
     let mut items = Vec::new();
     let mut lp = ListParams::default().limit(PAGE_SIZE);
+    let mut pages = Pages::default();
     loop {
-        let list = api.list(&lp).await.map_err(cluster.err("list objects"))?;
+        let list = cluster
+            .call("list objects", async || api.list(&lp).await)
+            .await?;
         items.extend(list.items);
-        match list.metadata.continue_.filter(|c| !c.is_empty()) {
+        match pages.next(list.metadata.continue_, "objects")? {
             Some(next) => lp.continue_token = Some(next),
             None => return Ok(items),
         }
+    }
+}
+
+/// Continue tokens of one paginated LIST: a token that comes back means the list loops, and
+/// would never end.
+#[derive(Default)]
+pub(crate) struct Pages {
+    seen: std::collections::HashSet<String>,
+}
+
+/// More pages than any cluster needs (5 million objects at 500 a page): the list is looping.
+const MAX_PAGES: usize = 10_000;
+
+impl Pages {
+    /// The token to continue with (None: the list is complete), or an error when it loops.
+    pub(crate) fn next(&mut self, token: Option<String>, what: &str) -> Result<Option<String>> {
+        let Some(token) = token.filter(|t| !t.is_empty()) else {
+            return Ok(None);
+        };
+        let pages = self.seen.len() + 1;
+        let looping = if !self.seen.insert(token.clone()) {
+            format!(
+                "the server sent a continue token it had already sent, so the list would never end; stopped after {pages} pages"
+            )
+        } else if pages > MAX_PAGES {
+            format!("the list did not end after {MAX_PAGES} pages; stopped")
+        } else {
+            return Ok(Some(token));
+        };
+        Err(Error::client(
+            format!("list {what}"),
+            failure::Said(looping),
+        ))
     }
 }
 
@@ -379,11 +452,6 @@ impl Kind {
 fn api_resource(kind: WorkloadKind) -> ApiResource {
     let (group, plural) = kind.group_and_plural();
     ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, "v1", kind.kind()), plural)
-}
-
-fn is_missing_file(err: &kube::config::KubeconfigError) -> bool {
-    matches!(err, kube::config::KubeconfigError::FindPath)
-        || matches!(err, kube::config::KubeconfigError::ReadConfig(e, _) if e.kind() == std::io::ErrorKind::NotFound)
 }
 
 /// The most bytes of a log `logs` reads for `tail` lines: 16 KiB a line (a line is quoted up to

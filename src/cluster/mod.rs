@@ -3,8 +3,11 @@
 //! Named `cluster` rather than `kube` so it never shadows the kube crate.
 
 pub mod client;
+pub(crate) mod connect;
+pub(crate) mod failure;
 pub mod owner;
 pub mod pod_query;
 pub mod related;
+pub(crate) mod throttle;
 
 pub use client::{Cluster, ConnectOptions, Kind};

@@ -2,6 +2,8 @@
 //! its selector, no target is one LIST of the whole scope. The same queries run against a
 //! cluster or against offline input, so both give the same answer.
 
+use std::time::{Duration, Instant};
+
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -9,6 +11,7 @@ use kube::api::WatchEvent;
 use serde_json::Value;
 
 use crate::cluster::Cluster;
+use crate::cluster::client::Pages;
 use crate::error::{Error, Result};
 use crate::input::manifest::Inventory;
 use crate::input::selector::{FieldSelector, Selector};
@@ -273,37 +276,88 @@ pub async fn fetch_pods(
                     }
                     continue;
                 }
-                let mut next = None;
-                loop {
-                    let page = cluster
-                        .list_pods_page(
-                            query.namespace.as_deref(),
-                            query.labels.as_ref().map(Selector::wire_text).as_deref(),
-                            query
-                                .fields
-                                .as_ref()
-                                .map(FieldSelector::wire_text)
-                                .as_deref(),
-                            next,
-                        )
-                        .await?;
-                    on_page(page.pods)?;
-                    match page.next {
-                        Some(token) => next = Some(token),
-                        None => {
-                            fetch.resume.push((i, page.resource_version));
-                            break;
-                        }
-                    }
-                }
+                let rv = list_query(cluster, query, &mut |pods| on_page(pods)).await?;
+                fetch.resume.push((i, rv));
             }
         }
     }
     Ok(fetch)
 }
 
+/// How many times one LIST starts over after its continue token expired (410) mid-way.
+const LIST_RESTARTS: u32 = 3;
+
+fn is_gone(e: &Error) -> bool {
+    matches!(e, Error::Api { code: 410, .. })
+}
+
+/// One query's paginated LIST, page by page, returning the resourceVersion to watch from. A
+/// continue token that expires mid-way (410) starts the list over, as kubectl does; pages
+/// handed over before are handed over again (the printer shows each pod once).
+async fn list_query(
+    cluster: &Cluster,
+    query: &PodQuery,
+    on_page: &mut dyn FnMut(Vec<Pod>) -> Result<()>,
+) -> Result<String> {
+    let labels = query.labels.as_ref().map(Selector::wire_text);
+    let fields = query.fields.as_ref().map(FieldSelector::wire_text);
+    let mut restarts = 0;
+    'list: loop {
+        let mut pages = Pages::default();
+        let mut next: Option<String> = None;
+        loop {
+            let continuing = next.is_some();
+            let page = match cluster
+                .list_pods_page(
+                    query.namespace.as_deref(),
+                    labels.as_deref(),
+                    fields.as_deref(),
+                    next.take(),
+                )
+                .await
+            {
+                Err(e) if is_gone(&e) && continuing && restarts < LIST_RESTARTS => {
+                    restarts += 1;
+                    continue 'list;
+                }
+                page => page?,
+            };
+            on_page(page.pods)?;
+            match pages.next(page.next, "pods")? {
+                Some(token) => next = Some(token),
+                None => return Ok(page.resource_version),
+            }
+        }
+    }
+}
+
+/// Waits between watches that ended early: exponential from `FIRST` to `CAP`, and none after a
+/// watch that stayed open `HEALTHY` or longer.
+struct Backoff {
+    next: Duration,
+}
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(250);
+    const CAP: Duration = Duration::from_secs(30);
+    const HEALTHY: Duration = Duration::from_secs(10);
+
+    /// The wait before re-opening a watch that was open for `lasted`.
+    fn after(&mut self, lasted: Duration) -> Duration {
+        if lasted >= Self::HEALTHY {
+            self.next = Self::FIRST;
+            return Duration::ZERO;
+        }
+        let wait = self.next;
+        self.next = (self.next * 2).min(Self::CAP);
+        wait
+    }
+}
+
 /// Follows every query's watch from where its LIST ended, calling `on_change` for every
-/// added, changed or deleted pod (as `kubectl get -w` prints them), until an error.
+/// added, changed or deleted pod (as `kubectl get -w` prints them), until an error. A watch
+/// the server ends is re-opened from where it stopped (with a backoff when it ends early); one
+/// whose resourceVersion is too old (410 Gone) lists again first.
 pub(crate) async fn watch(
     cluster: &Cluster,
     resume: Vec<(&PodQuery, String)>,
@@ -311,44 +365,120 @@ pub(crate) async fn watch(
 ) -> Result<()> {
     let mut versions: Vec<String> = resume.iter().map(|(_, rv)| rv.clone()).collect();
     let queries: Vec<&PodQuery> = resume.iter().map(|(q, _)| *q).collect();
+    // Queries whose resourceVersion expired (410 Gone): listed again before watching.
+    let mut expired = vec![false; queries.len()];
+    let mut backoff = Backoff {
+        next: Backoff::FIRST,
+    };
     loop {
+        let opened = Instant::now();
         let mut streams = Vec::new();
         for (i, query) in queries.iter().enumerate() {
+            if std::mem::take(&mut expired[i]) {
+                versions[i] = relist(cluster, query, on_change).await?;
+            }
             let fields = match &query.name {
                 Some(name) => Some(format!("metadata.name={name}")),
                 None => query.fields.as_ref().map(FieldSelector::wire_text),
             };
-            let stream = cluster
+            match cluster
                 .watch_pods(
                     query.namespace.as_deref(),
                     query.labels.as_ref().map(Selector::wire_text).as_deref(),
                     fields.as_deref(),
                     &versions[i],
                 )
-                .await?;
-            streams.push(stream.map(move |e| (i, e)).boxed());
+                .await
+            {
+                Ok(stream) => streams.push(stream.map(move |e| (i, e)).boxed()),
+                Err(e) if is_gone(&e) => expired[i] = true,
+                Err(e) => return Err(e),
+            }
+        }
+        // A watch refused as gone is listed again before the others are followed.
+        if expired.contains(&true) {
+            streams.clear();
         }
         let mut merged = futures::stream::select_all(streams);
         while let Some((i, event)) = merged.next().await {
-            match event? {
-                WatchEvent::Added(pod) | WatchEvent::Modified(pod) | WatchEvent::Deleted(pod) => {
+            match event {
+                Ok(
+                    WatchEvent::Added(pod) | WatchEvent::Modified(pod) | WatchEvent::Deleted(pod),
+                ) => {
                     versions[i] = pod.metadata.resource_version.clone().unwrap_or_default();
                     on_change(&pod)?;
                 }
-                WatchEvent::Bookmark(b) => versions[i] = b.metadata.resource_version,
-                WatchEvent::Error(status) if status.code == 410 => {
-                    // Our resourceVersion is too old: start over from a fresh list.
-                    versions[i] = String::new();
+                Ok(WatchEvent::Bookmark(b)) => versions[i] = b.metadata.resource_version,
+                // Our resourceVersion is too old: list again, then watch from there.
+                Ok(WatchEvent::Error(status)) if status.code == 410 => {
+                    expired[i] = true;
+                    break;
                 }
-                WatchEvent::Error(status) => {
+                Err(e) if is_gone(&e) => {
+                    expired[i] = true;
+                    break;
+                }
+                Ok(WatchEvent::Error(status)) => {
                     return Err(Error::Api {
                         code: status.code,
                         reason: status.reason,
                         message: status.message,
                     });
                 }
+                Err(e) => return Err(e),
             }
         }
-        // The server ends every watch after its timeout: continue from where it stopped.
+        // The server ends every watch after its timeout: continue from where it stopped, at
+        // once after a healthy watch, later and later when watches keep ending early.
+        tokio::time::sleep(backoff.after(opened.elapsed())).await;
+    }
+}
+
+/// A query listed again after its watch expired: every pod is handed over as a change (the
+/// printer shows current rows), and the list's resourceVersion is where the watch resumes.
+async fn relist(
+    cluster: &Cluster,
+    query: &PodQuery,
+    on_change: &mut dyn FnMut(&Pod) -> Result<()>,
+) -> Result<String> {
+    let query = PodQuery {
+        fields: match &query.name {
+            Some(name) => Some(FieldSelector::parse(&format!("metadata.name={name}"))?),
+            None => query.fields.clone(),
+        },
+        name: None,
+        ..query.clone()
+    };
+    list_query(cluster, &query, &mut |pods| {
+        pods.iter().try_for_each(&mut *on_change)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watches_that_end_early_back_off_exponentially_up_to_a_cap() {
+        let mut b = Backoff {
+            next: Backoff::FIRST,
+        };
+        let early = Duration::from_millis(5);
+        let waits: Vec<u128> = (0..10).map(|_| b.after(early).as_millis()).collect();
+        assert_eq!(
+            waits,
+            [250, 500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]
+        );
+        assert_eq!(
+            b.after(Backoff::HEALTHY),
+            Duration::ZERO,
+            "healthy: at once"
+        );
+        assert_eq!(
+            b.after(early).as_millis(),
+            250,
+            "and the backoff starts over"
+        );
     }
 }

@@ -7,6 +7,7 @@ mod apiserver_selftest;
 mod completion;
 mod edit;
 mod explain;
+mod faults;
 mod guard_props;
 mod harness;
 mod hostile;

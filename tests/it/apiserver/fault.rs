@@ -27,6 +27,16 @@ pub struct Fault {
     pub watch_error: bool,
     /// Serve the request as if it had no `limitBytes` (a server that ignores the limit).
     pub ignore_limit_bytes: bool,
+    /// Send the answer's body a few bytes at a time, this long apart (a valid body, slowly).
+    pub trickle: Option<Duration>,
+    /// Send the headers (with the full Content-Length) and half the body, then close.
+    pub truncate: bool,
+    /// With `status: 429`: the Retry-After (header and `details.retryAfterSeconds`).
+    pub retry_after: Option<u64>,
+    /// LISTs answer their first page with the same `continue` token, every time.
+    pub loop_continue: bool,
+    /// For watches: send this raw line (not a watch event) and close the stream.
+    pub watch_line: Option<String>,
 }
 
 impl Fault {
@@ -89,6 +99,50 @@ impl Fault {
         Fault {
             path_contains: path_contains.into(),
             ignore_limit_bytes: true,
+            ..Fault::default()
+        }
+    }
+
+    /// Answer matching requests normally, but trickle the body out (`every` between chunks).
+    pub fn trickle(path_contains: &str, every: Duration) -> Fault {
+        Fault {
+            path_contains: path_contains.into(),
+            trickle: Some(every),
+            ..Fault::default()
+        }
+    }
+
+    /// Answer matching requests with a body cut off halfway (the connection closes).
+    pub fn truncate(path_contains: &str) -> Fault {
+        Fault {
+            path_contains: path_contains.into(),
+            truncate: true,
+            ..Fault::default()
+        }
+    }
+
+    /// 429 Too Many Requests asking to come back in `seconds`.
+    pub fn throttle(path_contains: &str, seconds: u64) -> Fault {
+        Fault {
+            retry_after: Some(seconds),
+            ..Fault::error(path_contains, 429)
+        }
+    }
+
+    /// Matching LISTs answer with a continue token that never changes.
+    pub fn loop_continue(path_contains: &str) -> Fault {
+        Fault {
+            path_contains: path_contains.into(),
+            loop_continue: true,
+            ..Fault::default()
+        }
+    }
+
+    /// Matching watches send `line` (raw) and end.
+    pub fn watch_line(path_contains: &str, line: &str) -> Fault {
+        Fault {
+            path_contains: path_contains.into(),
+            watch_line: Some(line.into()),
             ..Fault::default()
         }
     }

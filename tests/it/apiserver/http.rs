@@ -88,6 +88,10 @@ pub(super) struct Call {
     pub(super) content_type: String,
     pub(super) body: Bytes,
     pub(super) drop_watch_after: Option<usize>,
+    /// A `Fault::loop_continue`: the first page, with a continue token that never changes.
+    pub(super) loop_continue: bool,
+    /// A `Fault::watch_line`: the watch sends this raw line and ends.
+    pub(super) watch_line: Option<String>,
 }
 
 impl Call {

@@ -50,7 +50,8 @@ pub(super) fn list(
     call: &Call,
 ) -> Result<Response<Body>, ApiError> {
     let (labels, fields) = selectors(target, call)?;
-    let start = match call.param("continue") {
+    let continue_param = call.param("continue").filter(|_| !call.loop_continue);
+    let start = match continue_param {
         Some(token) => Some(decode_continue(token).ok_or_else(|| {
             ApiError::bad_request(
                 "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
@@ -96,6 +97,9 @@ pub(super) fn list(
         if labels.is_empty() && fields.is_empty() {
             metadata["remainingItemCount"] = json!(remaining);
         }
+    }
+    if call.loop_continue {
+        metadata["continue"] = json!(encode_continue(list_rv, "", ""));
     }
     // Items of a built-in list carry no apiVersion/kind of their own.
     for item in &mut items {

@@ -20,6 +20,7 @@ mod http;
 mod patch;
 mod resources;
 mod selector;
+mod slow;
 mod status;
 mod store;
 mod tls;
@@ -405,7 +406,12 @@ async fn handle(
             tokio::time::sleep(delay).await;
         }
         if fault.status >= 400 {
-            let err = ApiError::for_code(fault.status, fault.reason.clone(), fault.message.clone());
+            let mut err =
+                ApiError::for_code(fault.status, fault.reason.clone(), fault.message.clone());
+            if let Some(secs) = fault.retry_after {
+                err.retry_after = Some(secs);
+                err.details = Some(Box::new(serde_json::json!({"retryAfterSeconds": secs})));
+            }
             if let Some(page) = &fault.html_body {
                 return Ok(http::html_response(fault.status, page));
             }
@@ -420,7 +426,7 @@ async fn handle(
                     &err.to_json(),
                 )));
             }
-            return Ok(error_response(&err));
+            return Ok(slow::deliver(error_response(&err), fault).await);
         }
     }
     // Like kube-apiserver's union of authenticators: a verified client certificate (x509) or
@@ -446,13 +452,16 @@ async fn handle(
         content_type: request.content_type.unwrap_or_default(),
         body,
         drop_watch_after: fault.as_ref().and_then(|f| f.drop_watch_after),
+        loop_continue: fault.as_ref().is_some_and(|f| f.loop_continue),
+        watch_line: fault.as_ref().and_then(|f| f.watch_line.clone()),
     };
     let response = route(&shared, &path, call).unwrap_or_else(|e| error_response(&e));
-    if fault.is_some_and(|f| f.lose_answer) {
+    match fault {
         // An error from the service makes hyper close the connection with no response sent.
-        return Err(AnswerLost);
+        Some(f) if f.lose_answer => Err(AnswerLost),
+        Some(f) => Ok(slow::deliver(response, &f).await),
+        None => Ok(response),
     }
-    Ok(response)
 }
 
 /// The answer an injected fault threw away after the request was carried out.

@@ -79,6 +79,14 @@ pub(super) fn watch(
         .param("timeoutSeconds")
         .and_then(|t| t.parse::<u64>().ok())
         .map(Duration::from_secs);
+    if let Some(line) = call.watch_line.clone() {
+        let stream = futures::stream::iter([Ok(Frame::data(Bytes::from(format!("{line}\n"))))]);
+        return Ok(Response::builder()
+            .status(200)
+            .header("Content-Type", "application/json")
+            .body(StreamBody::new(stream).boxed())
+            .expect("watch response"));
+    }
     let task = feed.run(subscribed, tx);
     tokio::spawn(async move {
         match deadline {
