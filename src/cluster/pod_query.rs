@@ -197,10 +197,13 @@ fn offline_workload(
     workload_selectors(kind, obj, ns, &jobs)
 }
 
+/// Offline pods are handed over in pages of this many, as a cluster's LIST pages them.
+const OFFLINE_PAGE: usize = 500;
+
 /// The pods of offline input that a query selects, in file order.
-fn offline_pods(inv: &Inventory, query: &PodQuery) -> Result<Vec<Pod>> {
+fn offline_pods<'a>(inv: &'a Inventory, query: &PodQuery) -> Result<Vec<&'a Pod>> {
     let mut selected = Vec::new();
-    for pod in inv.pods()? {
+    for pod in inv.pods() {
         let meta = &pod.metadata;
         if query
             .namespace
@@ -218,7 +221,7 @@ fn offline_pods(inv: &Inventory, query: &PodQuery) -> Result<Vec<Pod>> {
             continue;
         }
         if let Some(fields) = &query.fields {
-            let value = serde_json::to_value(&pod).unwrap_or_default();
+            let value = serde_json::to_value(pod).unwrap_or_default();
             if !fields.matches(&value)? {
                 continue;
             }
@@ -255,7 +258,13 @@ pub async fn fetch_pods(
                 {
                     fetch.missing.push(format!("pods {name:?} not found"));
                 }
-                on_page(found)?;
+                // Pages of the size a cluster serves: only one page of copies at a time.
+                if found.is_empty() {
+                    on_page(Vec::new())?;
+                }
+                for page in found.chunks(OFFLINE_PAGE) {
+                    on_page(page.iter().map(|p| (*p).clone()).collect())?;
+                }
             }
             Source::Cluster(cluster) => {
                 if let Some(name) = &query.name {
