@@ -23,18 +23,25 @@ pub struct Located {
     pub message: String,
 }
 
-/// One object of the input: a Pod read straight into its type while the input streams by (so
-/// a large dump never exists as a tree of JSON values), or any other object as raw JSON. A Pod
-/// that does not read as its type stays raw, to be read again from its text for the error.
+/// One object of the input: a Pod read into its type while the input streams by and kept as
+/// compact JSON (so a large dump never exists as a tree of JSON values, nor as typed Pods, a
+/// few times larger), or any other object as raw JSON.
 pub enum Object {
-    Pod(Box<Pod>),
+    /// `named`: it has a non-empty `metadata.name`.
+    Pod {
+        json: Box<str>,
+        named: bool,
+    },
+    /// A Pod that does not read as its type: to be read again from its text, for the error.
+    Unreadable,
     Raw(Value),
 }
 
 impl Object {
     pub fn into_value(self) -> Value {
         match self {
-            Object::Pod(pod) => serde_json::to_value(*pod).unwrap_or_default(),
+            Object::Pod { json, .. } => serde_json::from_str(&json).unwrap_or_default(),
+            Object::Unreadable => Value::Null,
             Object::Raw(value) => value,
         }
     }
@@ -168,9 +175,10 @@ fn json_located(e: &serde_json::Error) -> Located {
         Some(i) => text[..i].to_string(),
         None => text,
     };
+    // serde_json counts a newline as column 0 of the next line; editors start at 1.
     Located {
-        line: e.line() as u64,
-        column: e.column() as u64,
+        line: (e.line() as u64).max(1),
+        column: (e.column() as u64).max(1),
         message,
     }
 }
@@ -404,11 +412,20 @@ fn insert_once<E: serde::de::Error>(
 
 /// An item of a list, as soon as it is read: a Pod typed (if asked), anything else raw.
 fn object<const TYPED: bool>(value: Value) -> Object {
-    if TYPED
-        && value.get("kind").and_then(Value::as_str) == Some("Pod")
-        && let Ok(pod) = Pod::deserialize(&value)
-    {
-        return Object::Pod(Box::new(pod));
+    if TYPED && value.get("kind").and_then(Value::as_str) == Some("Pod") {
+        // By value: no string is copied. A Pod that does not read is read again from its
+        // text, which locates the error; its value is not needed for that.
+        let Ok(pod) = serde_json::from_value::<Pod>(value) else {
+            return Object::Unreadable;
+        };
+        let Ok(json) = serde_json::to_string(&pod) else {
+            return Object::Unreadable;
+        };
+        let named = pod.metadata.name.as_deref().is_some_and(|n| !n.is_empty());
+        return Object::Pod {
+            json: json.into_boxed_str(),
+            named,
+        };
     }
     Object::Raw(value)
 }
@@ -625,6 +642,13 @@ mod tests {
         let text = format!("kind: List\nitems:\n{}", "- {a: 1}\n".repeat(130_000));
         let docs = super::documents(&text).unwrap();
         assert_eq!(docs[0]["items"].as_array().unwrap().len(), 130_000);
+    }
+
+    #[test]
+    fn json_positions_start_at_column_1() {
+        // A control character right after a newline: serde_json says column 0.
+        let err = super::json_documents("{\"a\": \"x\n\"}").unwrap_err();
+        assert_eq!((err.line, err.column), (2, 1), "{err:?}");
     }
 
     #[test]
