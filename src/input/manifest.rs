@@ -33,11 +33,13 @@ struct SourceFile {
     json: bool,
 }
 
-/// All objects read from the -f inputs, in file order: Pods typed (each with a name), every
-/// other object raw. Pods are typed as the input streams by, so a large dump is never held as
-/// JSON values; only `check` keeps the raw Pods too ([`Inventory::load_raw`]).
+/// All objects read from the -f inputs, in file order: Pods checked (typed, each with a name),
+/// every other object raw. Pods are typed as the input streams by, so a large dump is never
+/// held as JSON values, and kept as compact JSON text, a fraction of a typed Pod's size: they
+/// are typed again one at a time as they are used ([`Inventory::pods`]). Only `check` keeps
+/// the raw Pods too ([`Inventory::load_raw`]).
 pub struct Inventory {
-    pods: Vec<Pod>,
+    pods: Vec<Box<str>>,
     raw_pods: Vec<Value>,
     objects: Vec<Value>,
 }
@@ -131,7 +133,17 @@ impl Inventory {
             let list_version = fields.get("apiVersion").cloned();
             for (i, item) in items.into_iter().enumerate() {
                 match item {
-                    Object::Pod(pod) => self.push_pod(*pod, &file, at(Some(i)))?,
+                    Object::Pod { json, named } => {
+                        if !named {
+                            return Err(file.nameless(at(Some(i))));
+                        }
+                        self.pods.push(json);
+                    }
+                    Object::Unreadable => {
+                        // Read from its own text: located error, or YAML read as YAML.
+                        let pod = file.reparse::<Pod>(at(Some(i)), None)?;
+                        self.push_pod(pod, &file, at(Some(i)))?;
+                    }
                     Object::Raw(Value::Object(mut map)) => {
                         if kind != "List" {
                             map.entry("kind")
@@ -166,20 +178,11 @@ impl Inventory {
     /// A Pod without a name would print as a blank row and could not be found or changed.
     fn push_pod(&mut self, pod: Pod, file: &SourceFile, origin: Origin) -> Result<()> {
         if pod.metadata.name.as_deref().is_none_or(str::is_empty) {
-            let message = "Pod has no metadata.name".to_string();
-            return Err(match file.reparse::<Named>(origin, None) {
-                Err(Error::Parse {
-                    path, line, column, ..
-                }) => Error::Parse {
-                    path,
-                    line,
-                    column,
-                    message,
-                },
-                _ => file.located(origin, message),
-            });
+            return Err(file.nameless(origin));
         }
-        self.pods.push(pod);
+        let compact = serde_json::to_string(&pod)
+            .map_err(|e| file.located(origin, format!("cannot keep the Pod: {e}")))?;
+        self.pods.push(compact.into_boxed_str());
         Ok(())
     }
 
@@ -196,9 +199,15 @@ impl Inventory {
             .filter(move |v| v.get("kind").and_then(Value::as_str) == Some(kind))
     }
 
-    /// Every Pod, typed, in file order.
-    pub fn pods(&self) -> &[Pod] {
-        &self.pods
+    /// Every Pod, typed one at a time, in file order.
+    pub fn pods(&self) -> impl Iterator<Item = Result<Pod>> + '_ {
+        self.pods.iter().map(|text| {
+            serde_json::from_str::<Pod>(text).map_err(|e| {
+                Error::Input(format!(
+                    "a Pod read from the files cannot be read back: {e}"
+                ))
+            })
+        })
     }
 }
 
@@ -228,6 +237,22 @@ impl SourceFile {
             column: l.column,
             message: l.message,
         })
+    }
+
+    /// A Pod without a name, located where reading it as something named fails.
+    fn nameless(&self, origin: Origin) -> Error {
+        let message = "Pod has no metadata.name".to_string();
+        match self.reparse::<Named>(origin, None) {
+            Err(Error::Parse {
+                path, line, column, ..
+            }) => Error::Parse {
+                path,
+                line,
+                column,
+                message,
+            },
+            _ => self.located(origin, message),
+        }
     }
 
     /// An error for an object whose exact position is unknown: the start of its document.
@@ -375,15 +400,23 @@ mod tests {
     #[test]
     fn reads_streams_and_lists() {
         let stream = format!("{POD}---\n{POD}");
-        assert_eq!(load(&stream).unwrap().pods().len(), 2);
+        assert_eq!(load(&stream).unwrap().pods().count(), 2);
         let list = format!(
             "apiVersion: v1\nkind: List\nitems:\n- {}",
             POD.lines().collect::<Vec<_>>().join("\n  ")
         );
-        assert_eq!(load(&list).unwrap().pods().len(), 1);
+        assert_eq!(load(&list).unwrap().pods().count(), 1);
         let raw = r#"{"kind":"PodList","apiVersion":"v1","items":[{"metadata":{"name":"a"}}]}"#;
         assert_eq!(
-            load(raw).unwrap().pods()[0].metadata.name.as_deref(),
+            load(raw)
+                .unwrap()
+                .pods()
+                .next()
+                .unwrap()
+                .unwrap()
+                .metadata
+                .name
+                .as_deref(),
             Some("a")
         );
     }
