@@ -182,3 +182,87 @@ fn input_beyond_the_byte_limit_is_refused_even_when_endless() {
         run.stderr
     );
 }
+
+/// The peak resident memory (VmHWM) of `kubectl-initctl ARGS`, read from /proc while it runs
+/// (the last reading before it exits, so at most a little under the true peak). None where
+/// there is no /proc.
+fn peak_rss_kib(args: &[&str]) -> Option<u64> {
+    std::fs::metadata("/proc/self/status").ok()?;
+    let mut child = harness::scrubbed(&harness::bin())
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&status)
+            && let Some(kib) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            peak = peak.max(kib);
+        }
+        if let Some(exit) = child.try_wait().unwrap() {
+            assert!(exit.success(), "{args:?} failed");
+            return Some(peak);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn a_large_dump_is_read_in_bounded_memory() {
+    // 3,000 pods as `kubectl get pods -A -o json` prints them (indented): about 11 MB.
+    let pod = |i: usize| {
+        serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": format!("web-{i}"), "namespace": format!("ns-{}", i % 7),
+                "uid": format!("00000000-0000-0000-0000-{i:012}"),
+                "labels": {"app": "web", "pod-template-hash": "abc123"},
+                "creationTimestamp": "2026-11-27T10:00:00Z"},
+            "spec": {
+                "initContainers": [{"name": "init-db", "image": "busybox:1.36",
+                    "command": ["sh", "-c", "until nslookup db; do sleep 2; done"]}],
+                "containers": [{"name": "app", "image": "nginx:1.27",
+                    "ports": [{"containerPort": 80, "protocol": "TCP"}],
+                    "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}],
+                "nodeName": format!("node-{}", i % 100)},
+            "status": {"phase": "Running", "startTime": "2026-11-27T10:00:01Z",
+                "conditions": [{"type": "Ready", "status": "True"}],
+                "initContainerStatuses": [{"name": "init-db", "image": "busybox:1.36",
+                    "imageID": "docker.io/library/busybox@sha256:abc", "ready": true,
+                    "restartCount": 0, "state": {"terminated": {"exitCode": 0,
+                    "reason": "Completed", "startedAt": "2026-11-27T10:00:02Z",
+                    "finishedAt": "2026-11-27T10:00:05Z"}}}],
+                "containerStatuses": [{"name": "app", "image": "nginx:1.27",
+                    "imageID": "docker.io/library/nginx@sha256:def", "ready": true,
+                    "restartCount": 0, "started": true,
+                    "state": {"running": {"startedAt": "2026-11-27T10:00:06Z"}}}]}
+        })
+    };
+    let list = serde_json::json!({
+        "apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""},
+        "items": (0..3000).map(pod).collect::<Vec<_>>(),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("dump.json");
+    let text = serde_json::to_string_pretty(&list).unwrap();
+    std::fs::write(&big, &text).unwrap();
+    let small = harness::fixtures().join("pods/completed.yaml");
+
+    let Some(baseline) = peak_rss_kib(&["status", "-A", "-f", small.to_str().unwrap()]) else {
+        eprintln!("note: no /proc; skipping the memory measurement");
+        return;
+    };
+    let peak = peak_rss_kib(&["status", "-A", "-f", big.to_str().unwrap()]).unwrap();
+    // The text while it is read, the pods as compact JSON, one page of typed pods: well under
+    // three times the input (holding every pod as JSON values and typed took over eight).
+    let input_kib = text.len() as u64 / 1024;
+    assert!(
+        peak.saturating_sub(baseline) < 3 * input_kib,
+        "peak {peak} KiB, baseline {baseline} KiB, input {input_kib} KiB"
+    );
+}
