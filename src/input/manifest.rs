@@ -350,10 +350,14 @@ fn utf8(name: &str, bytes: Vec<u8>) -> Result<String> {
             path: name.to_string(),
             line,
             column,
-            message: format!(
-                "invalid UTF-8 (byte 0x{:02x}): the input must be UTF-8 text",
-                bytes[valid.len()]
-            ),
+            message: if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+                "invalid UTF-8: the input is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8".to_string()
+            } else {
+                format!(
+                    "invalid UTF-8 (byte 0x{:02x}): the input must be UTF-8 text",
+                    bytes[valid.len()]
+                )
+            },
         }
     })
 }
@@ -418,6 +422,30 @@ mod tests {
                 .name
                 .as_deref(),
             Some("a")
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_located_in_characters() {
+        let err = utf8("p.yaml", b"a: 1\nb: \xc3\xa9\xff\n".to_vec())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "p.yaml:2:5: invalid UTF-8 (byte 0xff): the input must be UTF-8 text"
+        );
+        let utf16 = utf8("p.yaml", vec![0xff, 0xfe, b'a', 0])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            utf16.starts_with("p.yaml:1:1: invalid UTF-8: the input is UTF-16"),
+            "{utf16}"
+        );
+        // A sequence cut at the end of the input is named too.
+        let cut = utf8("p.yaml", b"a: \xc3".to_vec()).unwrap_err().to_string();
+        assert_eq!(
+            cut,
+            "p.yaml:1:4: invalid UTF-8 (byte 0xc3): the input must be UTF-8 text"
         );
     }
 

@@ -645,6 +645,27 @@ mod tests {
     }
 
     #[test]
+    fn engine_errors_are_one_sentence_of_ours() {
+        let dup = super::documents("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(
+            (dup.line, dup.column, dup.message.as_str()),
+            (
+                3,
+                1,
+                "key \"a\" already set in this mapping: YAML keys must be unique"
+            )
+        );
+        let syntax = super::documents("a: [1, 2\nb: 3\n").unwrap_err();
+        assert!(!syntax.message.contains('\n'), "{syntax:?}");
+        assert!(!syntax.message.contains(" at line "), "{syntax:?}");
+        assert_eq!(super::strip_position("bad at line 3, column 7"), "bad");
+        assert_eq!(
+            super::strip_position("bad at line 3 of the anchor"),
+            "bad at line 3 of the anchor"
+        );
+    }
+
+    #[test]
     fn json_positions_start_at_column_1() {
         // A control character right after a newline: serde_json says column 0.
         let err = super::json_documents("{\"a\": \"x\n\"}").unwrap_err();
