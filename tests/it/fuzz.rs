@@ -231,7 +231,7 @@ fn answers_in_one_line(result: Result<(), Error>) -> Result<(), TestCaseError> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: cases(48),
+        cases: cases(32),
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
