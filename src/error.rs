@@ -35,6 +35,15 @@ pub enum Error {
         column: u64,
         message: String,
     },
+    /// An input given with -f is larger than the limit of each input (an endless one included).
+    #[error(
+        "{path}: larger than {limit} bytes, the most one input may hold; refused (set {env} to a larger number of bytes to raise the limit)"
+    )]
+    InputTooLarge {
+        path: String,
+        limit: u64,
+        env: &'static str,
+    },
     /// Something the user typed cannot be used (target, selector, duration…).
     #[error("{0}")]
     Input(String),

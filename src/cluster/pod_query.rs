@@ -200,35 +200,56 @@ fn offline_workload(
     workload_selectors(kind, obj, ns, &jobs)
 }
 
-/// The pods of offline input that a query selects, in file order.
-fn offline_pods(inv: &Inventory, query: &PodQuery) -> Result<Vec<Pod>> {
-    let mut selected = Vec::new();
-    for pod in inv.pods()? {
-        let meta = &pod.metadata;
-        if query
-            .namespace
-            .as_deref()
-            .is_some_and(|ns| meta.namespace.as_deref().unwrap_or("default") != ns)
-            || query
-                .name
-                .as_deref()
-                .is_some_and(|n| meta.name.as_deref() != Some(n))
-            || query
-                .labels
-                .as_ref()
-                .is_some_and(|s| !s.matches(meta.labels.as_ref()))
-        {
+/// Offline pods are handed over in pages of this many, as a cluster's LIST pages them.
+const OFFLINE_PAGE: usize = 500;
+
+/// The pods of offline input that a query selects, in file order, page by page: only one
+/// page of typed pods exists at a time. Returns how many were selected.
+fn offline_pods(
+    inv: &Inventory,
+    query: &PodQuery,
+    on_page: &mut dyn FnMut(Vec<Pod>) -> Result<()>,
+) -> Result<usize> {
+    let mut page = Vec::new();
+    let mut selected = 0;
+    for pod in inv.pods() {
+        let pod = pod?;
+        if !offline_selects(query, &pod)? {
             continue;
         }
-        if let Some(fields) = &query.fields {
-            let value = serde_json::to_value(&pod).unwrap_or_default();
-            if !fields.matches(&value)? {
-                continue;
-            }
+        selected += 1;
+        page.push(pod);
+        if page.len() == OFFLINE_PAGE {
+            on_page(std::mem::take(&mut page))?;
         }
-        selected.push(pod);
+    }
+    if !page.is_empty() || selected == 0 {
+        on_page(page)?;
     }
     Ok(selected)
+}
+
+fn offline_selects(query: &PodQuery, pod: &Pod) -> Result<bool> {
+    let meta = &pod.metadata;
+    if query
+        .namespace
+        .as_deref()
+        .is_some_and(|ns| meta.namespace.as_deref().unwrap_or("default") != ns)
+        || query
+            .name
+            .as_deref()
+            .is_some_and(|n| meta.name.as_deref() != Some(n))
+        || query
+            .labels
+            .as_ref()
+            .is_some_and(|s| !s.matches(meta.labels.as_ref()))
+    {
+        return Ok(false);
+    }
+    match &query.fields {
+        Some(fields) => fields.matches(&serde_json::to_value(pod).unwrap_or_default()),
+        None => Ok(true),
+    }
 }
 
 /// What fetching left over: named pods that were not found, and where each query's watch resumes.
@@ -239,7 +260,7 @@ pub struct PodFetch {
 }
 
 /// Fetches the pods of every query, handing them over page by page: one GET per named pod, one
-/// paginated LIST per other query, never a request per pod. Offline, one page per query.
+/// paginated LIST per other query, never a request per pod. Offline, pages of 500 per query.
 pub async fn fetch_pods(
     ctx: &Session,
     queries: &[PodQuery],
@@ -252,13 +273,12 @@ pub async fn fetch_pods(
     for (i, query) in queries.iter().enumerate() {
         match &ctx.source {
             Source::Offline(inv) => {
-                let found = offline_pods(inv, query)?;
-                if found.is_empty()
+                let found = offline_pods(inv, query, on_page)?;
+                if found == 0
                     && let Some(name) = &query.name
                 {
                     fetch.missing.push(format!("pods {name:?} not found"));
                 }
-                on_page(found)?;
             }
             Source::Cluster(cluster) => {
                 if let Some(name) = &query.name {

@@ -15,8 +15,7 @@ use crate::render::{Palette, change};
 
 /// The one Pod a file holds, raw (unknown fields kept) and checked to be a valid Pod.
 fn one_pod(path: &std::path::Path, stdin: &mut dyn Read) -> Result<Value> {
-    let inv = Inventory::load(&[path], stdin)?;
-    inv.pods()?;
+    let inv = Inventory::load_raw(&[path], stdin)?;
     let pods: Vec<&Value> = inv.of_kind("Pod").collect();
     match pods.as_slice() {
         [pod] => Ok((*pod).clone()),

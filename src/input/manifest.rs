@@ -6,69 +6,93 @@ use std::io::Read;
 use std::path::Path;
 
 use k8s_openapi::api::core::v1::Pod;
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::input::yaml;
+use crate::input::yaml::{self, Document, Object};
 
-/// Where an object came from: the file, its document, and its index in a List.
-#[derive(Debug, Clone)]
+/// The most bytes one input (one `-f` file, or stdin) may hold: reading stops there, so even
+/// an endless input (`-f /dev/zero`) ends in one line. [`MAX_INPUT_BYTES_ENV`] changes it.
+pub const DEFAULT_MAX_INPUT_BYTES: u64 = 1 << 30;
+
+/// The environment variable that sets the byte limit of each input (a number of bytes).
+pub const MAX_INPUT_BYTES_ENV: &str = "KUBECTL_INITCTL_MAX_INPUT_BYTES";
+
+/// Where an object came from: its document, and its index in a List.
+#[derive(Debug, Clone, Copy)]
 struct Origin {
-    file: usize,
     document: usize,
     item: Option<usize>,
 }
 
+/// One input while it is read; its text is dropped once its objects are.
 struct SourceFile {
     name: String,
     text: String,
     json: bool,
 }
 
-/// All objects read from the -f inputs, in file order.
+/// All objects read from the -f inputs, in file order: Pods checked (typed, each with a name),
+/// every other object raw. Pods are typed as the input streams by, so a large dump is never
+/// held as JSON values, and kept as compact JSON text, a fraction of a typed Pod's size: they
+/// are typed again one at a time as they are used ([`Inventory::pods`]). Only `check` keeps
+/// the raw Pods too ([`Inventory::load_raw`]).
 pub struct Inventory {
-    files: Vec<SourceFile>,
-    objects: Vec<(Value, Origin)>,
+    pods: Vec<Box<str>>,
+    raw_pods: Vec<Value>,
+    objects: Vec<Value>,
 }
 
 impl Inventory {
     pub fn load(paths: &[impl AsRef<Path>], stdin: &mut dyn Read) -> Result<Inventory> {
+        Self::load_as::<true>(paths, stdin)
+    }
+
+    /// As `load`, keeping every Pod as raw JSON as well (unknown fields included).
+    pub fn load_raw(paths: &[impl AsRef<Path>], stdin: &mut dyn Read) -> Result<Inventory> {
+        Self::load_as::<false>(paths, stdin)
+    }
+
+    fn load_as<const TYPED: bool>(
+        paths: &[impl AsRef<Path>],
+        stdin: &mut dyn Read,
+    ) -> Result<Inventory> {
+        let limit = max_input_bytes()?;
         let mut inventory = Inventory {
-            files: Vec::new(),
+            pods: Vec::new(),
+            raw_pods: Vec::new(),
             objects: Vec::new(),
         };
         for path in paths {
             let path = path.as_ref();
-            let (name, text) = if path == Path::new("-") {
-                let mut text = String::new();
-                stdin
-                    .read_to_string(&mut text)
-                    .map_err(|source| Error::ReadFile {
-                        path: "<stdin>".into(),
-                        source,
-                    })?;
-                ("<stdin>".to_string(), text)
+            let (name, bytes) = if path == Path::new("-") {
+                (
+                    "<stdin>".to_string(),
+                    read_bounded(stdin, "<stdin>", limit)?,
+                )
             } else {
                 let name = path.display().to_string();
-                let text = std::fs::read_to_string(path).map_err(|source| Error::ReadFile {
+                let file = std::fs::File::open(path).map_err(|source| Error::ReadFile {
                     path: name.clone(),
                     source,
                 })?;
-                (name, text)
+                let bytes = read_bounded(&mut std::io::BufReader::new(file), &name, limit)?;
+                (name, bytes)
             };
-            inventory.add(name, text)?;
+            let text = utf8(&name, bytes)?;
+            inventory.add::<TYPED>(name, text)?;
         }
         Ok(inventory)
     }
 
     /// Parses one input text; `name` is what errors call it.
-    pub fn add(&mut self, name: String, text: String) -> Result<()> {
+    fn add<const TYPED: bool>(&mut self, name: String, text: String) -> Result<()> {
         let json = text.trim_start().starts_with('{');
         let parsed = if json {
-            yaml::json_documents(&text)
+            yaml::json_objects::<TYPED>(&text)
         } else {
-            yaml::documents(&text)
+            yaml::objects::<TYPED>(&text)
         };
         let documents = parsed.map_err(|l| Error::Parse {
             path: name.clone(),
@@ -76,132 +100,266 @@ impl Inventory {
             column: l.column,
             message: l.message,
         })?;
-        let file = self.files.len();
-        self.files.push(SourceFile { name, text, json });
-        for (document, mut doc) in documents.into_iter().enumerate() {
-            let kind = doc
+        let file = SourceFile { name, text, json };
+        for (document, doc) in documents.into_iter().enumerate() {
+            let at = |item| Origin { document, item };
+            let Document::Object { mut fields, items } = doc else {
+                return Err(file.located(at(None), "document is not an object".into()));
+            };
+            let kind = fields
                 .get("kind")
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string();
             if kind.is_empty() {
-                return Err(self.located(file, document, None, "object has no \"kind\"".into()));
+                return Err(file.located(at(None), "object has no \"kind\"".into()));
             }
-            let is_list = kind.ends_with("List") && doc.get("items").is_some_and(Value::is_array);
-            // Only a list gives its items away; any other object keeps all its fields.
-            let items = if is_list {
-                doc.get_mut("items").map(Value::take)
-            } else {
-                None
+            let items = match items {
+                Some(items) if kind.ends_with("List") => items,
+                Some(items) => {
+                    // Not a list: the object keeps its items as they were.
+                    let items = items.into_iter().map(Object::into_value).collect();
+                    fields.insert("items".into(), Value::Array(items));
+                    self.push(Value::Object(fields), &file, at(None))?;
+                    continue;
+                }
+                None => {
+                    self.push(Value::Object(fields), &file, at(None))?;
+                    continue;
+                }
             };
-            match items {
-                Some(Value::Array(items)) => {
-                    // A typed list (PodList from the raw API) leaves kind/apiVersion off its items.
-                    let item_kind = kind.trim_end_matches("List").to_string();
-                    let list_version = doc.get("apiVersion").cloned();
-                    for (i, mut item) in items.into_iter().enumerate() {
-                        if let Value::Object(map) = &mut item {
-                            if kind != "List" {
-                                map.entry("kind")
-                                    .or_insert(Value::String(item_kind.clone()));
-                                if let Some(v) = &list_version {
-                                    map.entry("apiVersion").or_insert(v.clone());
-                                }
-                            }
-                        } else {
-                            return Err(self.located(
-                                file,
-                                document,
-                                Some(i),
-                                "list item is not an object".into(),
-                            ));
+            // A typed list (PodList from the raw API) leaves kind/apiVersion off its items.
+            let item_kind = kind.trim_end_matches("List").to_string();
+            let list_version = fields.get("apiVersion").cloned();
+            for (i, item) in items.into_iter().enumerate() {
+                match item {
+                    Object::Pod { json, named } => {
+                        if !named {
+                            return Err(file.nameless(at(Some(i))));
                         }
-                        self.objects.push((
-                            item,
-                            Origin {
-                                file,
-                                document,
-                                item: Some(i),
-                            },
-                        ));
+                        self.pods.push(json);
+                    }
+                    Object::Unreadable => {
+                        // Read from its own text: located error, or YAML read as YAML.
+                        let pod = file.reparse::<Pod>(at(Some(i)), None)?;
+                        self.push_pod(pod, &file, at(Some(i)))?;
+                    }
+                    Object::Raw(Value::Object(mut map)) => {
+                        if kind != "List" {
+                            map.entry("kind")
+                                .or_insert(Value::String(item_kind.clone()));
+                            if let Some(v) = &list_version {
+                                map.entry("apiVersion").or_insert(v.clone());
+                            }
+                        }
+                        self.push(Value::Object(map), &file, at(Some(i)))?;
+                    }
+                    Object::Raw(_) => {
+                        return Err(file.located(at(Some(i)), "list item is not an object".into()));
                     }
                 }
-                _ => self.objects.push((
-                    doc,
-                    Origin {
-                        file,
-                        document,
-                        item: None,
-                    },
-                )),
             }
         }
         Ok(())
     }
 
-    /// The objects of one kind (e.g. "Pod", "Event", "Service"), as raw JSON.
+    /// One raw object: a Pod is typed (a malformed one is an error that points into its file).
+    fn push(&mut self, value: Value, file: &SourceFile, origin: Origin) -> Result<()> {
+        if value.get("kind").and_then(Value::as_str) != Some("Pod") {
+            self.objects.push(value);
+            return Ok(());
+        }
+        let pod = Pod::deserialize(&value).or_else(|e| file.reparse::<Pod>(origin, e))?;
+        self.push_pod(pod, file, origin)?;
+        self.raw_pods.push(value);
+        Ok(())
+    }
+
+    /// A Pod without a name would print as a blank row and could not be found or changed.
+    fn push_pod(&mut self, pod: Pod, file: &SourceFile, origin: Origin) -> Result<()> {
+        if pod.metadata.name.as_deref().is_none_or(str::is_empty) {
+            return Err(file.nameless(origin));
+        }
+        let compact = serde_json::to_string(&pod)
+            .map_err(|e| file.located(origin, format!("cannot keep the Pod: {e}")))?;
+        self.pods.push(compact.into_boxed_str());
+        Ok(())
+    }
+
+    /// The objects of one kind (e.g. "Pod", "Event", "Service"), as raw JSON. Pods are there
+    /// only when loaded with [`Inventory::load_raw`].
     pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
-        self.objects
-            .iter()
-            .filter(move |(v, _)| v.get("kind").and_then(Value::as_str) == Some(kind))
-            .map(|(v, _)| v)
-    }
-
-    /// Every Pod, typed; a malformed one is an error that points into its file.
-    pub fn pods(&self) -> Result<Vec<Pod>> {
-        self.typed("Pod")
-    }
-
-    /// The objects of one kind, typed as `T`.
-    pub fn typed<T: DeserializeOwned>(&self, kind: &str) -> Result<Vec<T>> {
-        self.objects
-            .iter()
-            .filter(|(v, _)| v.get("kind").and_then(Value::as_str) == Some(kind))
-            .map(|(v, origin)| T::deserialize(v).or_else(|e| self.reparse::<T>(origin, e)))
-            .collect()
-    }
-
-    /// Reads a failing object again from its own text: YAML scalars are then taken as YAML
-    /// means them (`uid: 1` is a string), and a real type error gets its file:line:column.
-    fn reparse<T: DeserializeOwned>(&self, origin: &Origin, err: serde_json::Error) -> Result<T> {
-        let file = &self.files[origin.file];
-        let docs = if file.json {
-            vec![(0, file.text.as_str())]
+        let objects = if kind == "Pod" {
+            &self.raw_pods
         } else {
-            split_documents(&file.text)
+            &self.objects
+        };
+        objects
+            .iter()
+            .filter(move |v| v.get("kind").and_then(Value::as_str) == Some(kind))
+    }
+
+    /// Every Pod, typed one at a time, in file order.
+    pub fn pods(&self) -> impl Iterator<Item = Result<Pod>> + '_ {
+        self.pods.iter().map(|text| {
+            serde_json::from_str::<Pod>(text).map_err(|e| {
+                Error::Input(format!(
+                    "a Pod read from the files cannot be read back: {e}"
+                ))
+            })
+        })
+    }
+}
+
+impl SourceFile {
+    /// Reads a failing object again from its own text: a real type error gets its
+    /// file:line:column, with the engine's own position.
+    fn reparse<T: serde::de::DeserializeOwned>(
+        &self,
+        origin: Origin,
+        err: impl Into<Option<serde_json::Error>>,
+    ) -> Result<T> {
+        let docs = if self.json {
+            vec![(0, self.text.as_str())]
+        } else {
+            split_documents(&self.text)
+        };
+        let fallback = |err: Option<serde_json::Error>| {
+            let message = err.map_or_else(|| "cannot be read".to_string(), |e| e.to_string());
+            self.located(origin, message)
         };
         let Some((first_line, text)) = docs.get(origin.document) else {
-            return Err(self.located(origin.file, origin.document, origin.item, err.to_string()));
+            return Err(fallback(err.into()));
         };
         yaml::reparse::<T>(text, origin.item).map_err(|l| Error::Parse {
-            path: file.name.clone(),
+            path: self.name.clone(),
             line: l.line + *first_line as u64,
             column: l.column,
             message: l.message,
         })
     }
 
+    /// A Pod without a name, located where reading it as something named fails.
+    fn nameless(&self, origin: Origin) -> Error {
+        let message = "Pod has no metadata.name".to_string();
+        match self.reparse::<Named>(origin, None) {
+            Err(Error::Parse {
+                path, line, column, ..
+            }) => Error::Parse {
+                path,
+                line,
+                column,
+                message,
+            },
+            _ => self.located(origin, message),
+        }
+    }
+
     /// An error for an object whose exact position is unknown: the start of its document.
-    fn located(&self, file: usize, document: usize, item: Option<usize>, message: String) -> Error {
-        let f = &self.files[file];
-        let line = if f.json {
+    fn located(&self, origin: Origin, message: String) -> Error {
+        let line = if self.json {
             1
         } else {
-            split_documents(&f.text)
-                .get(document)
+            split_documents(&self.text)
+                .get(origin.document)
                 .map_or(1, |(l, _)| *l as u64 + 1)
         };
-        let message = match item {
+        let message = match origin.item {
             Some(i) => format!("items[{i}]: {message}"),
             None => message,
         };
         Error::Parse {
-            path: f.name.clone(),
+            path: self.name.clone(),
             line,
             column: 1,
             message,
         }
     }
+}
+
+/// What a Pod must have to be shown: a non-empty name (read only to locate its absence).
+#[derive(Deserialize)]
+struct Named {
+    #[allow(dead_code)]
+    metadata: NamedMeta,
+}
+
+#[derive(Deserialize)]
+struct NamedMeta {
+    #[allow(dead_code)]
+    #[serde(deserialize_with = "non_empty")]
+    name: String,
+}
+
+fn non_empty<'de, D: serde::Deserializer<'de>>(de: D) -> std::result::Result<String, D::Error> {
+    let name = String::deserialize(de)?;
+    if name.is_empty() {
+        return Err(serde::de::Error::custom("empty name"));
+    }
+    Ok(name)
+}
+
+/// The byte limit of each input: [`MAX_INPUT_BYTES_ENV`], else [`DEFAULT_MAX_INPUT_BYTES`].
+fn max_input_bytes() -> Result<u64> {
+    match std::env::var(MAX_INPUT_BYTES_ENV) {
+        Err(_) => Ok(DEFAULT_MAX_INPUT_BYTES),
+        Ok(text) => text.trim().parse::<u64>().map_err(|_| {
+            Error::Input(format!(
+                "{MAX_INPUT_BYTES_ENV}={text:?} is not a number of bytes (for example 2147483648)"
+            ))
+        }),
+    }
+}
+
+/// Reads at most `limit` bytes; one more is an error, so an endless input stops there.
+fn read_bounded(input: &mut dyn Read, name: &str, limit: u64) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    input
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|source| Error::ReadFile {
+            path: name.to_string(),
+            source,
+        })?;
+    if bytes.len() as u64 > limit {
+        return Err(Error::InputTooLarge {
+            path: name.to_string(),
+            limit,
+            env: MAX_INPUT_BYTES_ENV,
+        });
+    }
+    Ok(bytes)
+}
+
+/// The input as text; the first byte that is not UTF-8 is located (line, and column in
+/// characters, as editors count them).
+fn utf8(name: &str, bytes: Vec<u8>) -> Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let valid = &bytes[..e.utf8_error().valid_up_to()];
+        let before = std::str::from_utf8(valid).unwrap_or_default();
+        let line = before.matches('\n').count() as u64 + 1;
+        let column = before
+            .rsplit('\n')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .count() as u64
+            + 1;
+        Error::Parse {
+            path: name.to_string(),
+            line,
+            column,
+            message: if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+                "invalid UTF-8: the input is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8".to_string()
+            } else {
+                format!(
+                    "invalid UTF-8 (byte 0x{:02x}): the input must be UTF-8 text",
+                    bytes[valid.len()]
+                )
+            },
+        }
+    })
 }
 
 /// Splits a YAML stream at `---` document markers; each part with the 0-based line it starts on.
@@ -233,10 +391,11 @@ mod tests {
 
     fn load(text: &str) -> Result<Inventory> {
         let mut inv = Inventory {
-            files: Vec::new(),
+            pods: Vec::new(),
+            raw_pods: Vec::new(),
             objects: Vec::new(),
         };
-        inv.add("pods.yaml".into(), text.into())?;
+        inv.add::<true>("pods.yaml".into(), text.into())?;
         Ok(inv)
     }
 
@@ -245,19 +404,48 @@ mod tests {
     #[test]
     fn reads_streams_and_lists() {
         let stream = format!("{POD}---\n{POD}");
-        assert_eq!(load(&stream).unwrap().pods().unwrap().len(), 2);
+        assert_eq!(load(&stream).unwrap().pods().count(), 2);
         let list = format!(
             "apiVersion: v1\nkind: List\nitems:\n- {}",
             POD.lines().collect::<Vec<_>>().join("\n  ")
         );
-        assert_eq!(load(&list).unwrap().pods().unwrap().len(), 1);
+        assert_eq!(load(&list).unwrap().pods().count(), 1);
         let raw = r#"{"kind":"PodList","apiVersion":"v1","items":[{"metadata":{"name":"a"}}]}"#;
         assert_eq!(
-            load(raw).unwrap().pods().unwrap()[0]
+            load(raw)
+                .unwrap()
+                .pods()
+                .next()
+                .unwrap()
+                .unwrap()
                 .metadata
                 .name
                 .as_deref(),
             Some("a")
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_located_in_characters() {
+        let err = utf8("p.yaml", b"a: 1\nb: \xc3\xa9\xff\n".to_vec())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "p.yaml:2:5: invalid UTF-8 (byte 0xff): the input must be UTF-8 text"
+        );
+        let utf16 = utf8("p.yaml", vec![0xff, 0xfe, b'a', 0])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            utf16.starts_with("p.yaml:1:1: invalid UTF-8: the input is UTF-16"),
+            "{utf16}"
+        );
+        // A sequence cut at the end of the input is named too.
+        let cut = utf8("p.yaml", b"a: \xc3".to_vec()).unwrap_err().to_string();
+        assert_eq!(
+            cut,
+            "p.yaml:1:4: invalid UTF-8 (byte 0xc3): the input must be UTF-8 text"
         );
     }
 
@@ -281,10 +469,10 @@ mod tests {
             "{POD}---\n{}",
             POD.replace("  name: a\n", "  name: a\n  labels: [1]\n")
         );
-        let err = load(&bad).unwrap().pods().err().unwrap().to_string();
+        let err = load(&bad).err().unwrap().to_string();
         assert!(err.starts_with("pods.yaml:14:"), "{err}");
         let list = "apiVersion: v1\nkind: List\nitems:\n- kind: Pod\n  metadata: {name: a}\n- kind: Pod\n  spec:\n    containers: 7\n";
-        let err = load(list).unwrap().pods().err().unwrap().to_string();
+        let err = load(list).err().unwrap().to_string();
         assert!(err.starts_with("pods.yaml:8:"), "{err}");
     }
 }
