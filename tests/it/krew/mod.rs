@@ -419,7 +419,36 @@ fn packaged_archive_installs_like_kubectl_krew_install() {
         "{stdout}"
     );
 
+    assert_caveat_links_the_completion_helper(&m, &install);
     assert_kubectl_finds_the_plugin(&install);
+}
+
+/// The manifest's caveats (printed by `kubectl krew install`) tell how to put the completion
+/// helper on PATH; their shell lines, run against this install, really link it.
+#[track_caller]
+fn assert_caveat_links_the_completion_helper(m: &Value, install: &KrewInstall) {
+    let caveats = m["spec"]["caveats"].as_str().expect("spec.caveats");
+    assert!(caveats.contains("kubectl_complete-initctl"), "{caveats}");
+    // The command is the block indented under the prose.
+    let command: Vec<&str> = caveats
+        .lines()
+        .filter(|l| l.starts_with("  "))
+        .map(str::trim)
+        .collect();
+    assert!(!command.is_empty(), "no command in the caveats: {caveats}");
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(command.join("\n"))
+        .env("KREW_ROOT", install.root.path())
+        .status()
+        .unwrap();
+    assert!(status.success(), "caveats' command failed: {command:?}");
+    let link = install.root.path().join("bin/kubectl_complete-initctl");
+    let target = std::fs::canonicalize(&link).expect("the caveats' link resolves");
+    assert_eq!(
+        target,
+        std::fs::canonicalize(install.install_dir.join("kubectl_complete-initctl")).unwrap()
+    );
 }
 
 /// kubectl finds the plugin where krew put it, as users run it.
