@@ -11,5 +11,6 @@ mod guard_props;
 mod harness;
 mod krew;
 mod kubectl_compat;
+mod readme_images;
 mod status;
 mod tls;
