@@ -45,6 +45,8 @@ listing="$(cd "$dir" && ls -A | LC_ALL=C sort | tr '\n' ' ')"
 expected="$(printf '%s\n' LICENSE "$exe" "$helper" | LC_ALL=C sort | tr '\n' ' ')"
 [ "$listing" = "$expected" ] || fail "archive holds '$listing', expected '$expected'"
 bin="$dir/$exe"
+# The size, for the record (docs/binary-size.md: the Linux target is at most 12 MB).
+echo "$exe: $(wc -c <"$bin" | tr -d ' ') bytes"
 
 case "$archive" in
   *_linux_*)
