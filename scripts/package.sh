@@ -19,6 +19,9 @@
 #              target/debug/kubectl-initctl while other tests run it, because dev-dependency
 #              features make a test build differ from a plain one).
 # The version comes from Cargo.toml; the archive path is the last line printed.
+# The archive is reproducible: every entry has the mtime SOURCE_DATE_EPOCH (default: the commit
+# time of HEAD), owner 0:0 and mode 755 (LICENSE 644), in sorted order, so two runs on the same
+# binary give byte-identical archives (tests/it/krew checks it). Needs python3 (or python >= 3.7).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -98,23 +101,59 @@ trap 'rm -rf "$stage"' EXIT
 cp "$binary" "$stage/kubectl-initctl$exe"
 cp "$root/LICENSE" "$stage/LICENSE"
 cp "$root/scripts/$helper" "$stage/$helper"
-chmod 755 "$stage/kubectl-initctl$exe" "$stage/$helper"
-chmod 644 "$stage/LICENSE"
 
 rm -f "$archive" "$archive.sha256"
-files=("kubectl-initctl$exe" LICENSE "$helper")
-if [ "$ext" = zip ]; then
-  if command -v 7z >/dev/null 2>&1; then
-    (cd "$stage" && 7z a -tzip -bd "$archive" "${files[@]}" >/dev/null)
-  elif command -v zip >/dev/null 2>&1; then
-    (cd "$stage" && zip -q "$archive" "${files[@]}")
-  else
-    echo "package.sh: neither 7z nor zip is installed" >&2; exit 1
-  fi
-else
-  # Entries are named without a leading ./ so that krew's `from: "*"` and `bin` match them.
-  tar -czf "$archive" -C "$stage" "${files[@]}"
+# Reproducible archives: packaging the same binary twice gives the same bytes, on any machine with
+# the same zlib. Every entry gets the same mtime (SOURCE_DATE_EPOCH if set, else the commit time of
+# HEAD), owner and group 0 with no names, a fixed mode, and the entries are written in sorted
+# order; the gzip header carries no file name and that same time. tar and zip differ across the
+# release runners (GNU tar, bsdtar, 7-Zip) in exactly these points, so Python's tarfile/zipfile
+# write both formats everywhere (python3 is on every GitHub runner; `python` on Windows).
+if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
+  SOURCE_DATE_EPOCH="$(git -C "$root" log -1 --format=%ct 2>/dev/null || true)"
 fi
+# No git (a source tarball): 1980-01-01, the earliest time a zip entry can hold.
+epoch="${SOURCE_DATE_EPOCH:-315532800}"
+python=""
+for candidate in python3 python; do
+  if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 7))' 2>/dev/null; then
+    python="$candidate"
+    break
+  fi
+done
+[ -n "$python" ] || { echo "package.sh: python3 is needed to write the archive" >&2; exit 1; }
+# Entries are named without a leading ./ so that krew's `from: "*"` and `bin` match them.
+"$python" - "$archive" "$stage" "$epoch" "kubectl-initctl$exe" LICENSE "$helper" <<'PY'
+import gzip, os, sys, tarfile, time, zipfile
+
+archive, stage, epoch, names = sys.argv[1], sys.argv[2], int(sys.argv[3]), sorted(sys.argv[4:])
+epoch = max(epoch, 315532800)  # zip cannot hold a time before 1980
+modes = {name: (0o644 if name == "LICENSE" else 0o755) for name in names}
+
+if archive.endswith(".zip"):
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        for name in names:
+            info = zipfile.ZipInfo(name, time.gmtime(epoch)[:6])
+            info.create_system = 3  # unix, so that the mode below is kept
+            info.external_attr = (0o100000 | modes[name]) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with open(os.path.join(stage, name), "rb") as f:
+                z.writestr(info, f.read(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
+else:
+    with open(archive, "wb") as raw:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=epoch, compresslevel=6) as gz:
+            with tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar:
+                for name in names:
+                    path = os.path.join(stage, name)
+                    info = tarfile.TarInfo(name)
+                    info.size = os.path.getsize(path)
+                    info.mtime = epoch
+                    info.mode = modes[name]
+                    info.uid = info.gid = 0
+                    info.uname = info.gname = ""
+                    with open(path, "rb") as f:
+                        tar.addfile(info, f)
+PY
 
 if command -v sha256sum >/dev/null 2>&1; then
   sum="$(sha256sum "$archive" | cut -d' ' -f1)"

@@ -15,5 +15,6 @@ mod hostile;
 mod krew;
 mod kubectl_compat;
 mod offline_input;
+mod readme_images;
 mod status;
 mod tls;

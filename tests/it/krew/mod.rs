@@ -1,6 +1,7 @@
 //! The krew package. `validate-krew-manifest` (krew-index CI) and `kubectl krew` are not available
-//! here, so their rules are checked one by one (each assertion names the rule, as listed in
-//! shared/reference/krew-packaging.md §2), and `kubectl krew install --manifest=… --archive=…` is
+//! here, so their rules are checked one by one (each assertion names the rule; the rules are
+//! those of kubernetes-sigs/krew `internal/index/validation/validate.go` and
+//! `cmd/validate-krew-manifest`), and `kubectl krew install --manifest=… --archive=…` is
 //! emulated on the archive scripts/package.sh builds: pick the linux/amd64 platform by its
 //! selector, verify the sha256, extract, apply `files`, link `bin`, run it, and find it through
 //! kubectl's plugin discovery.
@@ -418,7 +419,36 @@ fn packaged_archive_installs_like_kubectl_krew_install() {
         "{stdout}"
     );
 
+    assert_caveat_links_the_completion_helper(&m, &install);
     assert_kubectl_finds_the_plugin(&install);
+}
+
+/// The manifest's caveats (printed by `kubectl krew install`) tell how to put the completion
+/// helper on PATH; their shell lines, run against this install, really link it.
+#[track_caller]
+fn assert_caveat_links_the_completion_helper(m: &Value, install: &KrewInstall) {
+    let caveats = m["spec"]["caveats"].as_str().expect("spec.caveats");
+    assert!(caveats.contains("kubectl_complete-initctl"), "{caveats}");
+    // The command is the block indented under the prose.
+    let command: Vec<&str> = caveats
+        .lines()
+        .filter(|l| l.starts_with("  "))
+        .map(str::trim)
+        .collect();
+    assert!(!command.is_empty(), "no command in the caveats: {caveats}");
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(command.join("\n"))
+        .env("KREW_ROOT", install.root.path())
+        .status()
+        .unwrap();
+    assert!(status.success(), "caveats' command failed: {command:?}");
+    let link = install.root.path().join("bin/kubectl_complete-initctl");
+    let target = std::fs::canonicalize(&link).expect("the caveats' link resolves");
+    assert_eq!(
+        target,
+        std::fs::canonicalize(install.install_dir.join("kubectl_complete-initctl")).unwrap()
+    );
 }
 
 /// kubectl finds the plugin where krew put it, as users run it.
@@ -520,5 +550,92 @@ fn broken_manifests_are_refused_by_the_named_rule() {
     for (rule, edit) in cases {
         let message = refused_by(edit);
         assert!(message.contains(rule), "expected {rule}, got: {message}");
+    }
+}
+
+/// Packages `binary` for `target` into a fresh directory and returns the archive's bytes.
+fn package_bytes(binary: &Path, target: &str, epoch: &str) -> (Vec<u8>, tempfile::TempDir) {
+    let dist = tempfile::tempdir().unwrap();
+    let out = Command::new("bash")
+        .arg(repo().join("scripts/package.sh"))
+        .args(["--target", target, "--out-dir"])
+        .arg(dist.path())
+        .arg("--binary")
+        .arg(binary)
+        .env("SOURCE_DATE_EPOCH", epoch)
+        .output()
+        .expect("run bash");
+    assert!(
+        out.status.success(),
+        "package.sh failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let archive = PathBuf::from(printed.lines().last().unwrap());
+    (std::fs::read(&archive).unwrap(), dist)
+}
+
+/// Release archives are reproducible: the same binary packaged twice gives the same bytes, however
+/// the staged files' mtimes differ (the commit time is stamped on every entry), for the tar.gz and
+/// the Windows zip alike; entries are sorted and owned by 0:0.
+#[test]
+fn packaging_twice_gives_byte_identical_archives() {
+    // A small stand-in binary: the archive format is under test, not the program (and gzip of
+    // the 250 MB debug binary would cost seconds per run).
+    let work = tempfile::tempdir().unwrap();
+    let binary = work.path().join("kubectl-initctl");
+    std::fs::write(&binary, b"#!/bin/sh\necho stand-in\n").unwrap();
+    let epoch = "1764331200"; // 2025-11-28T12:00:00Z
+    for target in ["x86_64-unknown-linux-gnu", "x86_64-pc-windows-msvc"] {
+        let set_mtime = |secs: u64| {
+            let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+            std::fs::File::options()
+                .write(true)
+                .open(&binary)
+                .unwrap()
+                .set_modified(t)
+                .unwrap();
+        };
+        set_mtime(1_000_000_000);
+        let (first, _a) = package_bytes(&binary, target, epoch);
+        set_mtime(1_700_000_000);
+        let (second, dist) = package_bytes(&binary, target, epoch);
+        assert!(
+            first == second,
+            "{target}: packaging twice gave different archives"
+        );
+        if target.contains("linux") {
+            // GNU tar's verbose listing: mode, owner/group, size, date, time, name.
+            let archive = std::fs::read_dir(dist.path())
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| p.to_string_lossy().ends_with(".tar.gz"))
+                .unwrap();
+            let listing = Command::new("tar")
+                .args(["--numeric-owner", "--full-time", "--utc", "-tvzf"])
+                .arg(&archive)
+                .output()
+                .unwrap();
+            assert!(listing.status.success());
+            let listing = String::from_utf8(listing.stdout).unwrap();
+            let rows: Vec<Vec<&str>> = listing
+                .lines()
+                .map(|l| l.split_whitespace().collect())
+                .collect();
+            let names: Vec<&str> = rows.iter().map(|r| r[5]).collect();
+            assert_eq!(
+                names,
+                ["LICENSE", "kubectl-initctl", "kubectl_complete-initctl"],
+                "sorted entries"
+            );
+            for row in &rows {
+                assert_eq!(row[1], "0/0", "numeric owner 0: {row:?}");
+                assert_eq!(
+                    (row[3], row[4]),
+                    ("2025-11-28", "12:00:00"),
+                    "SOURCE_DATE_EPOCH as mtime: {row:?}"
+                );
+            }
+        }
     }
 }
