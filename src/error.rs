@@ -116,7 +116,7 @@ pub enum Error {
 }
 
 impl Error {
-    /// Exit codes as the SPEC fixes them: 1 failure (bad input included), 128 + the signal's
+    /// Exit codes as kubectl plugins use them (docs/troubleshooting.md): 1 failure (bad input included), 128 + the signal's
     /// number when a signal stopped the command (130 for Ctrl-C).
     /// Usage errors (exit 2) never get here: clap reports them itself.
     pub fn exit_code(&self) -> u8 {

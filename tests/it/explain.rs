@@ -1,4 +1,4 @@
-//! `kubectl initctl explain`: every row of the SPEC's diagnosis table on realistic scenarios
+//! `kubectl initctl explain`: every row of the diagnosis catalogue (docs/explain.md) on realistic scenarios
 //! (tests/fixtures/explain), through the real binary against the stand-in server; the request
 //! budget; 403s that narrow instead of failing; offline input; text output.
 
@@ -122,7 +122,10 @@ fn check(name: &str, want: &Expected, item: &Value, with_logs: bool) {
 #[test]
 fn every_diagnosis_row_names_the_cause() {
     let all = scenarios();
-    assert!(all.len() >= 25, "the scenarios cover the SPEC's table");
+    assert!(
+        all.len() >= 25,
+        "the scenarios cover the diagnosis catalogue"
+    );
     for (name, want) in &all {
         let server = serve(name);
         let doc = explain_json(&[&want.pod], Some(&server.kubeconfig(Some("seed"))));

@@ -1,5 +1,5 @@
-//! TLS kubeconfigs end to end (SPEC, common flags: "client certificates and
-//! insecure-skip-tls-verify in the kubeconfig work as they do for kubectl"): the real binary,
+//! TLS kubeconfigs end to end (client certificates and insecure-skip-tls-verify in the
+//! kubeconfig work as they do for kubectl): the real binary,
 //! and real kubectl where installed, against the stand-in served over HTTPS.
 
 use std::path::{Path, PathBuf};
