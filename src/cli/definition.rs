@@ -12,7 +12,6 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     bin_name = "kubectl initctl",
     version = crate::util::version::LONG,
     propagate_version = true,
-    disable_help_subcommand = true,
     after_help = "Examples:\n  kubectl initctl status -n shop\n  kubectl initctl status deploy/orders -o wide\n  kubectl initctl status -f examples/cluster-dump.yaml"
 )]
 pub struct Cli {

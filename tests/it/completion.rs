@@ -330,9 +330,26 @@ fn kubectl_completes_plugin_arguments_through_the_helper() {
     );
 }
 
-/// The visible commands, as `__complete` lists them (so new commands are covered automatically).
+/// The visible commands, as `__complete` lists them (so new commands are covered automatically),
+/// less `help`, which shows the others' help rather than having its own.
 fn commands() -> Vec<String> {
-    complete(&[""], None).0
+    let mut commands = complete(&[""], None).0;
+    assert!(commands.iter().any(|c| c == "help"), "{commands:?}");
+    commands.retain(|c| c != "help");
+    commands
+}
+
+#[test]
+fn help_command_shows_the_help_of_a_command() {
+    for command in commands() {
+        let help = initctl(&["help", &command], None);
+        let flag = initctl(&[&command, "--help"], None);
+        assert_eq!(
+            help.ok(),
+            flag.ok(),
+            "`help {command}` is `{command} --help`"
+        );
+    }
 }
 
 #[test]
