@@ -270,10 +270,23 @@ pub async fn fetch_pods(
         missing: Vec::new(),
         resume: Vec::new(),
     };
+    // Pods named one by one (`status a b c`) are handed over as one page, so that they are
+    // aligned as one table like every other listing; a LIST's pages go as they come.
+    let mut named: Vec<Pod> = Vec::new();
     for (i, query) in queries.iter().enumerate() {
         match &ctx.source {
             Source::Offline(inv) => {
-                let found = offline_pods(inv, query, on_page)?;
+                let found = if query.name.is_some() {
+                    offline_pods(inv, query, &mut |pods| {
+                        named.extend(pods);
+                        Ok(())
+                    })?
+                } else {
+                    if !named.is_empty() {
+                        on_page(std::mem::take(&mut named))?;
+                    }
+                    offline_pods(inv, query, on_page)?
+                };
                 if found == 0
                     && let Some(name) = &query.name
                 {
@@ -289,17 +302,23 @@ pub async fn fetch_pods(
                                 i,
                                 pod.metadata.resource_version.clone().unwrap_or_default(),
                             ));
-                            on_page(vec![pod])?;
+                            named.push(pod);
                         }
                         Err(e) if e.is_not_found() => fetch.missing.push(e.to_string()),
                         Err(e) => return Err(e),
                     }
                     continue;
                 }
+                if !named.is_empty() {
+                    on_page(std::mem::take(&mut named))?;
+                }
                 let rv = list_query(cluster, query, &mut |pods| on_page(pods)).await?;
                 fetch.resume.push((i, rv));
             }
         }
+    }
+    if !named.is_empty() {
+        on_page(named)?;
     }
     Ok(fetch)
 }

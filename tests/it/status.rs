@@ -606,3 +606,48 @@ fn a_manifest_that_never_ran_reads_as_such() {
         ]]
     );
 }
+
+/// Every row starts each column where the header's does.
+fn assert_aligned(text: &str) {
+    let mut lines = text.lines();
+    let header = lines.next().expect("a header");
+    let starts: Vec<usize> = header
+        .char_indices()
+        .filter(|&(i, c)| c != ' ' && (i == 0 || header.as_bytes()[i - 1] == b' '))
+        .map(|(i, _)| i)
+        .filter(|&i| i == 0 || header[..i].ends_with("   "))
+        .collect();
+    for line in lines {
+        for &at in &starts[1..] {
+            assert!(
+                line.len() > at && line.as_bytes()[at - 1] == b' ' && line.as_bytes()[at] != b' ',
+                "column at {at} not aligned:\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn several_named_pods_are_one_aligned_table() {
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cluster-dump.yaml");
+    let names = [
+        "myapp-pod",
+        "reports-6b8f7c9d5-q4tzn",
+        "billing-worker-7b9d6c8f5-4hx2m",
+    ];
+    let mut offline = vec!["status"];
+    offline.extend(names);
+    offline.extend(["-f", example.to_str().unwrap()]);
+    let run = initctl(&offline, None);
+    assert_eq!(run.ok().lines().count(), 4, "{}", run.stdout);
+    assert_aligned(run.ok());
+
+    let server = ApiServer::start();
+    server.load_file(&example);
+    let mut online = vec!["status"];
+    online.extend(names);
+    let run = initctl(&online, Some(&server.kubeconfig(Some("seed"))));
+    assert_eq!(run.ok().lines().count(), 4, "{}", run.stdout);
+    assert_aligned(run.ok());
+}
