@@ -13,3 +13,26 @@ mod patch;
 pub(crate) mod plan;
 mod recreate;
 pub(crate) mod restart;
+
+use serde_json::Value;
+
+/// Container name → image, for every container of a pod (init containers first, in spec
+/// order): what `--wait` expects the replacements to run, and what tells our pod from another
+/// when a create's answer was lost.
+pub(crate) fn container_images(pod: &Value) -> Vec<(String, String)> {
+    ["initContainers", "containers"]
+        .iter()
+        .flat_map(|list| {
+            pod.pointer(&format!("/spec/{list}"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        })
+        .filter_map(|c| {
+            Some((
+                c.get("name")?.as_str()?.to_string(),
+                c.get("image")?.as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}

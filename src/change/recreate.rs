@@ -12,6 +12,7 @@ use k8s_openapi::api::core::v1::Pod;
 use serde_json::Value;
 
 use crate::change::backup::{self, Backup};
+use crate::change::container_images;
 use crate::cluster::{Cluster, Kind};
 use crate::error::{Error, Result};
 use crate::util::interrupt::{Critical, Signal};
@@ -61,21 +62,6 @@ fn failed(backup: &Backup, what: String) -> Error {
     ))
 }
 
-/// The containers' names and images, in order: what makes a pod "the one we created" when the
-/// create's answer was lost (the server adds defaults, so whole specs are not compared).
-fn images(spec: Option<&Value>) -> Vec<(String, String)> {
-    ["initContainers", "containers"]
-        .iter()
-        .flat_map(|list| {
-            spec.and_then(|s| s.get(*list))
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-        })
-        .map(|c| (text(c, "/name"), text(c, "/image")))
-        .collect()
-}
-
 /// A pod found under the name after a create whose answer was lost: ours when it is not the
 /// old pod and runs exactly the containers we asked for.
 fn is_ours(found: &Pod, old_uid: &str, new: &Value) -> bool {
@@ -85,7 +71,7 @@ fn is_ours(found: &Pod, old_uid: &str, new: &Value) -> bool {
     let Ok(found) = serde_json::to_value(found) else {
         return false;
     };
-    images(found.get("spec")) == images(new.get("spec"))
+    container_images(&found) == container_images(new)
 }
 
 /// Replaces `live` by `new` (a manifest fit for create). Ok once the new pod exists, with the

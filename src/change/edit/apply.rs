@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::copy::EditCopy;
 use super::{EditSession, InitImageEdit, text};
+use crate::change::container_images;
 use crate::change::context::stop_if_held;
 use crate::change::follow::{Followed, Replacements};
 use crate::change::patch;
@@ -103,7 +104,7 @@ impl EditSession<'_> {
                     Ownership::Workload { replicas, .. } => replicas,
                     _ => None,
                 };
-                replacements.followed(expected, text::image_list(edited))
+                replacements.followed(expected, container_images(edited))
             }
             Action::Refuse { reason } => return Err(Error::NotApplied(reason.clone())),
         };

@@ -99,26 +99,6 @@ pub(super) fn changed_images(live: &Value, edited: &Value) -> Value {
     Value::Object(spec)
 }
 
-/// Container name → image, for every container of the edited pod.
-pub(super) fn image_list(edited: &Value) -> Vec<(String, String)> {
-    ["initContainers", "containers"]
-        .iter()
-        .flat_map(|list| {
-            edited
-                .pointer(&format!("/spec/{list}"))
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
-        })
-        .filter_map(|c| {
-            Some((
-                c.get("name")?.as_str()?.to_string(),
-                c.get("image")?.as_str()?.to_string(),
-            ))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +128,6 @@ mod tests {
             changed_images(&live, &edited),
             json!({"initContainers": [{"name": "b", "image": "b:2"}]})
         );
-        assert_eq!(image_list(&edited).len(), 3);
+        assert_eq!(crate::change::container_images(&edited).len(), 3);
     }
 }
