@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-use crate::util::sanitize::{redact_url, server_message};
+use crate::util::sanitize::server_message;
 
 #[derive(Debug, Error)]
 pub enum Error {
@@ -136,7 +136,8 @@ impl Error {
     }
 
     /// Wraps a kube client error, keeping the server's own message for API errors
-    /// (kubectl prints those verbatim, e.g. `pods "x" not found`).
+    /// (kubectl prints those verbatim, e.g. `pods "x" not found`). `server` is the URL as
+    /// messages name it, its password already redacted (see `Cluster::connect`).
     pub fn kube(context: impl Into<String>, server: &str, err: kube::Error) -> Error {
         match err {
             kube::Error::Api(status) => Error::Api {
@@ -160,11 +161,11 @@ impl Error {
                 }),
             },
             kube::Error::HyperError(e) => Error::Unreachable {
-                server: redact_url(server).into_owned(),
+                server: server.to_string(),
                 source: Box::new(e),
             },
             kube::Error::Service(source) => Error::Unreachable {
-                server: redact_url(server).into_owned(),
+                server: server.to_string(),
                 source,
             },
             other => Error::client(context, other),

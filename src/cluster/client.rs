@@ -19,6 +19,7 @@ use crate::cluster::connect::{self, Bound};
 use crate::cluster::{failure, throttle};
 use crate::error::{Error, Result};
 use crate::input::target::WorkloadKind;
+use crate::util::sanitize::redact_url;
 
 /// Pods per LIST page: big enough that most namespaces are one request, small enough that
 /// output starts quickly and memory stays bounded on large clusters.
@@ -66,13 +67,10 @@ impl Cluster {
         config.write_timeout = Some(bound.duration());
         // The bound counts from the request, not from when a pooled connection went idle.
         config.reset_reader_on_write = true;
-        let server = config
-            .cluster_url
-            .to_string()
-            .trim_end_matches('/')
-            .to_string();
-        let server = crate::util::sanitize::redact_url(&server).into_owned();
-        let client = connect::build_client(config, bound).await?;
+        // The one place the server's URL is made fit for messages: every error naming it (here,
+        // in cluster/failure.rs, in Error::kube) takes it from the Cluster.
+        let server = redact_url(config.cluster_url.to_string().trim_end_matches('/')).into_owned();
+        let client = connect::build_client(config, bound, &server).await?;
         Ok(Cluster {
             client,
             server,

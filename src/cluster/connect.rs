@@ -227,16 +227,16 @@ fn check_server(config: &Config) -> Result<()> {
 
 /// Builds the client. An exec credential plugin runs here, synchronously inside kube: then the
 /// client is built on its own thread, so that `bound` can stop waiting for the plugin (the
-/// thread is left behind and ends with the process).
-pub(crate) async fn build_client(config: Config, bound: Bound) -> Result<Client> {
+/// thread is left behind and ends with the process). `server` is the server as errors name it
+/// (its password already redacted).
+pub(crate) async fn build_client(config: Config, bound: Bound, server: &str) -> Result<Client> {
     let plugin = config
         .auth_info
         .exec
         .as_ref()
         .and_then(|e| e.command.clone());
-    let server = config.cluster_url.to_string();
     let Some(plugin) = plugin else {
-        return client(config, bound).map_err(|e| Error::kube("build the API client", &server, e));
+        return client(config, bound).map_err(|e| Error::kube("build the API client", server, e));
     };
     let (tx, rx) = futures::channel::oneshot::channel();
     let runtime = tokio::runtime::Handle::current();
@@ -267,7 +267,7 @@ pub(crate) async fn build_client(config: Config, bound: Bound) -> Result<Client>
     };
     built.map_err(|e| match e {
         kube::Error::Auth(auth) => plugin_error(&plugin, auth),
-        e => Error::kube("build the API client", &server, e),
+        e => Error::kube("build the API client", server, e),
     })
 }
 
