@@ -186,7 +186,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// How much of an error chain the user is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Depth {
+pub(crate) enum Depth {
     /// The innermost message: "connection refused" rather than a stack of wrappers.
     RootCause,
     /// Every message, outermost first, joined as "a: b: c"; a message already contained in an
@@ -195,7 +195,7 @@ enum Depth {
 }
 
 /// The one renderer of error chains (an error and its `source()`s).
-fn chain_text(err: &(dyn std::error::Error + 'static), depth: Depth) -> String {
+pub(crate) fn chain_text(err: &(dyn std::error::Error + 'static), depth: Depth) -> String {
     let chain = std::iter::successors(Some(err), |e| e.source());
     match depth {
         Depth::RootCause => {

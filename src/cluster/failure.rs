@@ -5,7 +5,7 @@
 use std::error::Error as StdError;
 
 use crate::cluster::connect::{Bound, bound_hint, shown};
-use crate::error::{BoxError, Error};
+use crate::error::{BoxError, Depth, Error, chain_text};
 
 /// A finished sentence standing in as an error's cause.
 #[derive(Debug)]
@@ -58,7 +58,7 @@ fn transport(context: &str, server: &str, bound: Bound, source: BoxError, answer
     if timed_out(source.as_ref()) {
         return silent(context, server, bound);
     }
-    let text = chain(source.as_ref());
+    let text = chain_text(source.as_ref(), Depth::Full);
     if answered
         || text.contains("error reading a body")
         || text.contains("before message length reached")
@@ -67,7 +67,7 @@ fn transport(context: &str, server: &str, bound: Bound, source: BoxError, answer
             context,
             format!(
                 "the server at {server} answered, but its answer was cut off before the end ({})",
-                innermost(source.as_ref())
+                chain_text(source.as_ref(), Depth::RootCause)
             ),
         );
     }
@@ -128,20 +128,6 @@ fn timed_out(err: &(dyn StdError + 'static)) -> bool {
             || e.is::<tower::timeout::error::Elapsed>()
             || e.to_string() == "deadline has elapsed"
     })
-}
-
-fn chain(err: &(dyn StdError + 'static)) -> String {
-    causes(err)
-        .map(|e| e.to_string())
-        .collect::<Vec<_>>()
-        .join(": ")
-}
-
-fn innermost(err: &(dyn StdError + 'static)) -> String {
-    causes(err)
-        .last()
-        .map(|e| e.to_string())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
