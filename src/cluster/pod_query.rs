@@ -282,9 +282,7 @@ pub async fn fetch_pods(
                         Ok(())
                     })?
                 } else {
-                    if !named.is_empty() {
-                        on_page(std::mem::take(&mut named))?;
-                    }
+                    hand_over(&mut named, on_page)?;
                     offline_pods(inv, query, on_page)?
                 };
                 if found == 0
@@ -309,18 +307,22 @@ pub async fn fetch_pods(
                     }
                     continue;
                 }
-                if !named.is_empty() {
-                    on_page(std::mem::take(&mut named))?;
-                }
+                hand_over(&mut named, on_page)?;
                 let rv = list_query(cluster, query, &mut |pods| on_page(pods)).await?;
                 fetch.resume.push((i, rv));
             }
         }
     }
-    if !named.is_empty() {
-        on_page(named)?;
-    }
+    hand_over(&mut named, on_page)?;
     Ok(fetch)
+}
+
+/// Hands the pods named so far over as one page, if there are any.
+fn hand_over(named: &mut Vec<Pod>, on_page: &mut dyn FnMut(Vec<Pod>) -> Result<()>) -> Result<()> {
+    if named.is_empty() {
+        return Ok(());
+    }
+    on_page(std::mem::take(named))
 }
 
 /// How many times one LIST starts over after its continue token expired (410) mid-way.
