@@ -54,7 +54,15 @@ pub(super) fn failed(
 ) {
     let mut evidence = Vec::new();
     let reason = t.reason.clone().unwrap_or_default();
-    let how = how_it_ended(t);
+    let deadline = crate::diagnosis::startup::deadline_exceeded(d)
+        .filter(|_| t.exit_code == 137 || t.signal == Some(9));
+    let how = match deadline {
+        Some(secs) => format!(
+            "exit code {} (killed when the pod's activeDeadlineSeconds, {secs}s, ran out)",
+            t.exit_code
+        ),
+        None => how_it_ended(t),
+    };
     if !reason.is_empty() {
         evidence.push(format!("last exit: {reason}, {how}"));
     } else {
@@ -86,7 +94,12 @@ pub(super) fn failed(
     let terminal = !restarting && (stage == Stage::Init && !init_restarts(d.pod));
     // The failed instance's output: the previous one while a restart is pending.
     evidence.extend(logs::quote(d, &container.spec.name, restarting));
-    let next = if oom {
+    let next = if deadline.is_some() {
+        format!(
+            "{} did not fail by itself: the kubelet stopped it with the whole pod when the deadline passed (see ActiveDeadlineExceeded)",
+            container.spec.name
+        )
+    } else if oom {
         format!(
             "raise resources.limits.memory of {} (now {}); a pod's container resources cannot be edited in place, so change the workload's template or recreate the pod",
             container.spec.name,
@@ -130,7 +143,11 @@ pub(super) fn failed(
     };
     d.findings.push(Finding {
         stage,
-        severity: Severity::Blocker,
+        severity: if deadline.is_some() {
+            Severity::Warning
+        } else {
+            Severity::Blocker
+        },
         code,
         message: Untrusted::from(message),
         evidence: untrusted_all(evidence),

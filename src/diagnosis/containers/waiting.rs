@@ -22,14 +22,18 @@ pub(super) fn waiting_on(d: &mut Diagnosis, container: &DiagnosedContainer) {
         .map(|t| d.ago(t))
         .unwrap_or_else(|| "a while".into());
     let targets = wait_for::wait_targets(container.spec, &ns);
-    let log_text = match d.related.log(&LogKey {
-        namespace: ns.clone(),
-        pod: d.name().to_string(),
-        container: container.spec.name.clone(),
-        previous: false,
-    }) {
-        Lookup::Got(t) => Some(t.clone()),
-        _ => None,
+    // `--tail 0` asks for no log at all: not even to find the repeating line.
+    let log_text = match d.tail {
+        0 => None,
+        _ => match d.related.log(&LogKey {
+            namespace: ns.clone(),
+            pod: d.name().to_string(),
+            container: container.spec.name.clone(),
+            previous: false,
+        }) {
+            Lookup::Got(t) => Some(t.clone()),
+            _ => None,
+        },
     };
     let repeating = log_text
         .as_deref()
