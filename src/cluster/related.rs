@@ -160,7 +160,10 @@ async fn fetch_from_cluster(
             objects.nodes = Some(into_fetched(r));
         }
         RelatedKind::PersistentVolumes => {
-            let r = cluster.list_cluster::<PersistentVolume>().await.map_err(why);
+            let r = cluster
+                .list_cluster::<PersistentVolume>()
+                .await
+                .map_err(why);
             objects.persistent_volumes = Some(into_fetched(r));
         }
         RelatedKind::StorageClasses => {

@@ -306,8 +306,9 @@ pub fn explain(pod: &Pod, related: &RelatedObjects, now: Timestamp, tail: u32) -
     let phase = status.phase.as_deref().unwrap_or_default();
     let spec = pod.spec.clone().unwrap_or_default();
 
-    // A dead node first: everything else the pod's status says is stale.
-    if phase != "Succeeded" && phase != "Failed" {
+    // A dead node first: everything else the pod's status says is stale. A pod being deleted
+    // is left to `terminating`, which names the lost node and how to finish the deletion.
+    if phase != "Succeeded" && phase != "Failed" && pod.metadata.deletion_timestamp.is_none() {
         node::node_down(&mut d);
     }
     if let Some(deleted) = pod.metadata.deletion_timestamp.as_ref().map(|t| t.0) {
@@ -492,12 +493,27 @@ mod tests {
             (FindingCode::MeshProxyNotStarted, "MeshProxyNotStarted"),
             (FindingCode::TooManyPods, "TooManyPods"),
             (FindingCode::HostPortConflict, "HostPortConflict"),
-            (FindingCode::TopologySpreadUnsatisfiable, "TopologySpreadUnsatisfiable"),
-            (FindingCode::VolumeNodeAffinityConflict, "VolumeNodeAffinityConflict"),
-            (FindingCode::NoPersistentVolumeForClaim, "NoPersistentVolumeForClaim"),
+            (
+                FindingCode::TopologySpreadUnsatisfiable,
+                "TopologySpreadUnsatisfiable",
+            ),
+            (
+                FindingCode::VolumeNodeAffinityConflict,
+                "VolumeNodeAffinityConflict",
+            ),
+            (
+                FindingCode::NoPersistentVolumeForClaim,
+                "NoPersistentVolumeForClaim",
+            ),
             (FindingCode::ImagePullRateLimited, "ImagePullRateLimited"),
-            (FindingCode::ActiveDeadlineExceeded, "ActiveDeadlineExceeded"),
-            (FindingCode::ServiceInOtherNamespace, "ServiceInOtherNamespace"),
+            (
+                FindingCode::ActiveDeadlineExceeded,
+                "ActiveDeadlineExceeded",
+            ),
+            (
+                FindingCode::ServiceInOtherNamespace,
+                "ServiceInOtherNamespace",
+            ),
         ];
         for (code, name) in pinned {
             assert_eq!(serde_json::to_value(code).unwrap(), name);

@@ -12,8 +12,10 @@ use super::{Diagnosis, Finding, FindingCode, Severity, Stage, untrusted_all};
 use crate::util::sanitize::Untrusted;
 
 /// The taints the node lifecycle controller puts on a node that is not ready.
-pub(super) const NODE_DOWN_TAINTS: [&str; 2] =
-    ["node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready"];
+pub(super) const NODE_DOWN_TAINTS: [&str; 2] = [
+    "node.kubernetes.io/unreachable",
+    "node.kubernetes.io/not-ready",
+];
 
 /// What the pod itself says about its node: evidence lines, empty when it says nothing.
 fn hints(d: &Diagnosis) -> Vec<String> {
@@ -70,14 +72,26 @@ pub(super) fn node_down(d: &mut Diagnosis) {
             if !hinted.is_empty() {
                 let why = why.to_string();
                 d.note(format!("cannot check node {name}: {why}"));
-                push(d, FindingCode::NodeNotReady, format!("node {name} was reported not ready: the pod's status may be stale"), hinted, next_unknown(&name));
+                push(
+                    d,
+                    FindingCode::NodeNotReady,
+                    format!("node {name} was reported not ready: the pod's status may be stale"),
+                    hinted,
+                    next_unknown(&name),
+                );
             }
         }
         Lookup::Unfetched => {}
     }
 }
 
-fn push(d: &mut Diagnosis, code: FindingCode, message: String, evidence: Vec<String>, next: String) {
+fn push(
+    d: &mut Diagnosis,
+    code: FindingCode,
+    message: String,
+    evidence: Vec<String>,
+    next: String,
+) {
     d.findings.push(Finding {
         stage: Stage::Node,
         severity: Severity::Blocker,
@@ -150,9 +164,13 @@ fn not_ready(d: &mut Diagnosis, name: &str, node: &Node, hinted: Vec<String>) {
     }
     evidence.extend(hinted);
     let message = if state == "Unknown" {
-        format!("node {name} is Unknown{when}: the kubelet stopped posting node status, so the pod's status is stale and nothing on it progresses")
+        format!(
+            "node {name} is Unknown{when}: the kubelet stopped posting node status, so the pod's status is stale and nothing on it progresses"
+        )
     } else {
-        format!("node {name} is NotReady{when} ({said}): the pod's status is stale and nothing on it progresses")
+        format!(
+            "node {name} is NotReady{when} ({said}): the pod's status is stale and nothing on it progresses"
+        )
     };
     let next = if state == "Unknown" {
         next_unknown(name)
@@ -174,7 +192,9 @@ fn gone(d: &mut Diagnosis, name: &str, listed: usize, hinted: Vec<String>) {
     push(
         d,
         FindingCode::NodeGone,
-        format!("node {name} no longer exists: the pod's status is stale and it will never run there"),
+        format!(
+            "node {name} no longer exists: the pod's status is stale and it will never run there"
+        ),
         evidence,
         format!(
             "the pod garbage collector deletes pods bound to a deleted node and the pod's controller creates a replacement; a bare pod must be recreated (kubectl initctl restart pod/{pod}); if it hangs in Terminating, kubectl delete pod {pod} --force --grace-period=0"

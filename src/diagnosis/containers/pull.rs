@@ -110,11 +110,7 @@ enum PullCause {
 impl PullCause {
     fn of(text: &str) -> PullCause {
         let says = |keys: &[&str]| keys.iter().any(|k| text.contains(k));
-        if says(&[
-            "toomanyrequests",
-            "too many requests",
-            "rate limit",
-        ]) {
+        if says(&["toomanyrequests", "too many requests", "rate limit"]) {
             PullCause::RateLimited
         } else if says(&[
             "unauthorized",
@@ -196,11 +192,15 @@ mod tests {
         );
         assert_eq!(cause("manifest unknown"), PullCause::NoSuchImage);
         assert_eq!(
-            cause("429 Too Many Requests - Server message: toomanyrequests: You have reached your unauthenticated pull rate limit. https://www.docker.com/increase-rate-limit"),
+            cause(
+                "429 Too Many Requests - Server message: toomanyrequests: You have reached your unauthenticated pull rate limit. https://www.docker.com/increase-rate-limit"
+            ),
             PullCause::RateLimited
         );
         assert_eq!(
-            cause("unexpected status from GET request to https://quay.io/v2/x/manifests/1: 429 Too Many Requests"),
+            cause(
+                "unexpected status from GET request to https://quay.io/v2/x/manifests/1: 429 Too Many Requests"
+            ),
             PullCause::RateLimited
         );
         assert_eq!(

@@ -318,11 +318,18 @@ fn nodes_down(d: &Diagnosis, key: Option<&str>, tolerations: &[Toleration]) -> b
     let blocking: Vec<Taint> = nodes
         .iter()
         .flat_map(|n| {
-            let taints = n.spec.as_ref().and_then(|s| s.taints.clone()).unwrap_or_default();
+            let taints = n
+                .spec
+                .as_ref()
+                .and_then(|s| s.taints.clone())
+                .unwrap_or_default();
             super::untolerated_taints(&taints, tolerations)
         })
         .collect();
-    !blocking.is_empty() && blocking.iter().all(|t| NODE_DOWN_TAINTS.contains(&t.key.as_str()))
+    !blocking.is_empty()
+        && blocking
+            .iter()
+            .all(|t| NODE_DOWN_TAINTS.contains(&t.key.as_str()))
 }
 
 /// A toleration as written: `key=value:Effect`, `key exists`, `*` for any key.

@@ -32,7 +32,22 @@ fn allocatable_pods(node: &Node) -> Option<String> {
 /// maxPods); there is no per-pod request to lower.
 pub(super) fn too_many_pods(d: &mut Diagnosis, reason: &FitReason) {
     let mut evidence = vec![format!("scheduler: {} {}", reason.count, reason.text)];
+    let tolerations = d
+        .pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.tolerations.clone())
+        .unwrap_or_default();
     evidence.extend(per_node(d, |node| {
+        // Nodes the pod cannot use anyway (tainted against it) are not the full ones.
+        let taints = node
+            .spec
+            .as_ref()
+            .and_then(|s| s.taints.clone())
+            .unwrap_or_default();
+        if !super::untolerated_taints(&taints, &tolerations).is_empty() {
+            return Vec::new();
+        }
         vec![format!(
             "allocatable pods {} (the kubelet's maxPods)",
             allocatable_pods(node).unwrap_or_else(|| "unknown".into())
@@ -86,7 +101,10 @@ pub(super) fn host_port_conflict(d: &mut Diagnosis, reason: &FitReason) {
         .filter_map(|p| p.split_once("hostPort ").map(|(_, rest)| rest.to_string()))
         .collect();
     let message = if named.is_empty() {
-        format!("{} node(s) already have the pod's host port(s) taken", reason.count)
+        format!(
+            "{} node(s) already have the pod's host port(s) taken",
+            reason.count
+        )
     } else {
         format!(
             "{} node(s) already have hostPort {} taken by another pod",
@@ -154,7 +172,11 @@ pub(super) fn topology_spread(d: &mut Diagnosis, reason: &FitReason) {
             }
             vec![format!(
                 "no label {}",
-                absent.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+                absent
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )]
         }));
     }

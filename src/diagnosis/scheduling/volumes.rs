@@ -69,7 +69,12 @@ pub(super) fn volume_node_affinity(d: &mut Diagnosis, reason: &FitReason) {
     let claims = pod_claims(d);
     let mut evidence = vec![format!("scheduler: {} {}", reason.count, reason.text)];
     let mut volumes = Vec::new();
-    if claims.iter().any(|c| c.spec.as_ref().and_then(|s| s.volume_name.as_ref()).is_some()) {
+    if claims.iter().any(|c| {
+        c.spec
+            .as_ref()
+            .and_then(|s| s.volume_name.as_ref())
+            .is_some()
+    }) {
         match d.related.persistent_volumes() {
             Lookup::Got(pvs) => {
                 for c in &claims {
@@ -77,7 +82,9 @@ pub(super) fn volume_node_affinity(d: &mut Diagnosis, reason: &FitReason) {
                         continue;
                     };
                     let claim = c.metadata.name.clone().unwrap_or_default();
-                    let pv = pvs.iter().find(|p| p.metadata.name.as_deref() == Some(&vol));
+                    let pv = pvs
+                        .iter()
+                        .find(|p| p.metadata.name.as_deref() == Some(&vol));
                     match pv.and_then(affinity_text) {
                         Some(aff) => {
                             evidence.push(format!(
@@ -85,7 +92,8 @@ pub(super) fn volume_node_affinity(d: &mut Diagnosis, reason: &FitReason) {
                             ));
                             volumes.push(format!("{vol} ({aff})"));
                         }
-                        None => evidence.push(format!("claim {claim} is bound to PersistentVolume {vol}")),
+                        None => evidence
+                            .push(format!("claim {claim} is bound to PersistentVolume {vol}")),
                     }
                 }
             }
@@ -97,7 +105,10 @@ pub(super) fn volume_node_affinity(d: &mut Diagnosis, reason: &FitReason) {
         }
     }
     let message = if volumes.is_empty() {
-        format!("{} node(s) cannot reach the pod's volumes (volume node affinity conflict)", reason.count)
+        format!(
+            "{} node(s) cannot reach the pod's volumes (volume node affinity conflict)",
+            reason.count
+        )
     } else {
         format!(
             "{} node(s) cannot reach the pod's volume {}: no node that fits the pod is in that place",
@@ -154,9 +165,48 @@ fn fits(pv: &PersistentVolume, class: &str, size: Option<&str>, modes: &[String]
     available && same_class && big_enough && modes.iter().all(|m| pv_modes.contains(m))
 }
 
+/// The volumes of `class`, each as `name phase[ to namespace/claim]`.
+fn volumes_of_class(pvs: &[PersistentVolume], class: &str) -> Vec<String> {
+    pvs.iter()
+        .filter(|pv| {
+            pv.spec
+                .as_ref()
+                .and_then(|s| s.storage_class_name.as_deref())
+                == Some(class)
+        })
+        .map(|pv| {
+            let phase = pv
+                .status
+                .as_ref()
+                .and_then(|s| s.phase.clone())
+                .unwrap_or_default();
+            let to = pv
+                .spec
+                .as_ref()
+                .and_then(|s| s.claim_ref.as_ref())
+                .map(|r| {
+                    format!(
+                        " to {}/{}",
+                        r.namespace.clone().unwrap_or_default(),
+                        r.name.clone().unwrap_or_default()
+                    )
+                })
+                .unwrap_or_default();
+            format!(
+                "{} {phase}{to}",
+                pv.metadata.name.clone().unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
 /// Unbound claims of a `kubernetes.io/no-provisioner` class with no Available volume that fits:
 /// pushes the finding and returns true; false when this is not the case (or cannot be told).
-pub(super) fn no_provisioner(d: &mut Diagnosis, reason: &FitReason, unbound: &[PersistentVolumeClaim]) -> bool {
+pub(super) fn no_provisioner(
+    d: &mut Diagnosis,
+    reason: &FitReason,
+    unbound: &[PersistentVolumeClaim],
+) -> bool {
     let with_class: Vec<(&PersistentVolumeClaim, String)> = unbound
         .iter()
         .filter_map(|c| Some((c, c.spec.as_ref()?.storage_class_name.clone()?)))
@@ -177,7 +227,8 @@ pub(super) fn no_provisioner(d: &mut Diagnosis, reason: &FitReason, unbound: &[P
         .iter()
         .filter(|(_, class)| {
             classes.iter().any(|sc| {
-                sc.metadata.name.as_deref() == Some(class.as_str()) && sc.provisioner == NO_PROVISIONER
+                sc.metadata.name.as_deref() == Some(class.as_str())
+                    && sc.provisioner == NO_PROVISIONER
             })
         })
         .collect();
@@ -200,23 +251,13 @@ pub(super) fn no_provisioner(d: &mut Diagnosis, reason: &FitReason, unbound: &[P
         let name = claim.metadata.name.clone().unwrap_or_default();
         let size = requested(claim);
         let modes = access_modes(claim);
-        if pvs.iter().any(|pv| fits(pv, class, size.as_deref(), &modes)) {
+        if pvs
+            .iter()
+            .any(|pv| fits(pv, class, size.as_deref(), &modes))
+        {
             continue;
         }
-        let of_class: Vec<String> = pvs
-            .iter()
-            .filter(|pv| pv.spec.as_ref().and_then(|s| s.storage_class_name.as_deref()) == Some(class.as_str()))
-            .map(|pv| {
-                let phase = pv.status.as_ref().and_then(|s| s.phase.clone()).unwrap_or_default();
-                let to = pv
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.claim_ref.as_ref())
-                    .map(|r| format!(" to {}/{}", r.namespace.clone().unwrap_or_default(), r.name.clone().unwrap_or_default()))
-                    .unwrap_or_default();
-                format!("{} {phase}{to}", pv.metadata.name.clone().unwrap_or_default())
-            })
-            .collect();
+        let of_class = volumes_of_class(&pvs, class);
         let size = size.unwrap_or_else(|| "any size".into());
         evidence.push(format!(
             "claim {name}: storageClassName {class} (provisioner {NO_PROVISIONER}), requests {size}, accessModes {}",
@@ -224,9 +265,16 @@ pub(super) fn no_provisioner(d: &mut Diagnosis, reason: &FitReason, unbound: &[P
         ));
         evidence.push(format!(
             "PersistentVolumes of class {class}: {}",
-            if of_class.is_empty() { "none".to_string() } else { of_class.join(", ") }
+            if of_class.is_empty() {
+                "none".to_string()
+            } else {
+                of_class.join(", ")
+            }
         ));
-        wanting.push(format!("{name} (class {class}, {size}, {})", modes.join(", ")));
+        wanting.push(format!(
+            "{name} (class {class}, {size}, {})",
+            modes.join(", ")
+        ));
         next.push(format!("a PersistentVolume with storageClassName {class}, capacity at least {size} and accessModes {}", modes.join(", ")));
     }
     if wanting.is_empty() {
