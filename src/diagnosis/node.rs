@@ -168,8 +168,13 @@ fn not_ready(d: &mut Diagnosis, name: &str, node: &Node, hinted: Vec<String>) {
             "node {name} is Unknown{when}: the kubelet stopped posting node status, so the pod's status is stale and nothing on it progresses"
         )
     } else {
+        let why = if reason.is_empty() {
+            String::new()
+        } else {
+            format!(" ({reason})")
+        };
         format!(
-            "node {name} is NotReady{when} ({said}): the pod's status is stale and nothing on it progresses"
+            "node {name} is NotReady{why}{when}: the pod's status is stale and nothing on it progresses"
         )
     };
     let next = if state == "Unknown" {

@@ -161,7 +161,7 @@ impl ServiceWait<'_> {
             )
             .into()],
             next: format!(
-                "a short name resolves in the pod's own namespace only: in {}'s command use the fully qualified name {name}.{there}.svc.cluster.local (or {name}.{there}), or create the Service in {ns}",
+                "{}'s command looks for it in namespace {ns}: use the fully qualified name {name}.{there}.svc.cluster.local (or {name}.{there}), or create the Service in {ns}",
                 self.container
             )
             .into(),

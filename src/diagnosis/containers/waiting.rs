@@ -174,3 +174,60 @@ fn mesh_blocks(
         }
     }
 }
+
+/// An init container that exited after connection errors (its log, `previous` while it waits
+/// to restart) in a pod whose non-native mesh proxy receives its traffic: the mesh finding goes
+/// before the failure, which is its consequence. The log is the one the failure already quotes.
+pub(super) fn mesh_after_failure(
+    d: &mut Diagnosis,
+    container: &DiagnosedContainer,
+    previous: bool,
+    at: usize,
+) {
+    if d.tail == 0 {
+        return;
+    }
+    let Some(index) = super::init_specs(d)
+        .iter()
+        .position(|c| c.name == container.spec.name)
+    else {
+        return;
+    };
+    let Some(blocking) = mesh::blocking_mesh(d.pod, index) else {
+        return;
+    };
+    let ns = d.namespace().to_string();
+    let key = LogKey {
+        namespace: ns.clone(),
+        pod: d.name().to_string(),
+        container: container.spec.name.clone(),
+        previous,
+    };
+    let Lookup::Got(log) = d.related.log(&key) else {
+        return;
+    };
+    let errors = mesh::connection_errors(log);
+    let targets = wait_for::wait_targets(container.spec, &ns);
+    let Some(target) = targets.first().filter(|_| !errors.is_empty()) else {
+        return;
+    };
+    let svc = wait_for::resolve_service(&target.host, &ns);
+    let address = match target.port {
+        Some(port) => format!("{}:{port}", target.host),
+        None => target.host.clone(),
+    };
+    let call = mesh::InitCall {
+        container: container.spec,
+        label: &container.label,
+        target,
+        service: svc.as_ref(),
+        evidence: vec![
+            format!("command: {}", target.fragment),
+            format!("connects to: {address}"),
+        ],
+        errors,
+    };
+    if let Some(finding) = mesh::finding(d, &blocking, call) {
+        d.findings.insert(at.min(d.findings.len()), finding);
+    }
+}
