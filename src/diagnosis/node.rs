@@ -65,7 +65,10 @@ pub(super) fn node_down(d: &mut Diagnosis) {
                 .find(|n| n.metadata.name.as_deref() == Some(name.as_str()))
             {
                 Some(node) => not_ready(d, &name, node, hinted),
-                None => gone(d, &name, nodes.len(), hinted),
+                // Absent without a hint is left alone: a dump may hold only some nodes, and the
+                // pod garbage collector removes pods of deleted nodes within a minute anyway.
+                None if !hinted.is_empty() => gone(d, &name, nodes.len(), hinted),
+                None => {}
             }
         }
         Lookup::Unavailable(why) => {

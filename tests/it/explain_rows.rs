@@ -271,12 +271,7 @@ fn forbidden_lists_lower_what_is_said_without_failing() {
 fn a_dump_without_nodes_says_nothing_about_them() {
     // Offline input without Node objects: the pod's hint alone is said, and the gap is noted.
     let want = &scenarios()["node-unknown"];
-    let text = std::fs::read_to_string(dir().join("node-unknown.yaml")).unwrap();
-    let mut doc: Value = serde_saphyr::from_str(&text).unwrap();
-    let items = doc["items"].as_array_mut().unwrap();
-    items.retain(|i| i["kind"] != "Node");
-    let tmp = std::env::temp_dir().join(format!("initctl-rows-{}.json", std::process::id()));
-    std::fs::write(&tmp, serde_json::to_string(&doc).unwrap()).unwrap();
+    let tmp = dump_without("node-unknown", |i| i["kind"] == "Node");
     let out = explain_json(&[&want.pod, "-f", tmp.to_str().unwrap()], None);
     std::fs::remove_file(&tmp).ok();
     let item = &out["items"][0];
@@ -299,4 +294,30 @@ fn text_output_puts_the_dead_node_first() {
     let first = out.find("BLOCKER").map(|i| &out[i..]).unwrap_or_default();
     assert!(first.starts_with("BLOCKER NodeNotReady"), "{out}");
     assert!(out.contains("On a node that is not ready for 45m"), "{out}");
+}
+
+/// `scenario`'s objects without those `drop` rejects, as a JSON file in the temp dir.
+fn dump_without(scenario: &str, drop: impl Fn(&Value) -> bool) -> PathBuf {
+    let text = std::fs::read_to_string(dir().join(format!("{scenario}.yaml"))).unwrap();
+    let mut doc: Value = serde_saphyr::from_str(&text).unwrap();
+    doc["items"].as_array_mut().unwrap().retain(|i| !drop(i));
+    let tmp = std::env::temp_dir().join(format!(
+        "initctl-rows-{scenario}-{}.json",
+        std::process::id()
+    ));
+    std::fs::write(&tmp, serde_json::to_string(&doc).unwrap()).unwrap();
+    tmp
+}
+
+#[test]
+fn a_missing_node_without_a_hint_is_not_called_gone() {
+    // The same pod and nodes as node-gone, without the NodeNotReady event: a dump that holds
+    // some nodes only must not make a bound pod's node "gone".
+    let want = &scenarios()["node-gone"];
+    let file = dump_without("node-gone", |i| i["reason"] == "NodeNotReady");
+    let out = explain_json(&[&want.pod, "-f", file.to_str().unwrap()], None);
+    std::fs::remove_file(&file).ok();
+    let item = &out["items"][0];
+    assert!(!codes(item).contains(&"NodeGone".to_string()), "{item:#}");
+    assert_eq!(item["stage"], "init");
 }
