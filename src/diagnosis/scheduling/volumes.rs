@@ -296,3 +296,34 @@ pub(super) fn no_provisioner(
     });
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn volume(class: &str, size: &str, modes: &[&str], phase: &str) -> PersistentVolume {
+        serde_json::from_value(json!({
+            "metadata": {"name": "pv"},
+            "spec": {"storageClassName": class, "capacity": {"storage": size}, "accessModes": modes},
+            "status": {"phase": phase}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_volume_fits_a_claim_by_class_size_modes_and_availability() {
+        let rwo = ["ReadWriteOnce".to_string()];
+        let pv = volume("local", "100Gi", &["ReadWriteOnce"], "Available");
+        assert!(fits(&pv, "local", Some("100Gi"), &rwo));
+        assert!(fits(&pv, "local", Some("50G"), &rwo));
+        assert!(!fits(&pv, "local", Some("200Gi"), &rwo), "too small");
+        assert!(!fits(&pv, "other", Some("1Gi"), &rwo), "another class");
+        assert!(
+            !fits(&pv, "local", Some("1Gi"), &["ReadWriteMany".to_string()]),
+            "a mode it lacks"
+        );
+        let bound = volume("local", "100Gi", &["ReadWriteOnce"], "Bound");
+        assert!(!fits(&bound, "local", Some("1Gi"), &rwo), "taken");
+    }
+}
