@@ -87,11 +87,28 @@ pub(crate) async fn load_config(opts: &ConnectOptions) -> Result<Config> {
     };
     let kubeconfig = overrides::merged(kubeconfig, opts).map_err(unusable_files)?;
     let kubeconfig = complete_servers(kubeconfig);
-    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+    let mut config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
         .await
         .map_err(|e| unusable_files(unusable(e)))?;
     check_server(&config)?;
+    defer_trust_roots(&mut config);
     Ok(config)
+}
+
+/// With no certificate authority configured, kube's TLS setup reads every certificate of the
+/// system's trust store (/etc/ssl/certs: ~150 files) when the client is built. A connection that
+/// never verifies a certificate against them does not need them: a plain http:// server (unless
+/// reached through an https:// proxy), or insecure-skip-tls-verify (its verifier accepts
+/// anything). There an empty root store stands in, and nothing is read.
+fn defer_trust_roots(config: &mut Config) {
+    let proxy_tls = config
+        .proxy_url
+        .as_ref()
+        .is_some_and(|p| p.scheme_str() == Some("https"));
+    let plain_http = config.cluster_url.scheme_str() == Some("http") && !proxy_tls;
+    if config.root_cert.is_none() && (plain_http || config.accept_invalid_certs) {
+        config.root_cert = Some(Vec::new());
+    }
 }
 
 /// Why a kubeconfig that was read cannot be used, in kubectl's words where it has them.

@@ -486,3 +486,44 @@ fn help_groups_the_shared_flags_under_headings() {
         "{check}"
     );
 }
+
+/// `kubectl-initctl ARGS` with an empty system trust store: SSL_CERT_FILE and SSL_CERT_DIR
+/// (which the system root loader honours instead of /etc/ssl) name nothing.
+fn without_system_roots(args: &[&str]) -> std::process::Output {
+    harness::scrubbed(&harness::bin())
+        .args(args)
+        .env("SSL_CERT_FILE", "/nonexistent/ca-certificates.crt")
+        .env("SSL_CERT_DIR", "/nonexistent/certs")
+        .output()
+        .expect("run kubectl-initctl")
+}
+
+#[test]
+fn the_system_trust_store_is_read_only_for_https_without_a_ca() {
+    // http://: no TLS, so no trust store is needed (it used to be read at every start).
+    let plain = seeded(ApiServer::start());
+    let kubeconfig = plain.kubeconfig(Some("seed")).display().to_string();
+    let out = without_system_roots(&["status", "myapp-pod", "--kubeconfig", &kubeconfig]);
+    assert!(out.status.success(), "{out:?}");
+
+    // https:// with a CA, or skipping verification: the system roots are not used either.
+    let tls = seeded(ApiServer::start_tls(TlsOptions::default()));
+    let with_ca = tls.kubeconfig(Some("seed")).display().to_string();
+    let out = without_system_roots(&["status", "myapp-pod", "--kubeconfig", &with_ca]);
+    assert!(out.status.success(), "{out:?}");
+    let url = tls.url();
+    let bare = ["status", "myapp-pod", "-n", "seed", "-s", url.as_str()];
+    let mut skip = bare.to_vec();
+    skip.push("--insecure-skip-tls-verify");
+    let out = without_system_roots(&skip);
+    assert!(out.status.success(), "{out:?}");
+
+    // https:// without a CA is where they are needed, and read.
+    let out = without_system_roots(&bare);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("No CA certificates were loaded"),
+        "{stderr}"
+    );
+}
