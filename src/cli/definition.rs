@@ -134,7 +134,14 @@ pub struct SelectionFlags {
 #[command(next_help_heading = "Offline input")]
 pub struct OfflineFlags {
     /// Read objects from a YAML/JSON file instead of a cluster ("-" for stdin). Repeatable.
-    #[arg(short = 'f', long = "filename", value_name = "FILE")]
+    /// (The connection flags do not apply then: clap refuses them together. A command with
+    /// this group must flatten [`ConnectionFlags`] too, whose group id this names.)
+    #[arg(
+        short = 'f',
+        long = "filename",
+        value_name = "FILE",
+        conflicts_with = "ConnectionFlags"
+    )]
     pub filenames: Vec<PathBuf>,
 }
 
