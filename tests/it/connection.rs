@@ -76,6 +76,15 @@ fn server_and_token_work_without_any_kubeconfig() {
     for r in &requests {
         assert_eq!(r.authorization.as_deref(), Some("Bearer flag-token"));
     }
+    // A server without a scheme is http:// when nothing asks for TLS (client-go's
+    // DefaultServerURL).
+    let bare = url.trim_start_matches("http://");
+    shows_myapp_pod(&status_without_kubeconfig(&[
+        "-s",
+        bare,
+        "--token",
+        "flag-token",
+    ]));
     // A wrong token is the server's 401, not a silently different credential.
     let run = status_without_kubeconfig(&["--server", &url, "--token", "wrong"]);
     assert!(run.one_error_line(1).contains("Unauthorized"), "{run:?}");
@@ -277,6 +286,17 @@ fn tls_flags_replace_the_kubeconfig_trust_as_kubectls_do() {
         run.one_error_line(1).contains("apiserver.example"),
         "{run:?}"
     );
+    for (name, works) in [("localhost", true), ("apiserver.example", false)] {
+        let mut args = theirs.clone();
+        args.extend(["--tls-server-name", name]);
+        if let Some(out) = kubectl(&args) {
+            assert_eq!(
+                out.status.success(),
+                works,
+                "kubectl --tls-server-name {name}: {out:?}"
+            );
+        }
+    }
 }
 
 #[test]
