@@ -29,7 +29,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     bin_name = "kubectl initctl",
     version = crate::util::version::LONG,
     propagate_version = true,
-    after_help = "Examples:\n  kubectl initctl status -n shop\n  kubectl initctl status deploy/orders -o wide\n  kubectl initctl status -f examples/cluster-dump.yaml"
+    after_help = "Each command takes the flags that apply to it (kubectl's connection flags, -n, -A, -l, -o …),\nlisted by `kubectl initctl help COMMAND`.\n\nExamples:\n  kubectl initctl status -n shop\n  kubectl initctl status deploy/orders -o wide\n  kubectl initctl status -f examples/cluster-dump.yaml"
 )]
 pub struct Cli {
     #[command(subcommand)]
