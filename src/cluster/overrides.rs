@@ -152,3 +152,174 @@ fn merge_user(user: &mut kube::config::AuthInfo, o: &Overrides) {
         user.impersonate_uid = Some(uid.clone());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KUBECONFIG: &str = "apiVersion: v1
+kind: Config
+clusters:
+- name: prod
+  cluster:
+    server: https://prod:6443
+    certificate-authority-data: QQ==
+    tls-server-name: prod.internal
+- name: other
+  cluster:
+    server: https://other:6443
+users:
+- name: alice
+  user:
+    client-certificate-data: QQ==
+    client-key-data: QQ==
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: login
+- name: bob
+  user:
+    token: bob-token
+contexts:
+- name: main
+  context:
+    cluster: prod
+    user: alice
+    namespace: shop
+current-context: main
+";
+
+    fn merge(o: Overrides, context: Option<&str>) -> Result<Kubeconfig, String> {
+        let opts = ConnectOptions {
+            context: context.map(str::to_string),
+            overrides: o,
+            ..Default::default()
+        };
+        merged(Kubeconfig::from_yaml(KUBECONFIG).unwrap(), &opts)
+    }
+
+    fn parts(k: &Kubeconfig) -> (&Cluster, &kube::config::AuthInfo, &Context) {
+        (
+            k.clusters[0].cluster.as_ref().unwrap(),
+            k.auth_infos[0].auth_info.as_ref().unwrap(),
+            k.contexts[0].context.as_ref().unwrap(),
+        )
+    }
+
+    #[test]
+    fn server_replaces_the_server_and_clears_the_old_tls_server_name() {
+        let k = merge(
+            Overrides {
+                server: Some("https://10.0.0.1:6443".into()),
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap();
+        let (cluster, _, context) = parts(&k);
+        assert_eq!(cluster.server.as_deref(), Some("https://10.0.0.1:6443"));
+        assert_eq!(cluster.tls_server_name, None);
+        // The CA stays (only a CA or skip-verify flag replaces it); so does the namespace.
+        assert_eq!(cluster.certificate_authority_data.as_deref(), Some("QQ=="));
+        assert_eq!(context.namespace.as_deref(), Some("shop"));
+    }
+
+    #[test]
+    fn skip_verify_or_a_ca_flag_replace_the_whole_trust_decision() {
+        let k = merge(
+            Overrides {
+                insecure_skip_tls_verify: true,
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap();
+        let (cluster, _, _) = parts(&k);
+        assert_eq!(cluster.insecure_skip_tls_verify, Some(true));
+        assert_eq!(cluster.certificate_authority_data, None);
+        assert_eq!(cluster.tls_server_name.as_deref(), Some("prod.internal"));
+
+        let k = merge(
+            Overrides {
+                certificate_authority: Some("/ca.crt".into()),
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap();
+        let (cluster, _, _) = parts(&k);
+        assert_eq!(cluster.certificate_authority.as_deref(), Some("/ca.crt"));
+        assert_eq!(cluster.certificate_authority_data, None);
+        assert_eq!(cluster.insecure_skip_tls_verify, Some(false));
+    }
+
+    #[test]
+    fn user_flags_replace_files_and_data_and_a_token_wins_over_exec() {
+        let k = merge(
+            Overrides {
+                token: Some("t".into()),
+                client_key: Some("/k.pem".into()),
+                impersonate_groups: vec!["a".into(), "b".into()],
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap();
+        let (_, user, _) = parts(&k);
+        assert!(user.token.is_some() && user.exec.is_none());
+        assert_eq!(user.client_key.as_deref(), Some("/k.pem"));
+        assert!(user.client_key_data.is_none());
+        // The certificate was not overridden: its data stays.
+        assert_eq!(user.client_certificate_data.as_deref(), Some("QQ=="));
+        assert_eq!(
+            user.impersonate_groups.as_deref(),
+            Some(&["a".to_string(), "b".to_string()][..])
+        );
+    }
+
+    #[test]
+    fn cluster_and_user_pick_entries_and_unknown_names_are_errors() {
+        let k = merge(
+            Overrides {
+                cluster: Some("other".into()),
+                user: Some("bob".into()),
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap();
+        let (cluster, user, _) = parts(&k);
+        assert_eq!(cluster.server.as_deref(), Some("https://other:6443"));
+        assert!(user.token.is_some() && user.exec.is_none());
+
+        let no_cluster = Overrides {
+            cluster: Some("nope".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            merge(no_cluster, None).unwrap_err(),
+            "cluster \"nope\" does not exist"
+        );
+        assert_eq!(
+            merge(Overrides::default(), Some("gone")).unwrap_err(),
+            "context \"gone\" does not exist"
+        );
+    }
+
+    #[test]
+    fn without_a_kubeconfig_the_flags_are_the_configuration() {
+        let opts = ConnectOptions {
+            overrides: Overrides {
+                server: Some("https://h:1".into()),
+                token: Some("t".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let k = merged(Kubeconfig::default(), &opts).unwrap();
+        let (cluster, user, _) = parts(&k);
+        assert_eq!(cluster.server.as_deref(), Some("https://h:1"));
+        assert!(user.token.is_some());
+        let nothing = merged(Kubeconfig::default(), &ConnectOptions::default()).unwrap_err();
+        assert!(nothing.contains("--server"), "{nothing}");
+    }
+}
