@@ -33,6 +33,7 @@ pub async fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<()> {
+    let global = cli.command.global_opts();
     match cli.command {
         Command::Version => writeln!(
             out,
@@ -45,23 +46,23 @@ pub async fn run(
         Command::Complete(args) => cli::completion::complete(&args.words, out).await,
         Command::Man(args) => cli::man::write(args.dir.as_deref(), out),
         Command::Status(args) => {
-            let ctx = session::Session::new(&cli.global, env, stdin).await?;
+            let ctx = session::Session::new(&global, env, stdin).await?;
             cmd::status::run(&ctx, &args, out, err).await
         }
         Command::Edit(args) => {
-            let ctx = session::Session::new(&cli.global, env, stdin).await?;
+            let ctx = session::Session::new(&global, env, stdin).await?;
             cmd::edit::run(&ctx, env, &args, out, err).await
         }
         Command::Restart(args) => {
-            let ctx = session::Session::new(&cli.global, env, stdin).await?;
+            let ctx = session::Session::new(&global, env, stdin).await?;
             cmd::restart::run(&ctx, env, &args, stdin, out, err).await
         }
         Command::Check(args) => {
-            let palette = session::palette(&cli.global, env);
+            let palette = session::palette(&global, env);
             cmd::check::run(&args, stdin, out, palette)
         }
         Command::Explain(args) => {
-            let ctx = session::Session::new(&cli.global, env, stdin).await?;
+            let ctx = session::Session::new(&global, env, stdin).await?;
             cmd::explain::run(&ctx, &args, out).await
         }
     }

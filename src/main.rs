@@ -4,13 +4,12 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
 use initctl::util::sanitize::TerminalWriter;
 use initctl::{Environment, Error, cli::Cli};
 use k8s_openapi::jiff::Timestamp;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args(std::env::args_os()).unwrap_or_else(|e| e.exit());
     let env = Environment {
         now: clock(),
         stdout_is_terminal: std::io::stdout().is_terminal(),

@@ -6,8 +6,8 @@ use std::io::Read;
 
 use k8s_openapi::jiff::Timestamp;
 
-use crate::cli::{ColorChoice, GlobalOpts};
-use crate::cluster::{Cluster, ConnectOptions};
+use crate::cli::{ColorChoice, ConnectionFlags, GlobalOpts};
+use crate::cluster::{Cluster, ConnectOptions, Overrides};
 use crate::error::Result;
 use crate::input::manifest::Inventory;
 use crate::input::selector::{FieldSelector, Selector};
@@ -54,7 +54,7 @@ impl Namespaces {
 
 /// Colours from `--color`, the terminal and NO_COLOR; also for commands that need no session.
 pub fn palette(global: &GlobalOpts, env: &Environment) -> Palette {
-    let enabled = match global.color {
+    let enabled = match global.color.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => env.stdout_is_terminal && !env.no_color,
@@ -80,30 +80,28 @@ impl Session {
         env: &Environment,
         stdin: &mut dyn Read,
     ) -> Result<Session> {
-        let explicit = if global.all_namespaces {
+        let explicit = if global.selection.all_namespaces {
             Some(Namespaces::All)
         } else {
-            global.namespace.clone().map(Namespaces::One)
+            global.namespace.namespace.clone().map(Namespaces::One)
         };
-        let (source, namespaces) = if global.filenames.is_empty() {
-            let cluster = Cluster::connect(&ConnectOptions {
-                kubeconfig: global.kubeconfig.clone(),
-                context: global.context.clone(),
-                request_timeout: crate::util::duration::parse_timeout(&global.request_timeout)?,
-            })
-            .await?;
+        let (source, namespaces) = if global.offline.filenames.is_empty() {
+            let cluster = Cluster::connect(&connect_options(&global.connection)?).await?;
             let namespaces = explicit
                 .unwrap_or_else(|| Namespaces::One(cluster.default_namespace().to_string()));
             (Source::Cluster(cluster), namespaces)
         } else {
-            let inventory = Inventory::load(&global.filenames, stdin)?;
+            let inventory = Inventory::load(&global.offline.filenames, stdin)?;
             (
                 Source::Offline(inventory),
                 explicit.unwrap_or(Namespaces::AsInFiles),
             )
         };
-        let labels = parse_unless_empty(global.selector.as_deref(), Selector::parse)?;
-        let fields = parse_unless_empty(global.field_selector.as_deref(), FieldSelector::parse)?;
+        let labels = parse_unless_empty(global.selection.selector.as_deref(), Selector::parse)?;
+        let fields = parse_unless_empty(
+            global.selection.field_selector.as_deref(),
+            FieldSelector::parse,
+        )?;
         Ok(Session {
             source,
             namespaces,
@@ -111,9 +109,38 @@ impl Session {
             fields,
             now: env.now,
             palette: palette(global, env),
-            headers: !global.no_headers,
+            headers: !global.headers.no_headers,
         })
     }
+}
+
+/// The connection flags as the cluster layer takes them.
+pub(crate) fn connect_options(flags: &ConnectionFlags) -> Result<ConnectOptions> {
+    let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    let request_timeout = match &flags.request_timeout {
+        Some(text) => crate::util::duration::parse_timeout(text)?,
+        None => None,
+    };
+    Ok(ConnectOptions {
+        kubeconfig: flags.kubeconfig.clone(),
+        context: flags.context.clone(),
+        overrides: Overrides {
+            cluster: flags.cluster.clone(),
+            user: flags.user.clone(),
+            server: flags.server.clone(),
+            token: flags.token.clone(),
+            impersonate: flags.as_user.clone(),
+            impersonate_groups: flags.as_group.clone(),
+            impersonate_uid: flags.as_uid.clone(),
+            certificate_authority: path(&flags.certificate_authority),
+            client_certificate: path(&flags.client_certificate),
+            client_key: path(&flags.client_key),
+            insecure_skip_tls_verify: flags.insecure_skip_tls_verify,
+            tls_server_name: flags.tls_server_name.clone(),
+        },
+        request_timeout,
+        verbosity: flags.verbosity,
+    })
 }
 
 /// A selector flag, parsed; an empty one (which always parses) is no selector.

@@ -20,7 +20,7 @@ use k8s_openapi::api::core::v1::{Namespace, ReplicationController};
 use kube::ResourceExt;
 
 use crate::cli::Cli;
-use crate::cluster::{Cluster, ConnectOptions};
+use crate::cluster::Cluster;
 use crate::error::{Error, Result};
 use crate::input::target::{Target, WorkloadKind};
 use request::{Request, Want, analyse};
@@ -122,9 +122,13 @@ async fn answer(req: &Request) -> Answer {
             } else {
                 match id.as_str() {
                     "namespace" => namespaces(req).await,
-                    "context" => contexts(req),
+                    "context" | "cluster" | "user" => kubeconfig_names(req, id),
                     // Paths: let the shell complete file names.
-                    "kubeconfig" | "filenames" => {
+                    "kubeconfig"
+                    | "filenames"
+                    | "certificate_authority"
+                    | "client_certificate"
+                    | "client_key" => {
                         return Answer {
                             candidates: Vec::new(),
                             directive: directive::DEFAULT,
@@ -162,18 +166,9 @@ async fn answer(req: &Request) -> Answer {
 }
 
 async fn connect(req: &Request) -> Option<Cluster> {
-    let request_timeout = req
-        .request_timeout
-        .as_deref()
-        .and_then(|t| crate::util::duration::parse_timeout(t).ok().flatten())
-        .unwrap_or(CLUSTER_BUDGET);
-    Cluster::connect(&ConnectOptions {
-        kubeconfig: req.kubeconfig.clone(),
-        context: req.context.clone(),
-        request_timeout: Some(request_timeout),
-    })
-    .await
-    .ok()
+    let mut opts = crate::session::connect_options(&req.connection).ok()?;
+    opts.request_timeout = Some(opts.request_timeout.unwrap_or(CLUSTER_BUDGET));
+    Cluster::connect(&opts).await.ok()
 }
 
 /// Pod names (one LIST in the namespace the command would use), then the `KIND/` prefixes; after
@@ -261,15 +256,21 @@ async fn namespaces(req: &Request) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Context names from the kubeconfig the command would read (no request to a cluster).
-fn contexts(req: &Request) -> Vec<String> {
-    let config = match &req.kubeconfig {
+/// Context, cluster or user names (`--context`, `--cluster`, `--user`) from the kubeconfig the
+/// command would read (no request to a cluster).
+fn kubeconfig_names(req: &Request, flag: &str) -> Vec<String> {
+    let config = match &req.connection.kubeconfig {
         Some(path) => kube::config::Kubeconfig::read_from(path),
         None => kube::config::Kubeconfig::read(),
     };
-    config
-        .map(|c| c.contexts.into_iter().map(|c| c.name).collect())
-        .unwrap_or_default()
+    let Ok(config) = config else {
+        return Vec::new();
+    };
+    match flag {
+        "cluster" => config.clusters.into_iter().map(|c| c.name).collect(),
+        "user" => config.auth_infos.into_iter().map(|u| u.name).collect(),
+        _ => config.contexts.into_iter().map(|c| c.name).collect(),
+    }
 }
 
 #[cfg(test)]

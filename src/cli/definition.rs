@@ -1,5 +1,22 @@
 //! The command line, as clap sees it. Nothing here talks to a cluster; `session` turns these
 //! raw flags into a resolved scope.
+//!
+//! How flags are placed (add yours the same way):
+//! - A command has exactly the flags that apply to it; a flag it does not take is a usage error
+//!   (exit 2), never silently ignored. So nothing here is `global = true`.
+//! - Flags every cluster-reading command shares live in groups, one `Args` struct each, under
+//!   their own help heading: [`ConnectionFlags`] ("Connection": kubeconfig, credentials, TLS,
+//!   --request-timeout, -v), [`NamespaceFlag`] and [`SelectionFlags`] ("Scope"),
+//!   [`OfflineFlags`] ("Offline input": -f and what only applies to it), [`ColorFlag`] and
+//!   [`HeadersFlag`] ("Output"). A command's args struct flattens the groups it uses;
+//!   its own flags (`-o`, `--watch`, `--tail`…) are fields of that struct.
+//! - A new shared flag goes into its group (every command with the group gets it); a new group
+//!   is a new struct with `next_help_heading`, a field in [`GlobalOpts`], and a line in
+//!   [`Command::global_opts`] for each command that flattens it.
+//! - A new command: its args struct flattens its groups, and [`Command::global_opts`] gets an
+//!   arm that copies them into the [`GlobalOpts`] `Session` reads (the rest stay default).
+//! - Flags typed before the command name (`kubectl initctl -n shop status`) are moved behind it
+//!   by [`Cli::parse_args`] (cli/hoist.rs), so they are checked against that command too.
 
 use std::path::PathBuf;
 
@@ -12,53 +29,141 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     bin_name = "kubectl initctl",
     version = crate::util::version::LONG,
     propagate_version = true,
-    after_help = "Examples:\n  kubectl initctl status -n shop\n  kubectl initctl status deploy/orders -o wide\n  kubectl initctl status -f examples/cluster-dump.yaml"
+    after_help = "Each command takes the flags that apply to it (kubectl's connection flags, -n, -A, -l, -o …),\nlisted by `kubectl initctl help COMMAND`.\n\nExamples:\n  kubectl initctl status -n shop\n  kubectl initctl status deploy/orders -o wide\n  kubectl initctl status -f examples/cluster-dump.yaml"
 )]
 pub struct Cli {
-    #[command(flatten)]
-    pub global: GlobalOpts,
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// Flags shared by every command, with kubectl's names and meanings.
-#[derive(Debug, Clone, Args)]
+/// The shared flags as `Session` reads them: the groups of the command that ran, every group it
+/// does not have at its default.
+#[derive(Debug, Clone, Default)]
 pub struct GlobalOpts {
+    pub connection: ConnectionFlags,
+    pub namespace: NamespaceFlag,
+    pub selection: SelectionFlags,
+    pub offline: OfflineFlags,
+    pub color: ColorFlag,
+    pub headers: HeadersFlag,
+}
+
+/// How to reach and authenticate to the cluster: kubectl's generic options, with their names
+/// and precedence (client-go's ClientConfig; see docs/connection.md).
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Connection")]
+pub struct ConnectionFlags {
     /// Path to the kubeconfig file to use (default: $KUBECONFIG, else ~/.kube/config).
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
     /// The name of the kubeconfig context to use.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
-    /// Namespace scope (default: the context's namespace, else "default").
-    #[arg(short = 'n', long, global = true, value_name = "NAMESPACE")]
-    pub namespace: Option<String>,
-    /// List across all namespaces.
-    #[arg(short = 'A', long, global = true)]
-    pub all_namespaces: bool,
-    /// Label selector to filter on, e.g. -l app=web,tier!=cache.
-    #[arg(short = 'l', long, global = true, value_name = "SELECTOR")]
-    pub selector: Option<String>,
-    /// Field selector to filter on, e.g. --field-selector status.phase=Pending.
-    #[arg(long, global = true, value_name = "SELECTOR")]
-    pub field_selector: Option<String>,
+    /// The name of the kubeconfig cluster to use.
+    #[arg(long, value_name = "NAME")]
+    pub cluster: Option<String>,
+    /// The name of the kubeconfig user to use.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// The address and port of the Kubernetes API server.
+    #[arg(short = 's', long, value_name = "URL")]
+    pub server: Option<String>,
+    /// Bearer token for authentication to the API server.
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Username to impersonate for the operation (a user or a service account).
+    #[arg(long = "as", value_name = "USER")]
+    pub as_user: Option<String>,
+    /// Group to impersonate for the operation; repeat it to name several groups.
+    #[arg(long = "as-group", value_name = "GROUP")]
+    pub as_group: Vec<String>,
+    /// UID to impersonate for the operation.
+    #[arg(long = "as-uid", value_name = "UID")]
+    pub as_uid: Option<String>,
+    /// Path to a cert file for the certificate authority.
+    #[arg(long, value_name = "PATH")]
+    pub certificate_authority: Option<PathBuf>,
+    /// Path to a client certificate file for TLS.
+    #[arg(long, value_name = "PATH")]
+    pub client_certificate: Option<PathBuf>,
+    /// Path to a client key file for TLS.
+    #[arg(long, value_name = "PATH")]
+    pub client_key: Option<PathBuf>,
+    /// Don't check the server's certificate (insecure: HTTPS connections can be intercepted).
+    #[arg(long)]
+    pub insecure_skip_tls_verify: bool,
+    /// Server name to use for server certificate validation (default: the server's hostname).
+    #[arg(long, value_name = "NAME")]
+    pub tls_server_name: Option<String>,
     /// How long to wait for a whole server request, body included: "30", "30s", "1m", "2h". "0"
     /// (the default) means no overall limit, but a server silent for 60 s is given up on.
-    #[arg(long, global = true, value_name = "DURATION", default_value = "0")]
-    pub request_timeout: String,
+    #[arg(long, value_name = "DURATION")]
+    pub request_timeout: Option<String>,
+    /// Log level for requests, as kubectl's -v: 6 prints one line per request to stderr, 8 adds
+    /// the request and response headers (credentials masked).
+    #[arg(short = 'v', long = "v", value_name = "N", default_value_t = 0)]
+    pub verbosity: u8,
+}
+
+/// `-n`: the one namespace a command works in.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Scope")]
+pub struct NamespaceFlag {
+    /// Namespace scope (default: the context's namespace, else "default").
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+}
+
+/// Which pods a listing command looks at, beyond its targets.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Scope")]
+pub struct SelectionFlags {
+    /// List across all namespaces.
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    /// Label selector to filter on, e.g. -l app=web,tier!=cache.
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+    /// Field selector to filter on, e.g. --field-selector status.phase=Pending.
+    #[arg(long, value_name = "SELECTOR")]
+    pub field_selector: Option<String>,
+}
+
+/// Reading objects from files instead of a cluster, and what applies only then.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Offline input")]
+pub struct OfflineFlags {
     /// Read objects from a YAML/JSON file instead of a cluster ("-" for stdin). Repeatable.
-    #[arg(short = 'f', long = "filename", global = true, value_name = "FILE")]
+    /// (The connection flags do not apply then: clap refuses them together. A command with
+    /// this group must flatten [`ConnectionFlags`] too, whose group id this names.)
+    #[arg(
+        short = 'f',
+        long = "filename",
+        value_name = "FILE",
+        conflicts_with = "ConnectionFlags"
+    )]
     pub filenames: Vec<PathBuf>,
-    /// Don't print column headers.
-    #[arg(long, global = true)]
-    pub no_headers: bool,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Output")]
+pub struct ColorFlag {
     /// When to use colours: auto (only on a terminal, never with NO_COLOR), always, never.
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Output")]
+pub struct HeadersFlag {
+    /// Don't print column headers.
+    #[arg(long)]
+    pub no_headers: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
+    #[default]
     Auto,
     Always,
     Never,
@@ -97,6 +202,55 @@ pub enum Command {
     /// Render the man pages from this definition (docs/man is regenerated with this).
     #[command(name = "__man", hide = true)]
     Man(ManArgs),
+}
+
+impl Command {
+    /// The shared flags of this command for `Session`: the groups it flattens, every other group
+    /// at its default (a command without a group never sees one of its flags: clap refused it).
+    pub fn global_opts(&self) -> GlobalOpts {
+        match self {
+            Command::Status(a) => GlobalOpts {
+                connection: a.connection.clone(),
+                namespace: a.namespace.clone(),
+                selection: a.selection.clone(),
+                offline: a.offline.clone(),
+                color: a.color.clone(),
+                headers: a.headers.clone(),
+            },
+            Command::Explain(a) => GlobalOpts {
+                connection: a.connection.clone(),
+                namespace: a.namespace.clone(),
+                selection: a.selection.clone(),
+                offline: a.offline.clone(),
+                color: a.color.clone(),
+                ..GlobalOpts::default()
+            },
+            Command::Edit(EditArgs {
+                connection,
+                namespace,
+                color,
+                ..
+            })
+            | Command::Restart(RestartArgs {
+                connection,
+                namespace,
+                color,
+                ..
+            }) => GlobalOpts {
+                connection: connection.clone(),
+                namespace: namespace.clone(),
+                color: color.clone(),
+                ..GlobalOpts::default()
+            },
+            Command::Check(a) => GlobalOpts {
+                color: a.color.clone(),
+                ..GlobalOpts::default()
+            },
+            Command::Version | Command::Completion(_) | Command::Complete(_) | Command::Man(_) => {
+                GlobalOpts::default()
+            }
+        }
+    }
 }
 
 const EDIT_EXAMPLES: &str = "Examples:
@@ -168,6 +322,12 @@ pub struct EditArgs {
     pub windows_line_endings: bool,
     #[command(flatten)]
     pub change: ChangeOpts,
+    #[command(flatten)]
+    pub namespace: NamespaceFlag,
+    #[command(flatten)]
+    pub connection: ConnectionFlags,
+    #[command(flatten)]
+    pub color: ColorFlag,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -187,6 +347,12 @@ pub struct RestartArgs {
     pub from: Option<PathBuf>,
     #[command(flatten)]
     pub change: ChangeOpts,
+    #[command(flatten)]
+    pub namespace: NamespaceFlag,
+    #[command(flatten)]
+    pub connection: ConnectionFlags,
+    #[command(flatten)]
+    pub color: ColorFlag,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -200,6 +366,8 @@ pub struct CheckArgs {
     /// When to restart after an init image change, for the plan (as edit --restart).
     #[arg(long, value_enum, default_value_t = crate::change::plan::RestartMode::Auto)]
     pub restart: crate::change::plan::RestartMode,
+    #[command(flatten)]
+    pub color: ColorFlag,
 }
 
 const COMPLETION_EXAMPLES: &str = "Examples:
@@ -272,6 +440,16 @@ pub struct ExplainArgs {
     /// Log lines to quote from a failing or waiting init container.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub tail: u32,
+    #[command(flatten)]
+    pub namespace: NamespaceFlag,
+    #[command(flatten)]
+    pub selection: SelectionFlags,
+    #[command(flatten)]
+    pub offline: OfflineFlags,
+    #[command(flatten)]
+    pub connection: ConnectionFlags,
+    #[command(flatten)]
+    pub color: ColorFlag,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -307,6 +485,18 @@ pub struct StatusArgs {
     /// After listing, keep watching for changes.
     #[arg(short = 'w', long)]
     pub watch: bool,
+    #[command(flatten)]
+    pub namespace: NamespaceFlag,
+    #[command(flatten)]
+    pub selection: SelectionFlags,
+    #[command(flatten)]
+    pub offline: OfflineFlags,
+    #[command(flatten)]
+    pub connection: ConnectionFlags,
+    #[command(flatten)]
+    pub color: ColorFlag,
+    #[command(flatten)]
+    pub headers: HeadersFlag,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -3,6 +3,7 @@
 
 pub(crate) mod completion;
 mod definition;
+pub(crate) mod hoist;
 pub(crate) mod man;
 pub(crate) mod scripts;
 

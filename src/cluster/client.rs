@@ -29,7 +29,11 @@ const PAGE_SIZE: u32 = 500;
 pub struct ConnectOptions {
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
+    /// The other connection flags (--server, --token, --as, TLS files…).
+    pub overrides: crate::cluster::Overrides,
     pub request_timeout: Option<Duration>,
+    /// `-v`: 6 logs each request, 8 its headers too.
+    pub verbosity: u8,
 }
 
 #[derive(Clone)]
@@ -70,7 +74,7 @@ impl Cluster {
         // The one place the server's URL is made fit for messages: every error naming it (here,
         // in cluster/failure.rs, in Error::kube) takes it from the Cluster.
         let server = redact_url(config.cluster_url.to_string().trim_end_matches('/')).into_owned();
-        let client = connect::build_client(config, bound, &server).await?;
+        let client = connect::build_client(config, bound, &server, opts.verbosity).await?;
         Ok(Cluster {
             client,
             server,

@@ -10,6 +10,8 @@ use kube::Client;
 use kube::config::{Config, KubeConfigOptions, Kubeconfig, KubeconfigError};
 
 use crate::cluster::client::ConnectOptions;
+use crate::cluster::overrides;
+use crate::cluster::request_log::RequestLogLayer;
 use crate::error::{Error, Result};
 use crate::util::sanitize;
 
@@ -49,36 +51,64 @@ fn idle_from_env() -> Option<Duration> {
     crate::util::duration::parse_timeout(&text).ok().flatten()
 }
 
-/// The client configuration from the kubeconfig kubectl would use: --kubeconfig, else the files
-/// of $KUBECONFIG (merged), else ~/.kube/config, else the in-cluster service account.
+/// The client configuration kubectl would use: the kubeconfig (--kubeconfig, else the files of
+/// $KUBECONFIG merged, else ~/.kube/config) with the command line's connection flags merged in
+/// as client-go merges them; without any kubeconfig, the flags alone (`-s URL --token T`), else
+/// the in-cluster service account.
 pub(crate) async fn load_config(opts: &ConnectOptions) -> Result<Config> {
-    let options = KubeConfigOptions {
-        context: opts.context.clone(),
-        ..Default::default()
-    };
     let (kubeconfig, files) = match &opts.kubeconfig {
         Some(path) => (read_file(path)?, vec![path.clone()]),
         None => match read_default()? {
             Some(found) => found,
-            None if opts.context.is_none() => {
-                return Config::incluster().map_err(|_| Error::NoKubeconfig);
+            // client-go: an empty configuration that the flags do not complete falls back to
+            // the in-cluster service account (with a --token replacing its token).
+            None if opts.context.is_none() && opts.overrides.server.is_none() => {
+                let mut config = Config::incluster().map_err(|_| Error::NoKubeconfig)?;
+                if let Some(token) = &opts.overrides.token {
+                    config.auth_info.token = Some(token.clone().into());
+                    config.auth_info.token_file = None;
+                }
+                return Ok(config);
             }
-            None => return Err(Error::NoKubeconfig),
+            None if opts.overrides.server.is_none() => return Err(Error::NoKubeconfig),
+            None => (Kubeconfig::default(), Vec::new()),
         },
     };
-    let kubeconfig = complete_servers(kubeconfig);
-    let config = Config::from_custom_kubeconfig(kubeconfig, &options)
-        .await
-        .map_err(|e| {
-            let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-            Error::Input(format!(
+    let unusable_files = |why: String| {
+        let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        match files.is_empty() {
+            true => Error::Input(format!("cannot connect: {}", line(&why))),
+            false => Error::Input(format!(
                 "cannot use the kubeconfig {}: {}",
                 line(&files.join(", ")),
-                line(&unusable(e))
-            ))
-        })?;
+                line(&why)
+            )),
+        }
+    };
+    let kubeconfig = overrides::merged(kubeconfig, opts).map_err(unusable_files)?;
+    let kubeconfig = complete_servers(kubeconfig);
+    let mut config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .map_err(|e| unusable_files(unusable(e)))?;
     check_server(&config)?;
+    defer_trust_roots(&mut config);
     Ok(config)
+}
+
+/// With no certificate authority configured, kube's TLS setup reads every certificate of the
+/// system's trust store (/etc/ssl/certs: ~150 files) when the client is built. A connection that
+/// never verifies a certificate against them does not need them: a plain http:// server (unless
+/// reached through an https:// proxy), or insecure-skip-tls-verify (its verifier accepts
+/// anything). There an empty root store stands in, and nothing is read.
+fn defer_trust_roots(config: &mut Config) {
+    let proxy_tls = config
+        .proxy_url
+        .as_ref()
+        .is_some_and(|p| p.scheme_str() == Some("https"));
+    let plain_http = config.cluster_url.scheme_str() == Some("http") && !proxy_tls;
+    if config.root_cert.is_none() && (plain_http || config.accept_invalid_certs) {
+        config.root_cert = Some(Vec::new());
+    }
 }
 
 /// Why a kubeconfig that was read cannot be used, in kubectl's words where it has them.
@@ -91,7 +121,9 @@ fn unusable(e: KubeconfigError) -> String {
         KubeconfigError::LoadClusterOfContext(name) => {
             format!("the cluster {name:?} of the context does not exist")
         }
-        KubeconfigError::MissingClusterUrl => "the context's cluster has no server".into(),
+        KubeconfigError::MissingClusterUrl => {
+            "the context's cluster has no server; pass --server".into()
+        }
         KubeconfigError::ParseClusterUrl(err) => {
             format!("the context's cluster server is not a URL ({err})")
         }
@@ -229,14 +261,21 @@ fn check_server(config: &Config) -> Result<()> {
 /// client is built on its own thread, so that `bound` can stop waiting for the plugin (the
 /// thread is left behind and ends with the process). `server` is the server as errors name it
 /// (its password already redacted).
-pub(crate) async fn build_client(config: Config, bound: Bound, server: &str) -> Result<Client> {
+pub(crate) async fn build_client(
+    mut config: Config,
+    bound: Bound,
+    server: &str,
+    verbosity: u8,
+) -> Result<Client> {
+    let log = request_layer(&mut config, verbosity, server)?;
     let plugin = config
         .auth_info
         .exec
         .as_ref()
         .and_then(|e| e.command.clone());
     let Some(plugin) = plugin else {
-        return client(config, bound).map_err(|e| Error::kube("build the API client", server, e));
+        return client(config, bound, log)
+            .map_err(|e| Error::kube("build the API client", server, e));
     };
     let (tx, rx) = futures::channel::oneshot::channel();
     let runtime = tokio::runtime::Handle::current();
@@ -244,7 +283,7 @@ pub(crate) async fn build_client(config: Config, bound: Bound, server: &str) -> 
         .name("connect".into())
         .spawn(move || {
             let _entered = runtime.enter();
-            let _ = tx.send(client(config, bound));
+            let _ = tx.send(client(config, bound, log));
         });
     if let Err(e) = spawned {
         return Err(Error::client("build the API client", e));
@@ -273,12 +312,58 @@ pub(crate) async fn build_client(config: Config, bound: Bound, server: &str) -> 
 
 /// kube's client with the bound over its whole service stack: the time to an answer, kube's
 /// auth layer included (it re-runs an exec plugin when the plugin's token expires).
-fn client(config: Config, bound: Bound) -> kube::Result<Client> {
+fn client(config: Config, bound: Bound, log: RequestLogLayer) -> kube::Result<Client> {
     let builder = kube::client::ClientBuilder::try_from(config)?;
     Ok(builder
         .with_layer(&tower::timeout::TimeoutLayer::new(bound.duration()))
+        .with_layer(&log)
         .build())
 }
+
+/// The outermost layer: `-v` logging, and the headers that kube would add below it moved into
+/// it, so that `-v 8` shows what is sent: impersonation (--as, --as-group, --as-uid) and a
+/// static bearer token (masked in the log). A token from an exec plugin, an auth provider or a
+/// token file stays with kube, which refreshes it; it is added below the log and not shown.
+fn request_layer(config: &mut Config, verbosity: u8, server: &str) -> Result<RequestLogLayer> {
+    let value = |flag: &str, text: &str| {
+        http::HeaderValue::from_str(text).map_err(|_| {
+            Error::Input(format!(
+                "{flag} {:?} cannot be sent in an HTTP header",
+                line(text)
+            ))
+        })
+    };
+    let auth = &mut config.auth_info;
+    let mut headers = Vec::new();
+    if let Some(user) = auth.impersonate.take() {
+        headers.push((IMPERSONATE_USER, value("--as", &user)?));
+    }
+    if let Some(uid) = auth.impersonate_uid.take() {
+        headers.push((IMPERSONATE_UID, value("--as-uid", &uid)?));
+    }
+    for group in auth.impersonate_groups.take().unwrap_or_default() {
+        headers.push((IMPERSONATE_GROUP, value("--as-group", &group)?));
+    }
+    let static_token = auth.exec.is_none()
+        && auth.auth_provider.is_none()
+        && (auth.username.is_none() || auth.password.is_none());
+    if static_token && let Some(token) = auth.token.take() {
+        use secrecy::ExposeSecret;
+        let mut bearer = value("the token", &format!("Bearer {}", token.expose_secret()))
+            .map_err(|_| Error::Input("the token cannot be sent in an HTTP header".into()))?;
+        bearer.set_sensitive(true);
+        headers.push((http::header::AUTHORIZATION, bearer));
+    }
+    Ok(RequestLogLayer {
+        verbosity,
+        base: server.to_string(),
+        headers,
+    })
+}
+
+const IMPERSONATE_USER: http::HeaderName = http::HeaderName::from_static("impersonate-user");
+const IMPERSONATE_UID: http::HeaderName = http::HeaderName::from_static("impersonate-uid");
+const IMPERSONATE_GROUP: http::HeaderName = http::HeaderName::from_static("impersonate-group");
 
 /// What to change when a bound was hit.
 pub(crate) fn bound_hint(bound: Bound) -> String {

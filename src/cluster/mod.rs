@@ -5,9 +5,12 @@
 pub mod client;
 pub(crate) mod connect;
 pub(crate) mod failure;
+pub(crate) mod overrides;
 pub mod owner;
 pub mod pod_query;
 pub mod related;
+pub(crate) mod request_log;
 pub(crate) mod throttle;
 
 pub use client::{Cluster, ConnectOptions, Kind};
+pub use overrides::Overrides;

@@ -254,6 +254,22 @@ fn complete_targets_are_pods_of_the_namespace_and_kind_prefixes() {
         complete(&["--context", ""], Some(&kubeconfig)).0,
         ["stand-in"]
     );
+    // --cluster and --user values: the kubeconfig's entries; the TLS files are paths.
+    assert_eq!(
+        complete(&["status", "--cluster", ""], Some(&kubeconfig)).0,
+        ["stand-in"]
+    );
+    assert_eq!(
+        complete(&["explain", "--user=s"], Some(&kubeconfig)).0,
+        ["--user=stand-in"]
+    );
+    assert_eq!(
+        complete(&["status", "--client-key", ""], Some(&kubeconfig)),
+        (vec![], 0)
+    );
+    // A command without connection flags offers none.
+    let (flags, _) = complete(&["check", "--"], None);
+    assert!(!flags.iter().any(|f| f == "--kubeconfig"), "{flags:?}");
 }
 
 #[test]

@@ -5,6 +5,7 @@
 mod apiserver;
 mod apiserver_selftest;
 mod completion;
+mod connection;
 mod edit;
 mod explain;
 mod explain_rows;

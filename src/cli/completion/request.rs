@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Arg, Command};
 
+use crate::cli::ConnectionFlags;
+use crate::cli::hoist::any_commands_flag;
+
 /// What the word under the cursor is, found by walking the typed words through the clap tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Want {
@@ -37,10 +40,9 @@ pub(crate) struct Request {
     pub want: Want,
     /// The part of the word under the cursor that candidates must start with.
     pub prefix: String,
-    pub kubeconfig: Option<PathBuf>,
-    pub context: Option<String>,
+    /// The connection flags typed (--kubeconfig, --context, --server, --token …).
+    pub connection: ConnectionFlags,
     pub namespace: Option<String>,
-    pub request_timeout: Option<String>,
     /// Every visible flag of the current command, with its help line.
     pub flags: Vec<(String, String)>,
     /// Every visible subcommand of the current command, with its help line.
@@ -57,12 +59,10 @@ pub(crate) fn analyse(root: &Command, words: &[String]) -> Request {
     };
     let walk = Walk::through(root, typed);
     let (want, prefix) = walk.want(current);
-    let values = fixed_values(walk.cmd, &want);
+    let values = fixed_values(&walk, &want);
     Request {
-        kubeconfig: walk.value("kubeconfig").map(PathBuf::from),
-        context: walk.value("context"),
+        connection: walk.connection(),
         namespace: walk.value("namespace"),
-        request_timeout: walk.value("request_timeout"),
         flags: flags_of(walk.cmd),
         subcommands: subcommands_of(walk.cmd),
         path: walk.path,
@@ -141,14 +141,14 @@ impl<'a> Walk<'a> {
             Some((n, v)) => (n, Some(v.to_string())),
             None => (flag, None),
         };
-        let cmd = self.cmd;
-        let Some(arg) = cmd.get_arguments().find(|a| a.get_long() == Some(name)) else {
+        let Some(arg) = self.flag(|a| a.get_long() == Some(name)) else {
             return false;
         };
         match inline {
             None if takes_value(arg) => return self.value_in_next(arg, next),
             Some(v) => self.values.push((arg.get_id().to_string(), v)),
-            None => {}
+            // A switch (--insecure-skip-tls-verify) is recorded as set.
+            None => self.values.push((arg.get_id().to_string(), "true".into())),
         }
         false
     }
@@ -156,10 +156,9 @@ impl<'a> Walk<'a> {
     /// A cluster of short flags (`-Aw`), the last of which may take a value, attached
     /// (`-nshop`) or in the next word (`-n shop`).
     fn short_flags(&mut self, flags: &str, next: Option<&String>) -> bool {
-        let cmd = self.cmd;
         let chars: Vec<char> = flags.chars().collect();
         for (k, c) in chars.iter().enumerate() {
-            let Some(arg) = cmd.get_arguments().find(|a| a.get_short() == Some(*c)) else {
+            let Some(arg) = self.flag(|a| a.get_short() == Some(*c)) else {
                 return false;
             };
             if takes_value(arg) {
@@ -189,6 +188,52 @@ impl<'a> Walk<'a> {
         }
     }
 
+    /// The flag of the command chosen; before a command is chosen, the flag of any command
+    /// (the parser moves flags typed before the command name behind it).
+    fn flag(&self, matches: impl Fn(&Arg) -> bool) -> Option<&'a Arg> {
+        let cmd: &'a Command = self.cmd;
+        match cmd.get_arguments().find(|a| matches(a)) {
+            Some(arg) => Some(arg),
+            None if self.path.is_empty() => any_commands_flag(cmd, matches),
+            None => None,
+        }
+    }
+
+    /// Every value typed for the flag with this clap id, in order.
+    fn all_values(&self, id: &str) -> Vec<String> {
+        self.values
+            .iter()
+            .filter(|(k, _)| k == id)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// The connection flags typed, so candidates come from the cluster the command would use.
+    fn connection(&self) -> ConnectionFlags {
+        let path = |id: &str| self.value(id).map(PathBuf::from);
+        ConnectionFlags {
+            kubeconfig: path("kubeconfig"),
+            context: self.value("context"),
+            cluster: self.value("cluster"),
+            user: self.value("user"),
+            server: self.value("server"),
+            token: self.value("token"),
+            as_user: self.value("as_user"),
+            as_group: self.all_values("as_group"),
+            as_uid: self.value("as_uid"),
+            certificate_authority: path("certificate_authority"),
+            client_certificate: path("client_certificate"),
+            client_key: path("client_key"),
+            insecure_skip_tls_verify: self
+                .value("insecure_skip_tls_verify")
+                .is_some_and(|v| v != "false"),
+            tls_server_name: self.value("tls_server_name"),
+            request_timeout: self.value("request_timeout"),
+            // Completion never logs: its stderr is not the user's.
+            verbosity: 0,
+        }
+    }
+
     /// The last value typed for the flag with this clap id.
     fn value(&self, id: &str) -> Option<String> {
         self.values
@@ -207,11 +252,7 @@ impl<'a> Walk<'a> {
         }
         if !self.after_dashdash && current.starts_with("--") && current.contains('=') {
             let (name, value) = current[2..].split_once('=').unwrap_or_default();
-            let want = match self
-                .cmd
-                .get_arguments()
-                .find(|a| a.get_long() == Some(name))
-            {
+            let want = match self.flag(|a| a.get_long() == Some(name)) {
                 Some(arg) => Want::FlagValue {
                     id: arg.get_id().to_string(),
                     lead: format!("--{name}="),
@@ -296,10 +337,11 @@ fn subcommands_of(cmd: &Command) -> Vec<(String, String)> {
 }
 
 /// Fixed values (`-o wide|json|yaml`, `--color`, the SHELL of `completion`).
-fn fixed_values(cmd: &Command, want: &Want) -> Vec<String> {
+fn fixed_values(walk: &Walk<'_>, want: &Want) -> Vec<String> {
     let arg = match want {
-        Want::FlagValue { id, .. } => cmd.get_arguments().find(|a| a.get_id() == id.as_str()),
-        Want::Positional { value_name: name } => cmd
+        Want::FlagValue { id, .. } => walk.flag(|a| a.get_id() == id.as_str()),
+        Want::Positional { value_name: name } => walk
+            .cmd
             .get_positionals()
             .find(|a| value_name(a).as_deref() == Some(name.as_str())),
         _ => None,
@@ -334,7 +376,7 @@ mod tests {
         let r = req(&["-n", "shop", "status", "--context=prod", "-o", "wide", ""]);
         assert_eq!(r.path, ["status"]);
         assert_eq!(r.namespace.as_deref(), Some("shop"));
-        assert_eq!(r.context.as_deref(), Some("prod"));
+        assert_eq!(r.connection.context.as_deref(), Some("prod"));
         assert_eq!(
             r.want,
             Want::Positional {

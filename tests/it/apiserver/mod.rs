@@ -67,7 +67,20 @@ pub struct Request {
     pub authorization: Option<String>,
     /// HTTPS with client certificates: the CN of the verified certificate the request came with.
     pub client_cert_user: Option<String>,
+    /// Every header as received (lower-case names, in order), e.g. the Impersonate-* ones.
+    pub headers: Vec<(String, String)>,
     pub body: String,
+}
+
+impl Request {
+    /// The values of the header `name` (lower case), in order.
+    pub fn header_values(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
 }
 
 struct State {
@@ -392,6 +405,16 @@ async fn handle(
         content_type: header("content-type"),
         authorization: header("authorization"),
         client_cert_user: peer.user.clone(),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
         body: String::from_utf8_lossy(&body).into_owned(),
     };
     let (fault, token) = {
