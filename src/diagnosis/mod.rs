@@ -4,6 +4,7 @@
 //! to fetch.
 
 mod containers;
+pub mod grouping;
 mod logs;
 pub mod related;
 mod scheduling;
