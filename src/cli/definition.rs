@@ -263,6 +263,10 @@ pub struct ExplainArgs {
     /// Log lines to quote from a failing or waiting init container.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub tail: u32,
+    /// Explain every pod in full, instead of one group per owner and cause (and read every
+    /// such pod's log, not one per group).
+    #[arg(long)]
+    pub no_group: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -23,6 +23,9 @@ pub struct Group {
     /// The lead finding's code (none when the pods have no finding).
     pub code: Option<FindingCode>,
     pub stage: Stage,
+    /// The stage as the summary sentence says it (`Stuck in init`).
+    #[serde(skip)]
+    pub stage_phrase: &'static str,
     /// Pod names, sorted; the first is the representative whose evidence stands for the group.
     pub pods: Vec<Untrusted>,
     /// Indices of the pods into the explanations, in the order of `pods`.
@@ -73,6 +76,7 @@ pub fn group(pods: &[Pod], explanations: &[Explanation], now: Timestamp) -> Vec<
                 namespace: e.namespace.clone(),
                 code: lead.map(|f| f.code),
                 stage: e.stage,
+                stage_phrase: e.stage.phrase(),
                 pods: Vec::new(),
                 members: Vec::new(),
             });

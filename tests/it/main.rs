@@ -7,6 +7,7 @@ mod apiserver_selftest;
 mod completion;
 mod edit;
 mod explain;
+mod explain_groups;
 mod faults;
 mod fuzz;
 mod guard_props;
