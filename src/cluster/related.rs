@@ -45,8 +45,12 @@ pub(crate) async fn explain_all(
     pods: &[Pod],
     now: Timestamp,
     tail: u32,
-    scope: LogScope,
+    mut scope: LogScope,
 ) -> Vec<Explanation> {
+    if let Source::Offline(_) = source {
+        // No log is read offline, so none is passed over: each pod says so for itself.
+        scope = LogScope::EveryPod;
+    }
     let mut objects = RelatedObjects::default();
     let namespaces: BTreeSet<String> = pods
         .iter()
