@@ -144,6 +144,11 @@ fn stuck_cluster() -> Cluster {
             false,
             "waiting for myservice\n".repeat(12),
         ));
+        // The replicas started over a few minutes: each has been stuck for a different time.
+        let pod = objects.last_mut().unwrap();
+        let start = format!("2026-11-27T11:4{}:00Z", 5 + i % 5);
+        pod["status"]["startTime"] = json!(start);
+        pod["status"]["initContainerStatuses"][0]["state"]["running"]["startedAt"] = json!(start);
     }
     for i in 0..40 {
         let rs = "billing-5b7f9c8d4";
@@ -437,6 +442,7 @@ fn text_opens_with_the_scope_and_shows_each_group_once() {
         assert_eq!(out.matches(header).count(), 1, "{header} once in\n{out}");
     }
     assert!(out.contains("  pods: db-0, db-1, db-2\n"), "{out}");
+    assert!(out.contains("\n  Stuck in init for 11m to 15m\n"), "{out}");
     assert_eq!(out.matches("+37 more").count(), 2, "{out}");
     assert_eq!(
         out.matches("BLOCKER ServiceMissing").count(),
