@@ -243,6 +243,9 @@ const EXPLAIN_EXAMPLES: &str = "Examples:
   # Every pod in the namespace that is not Running and Ready
   kubectl initctl explain
 
+  # The whole cluster: a summary, then one group per owner and cause (--no-group: every pod)
+  kubectl initctl explain -A
+
   # One pod, with the last 20 log lines of the failing init container
   kubectl initctl explain myapp-pod --tail 20
 
