@@ -271,3 +271,71 @@ pub fn write_text(out: &mut dyn Write, items: &[Explanation], palette: Palette) 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnosis::{FindingCode, Stage};
+
+    fn pod(status: &str) -> Explanation {
+        Explanation {
+            namespace: "shop".into(),
+            name: "p".into(),
+            status: status.into(),
+            stage: Stage::Init,
+            stuck_for_seconds: None,
+            summary: "Stuck in init.".into(),
+            findings: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_summary_stays_one_screen() {
+        let codes = [
+            FindingCode::ServiceMissing,
+            FindingCode::CrashLoopBackOff,
+            FindingCode::ImagePullFailed,
+            FindingCode::InvalidImageName,
+            FindingCode::ContainerFailed,
+            FindingCode::SchedulingGated,
+            FindingCode::NotScheduled,
+            FindingCode::Unschedulable,
+            FindingCode::SandboxFailed,
+            FindingCode::VolumeMountFailed,
+            FindingCode::PodFailed,
+            FindingCode::Terminating,
+        ];
+        let t = Tally {
+            explained: 30,
+            blocked: 30,
+            by_stage: vec![("Stuck in init", 30)],
+            by_cause: codes.iter().map(|c| (Some(*c), 2)).collect(),
+        };
+        let mut out = Vec::new();
+        write_summary(&mut out, 1000, &t, 12).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().count(), 3, "{text}");
+        assert!(text.starts_with("1000 pods in scope, 30 to explain (30 blocked), in 12 groups"));
+        assert!(text.contains("by stage: Stuck in init 30\n"), "{text}");
+        assert!(
+            text.ends_with("VolumeMountFailed 2, and 2 more causes (4 pods)\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_groups_statuses_are_counted_most_first() {
+        let (a, b, c) = (pod("Init:0/2"), pod("Init:Error"), pod("Init:0/2"));
+        assert_eq!(statuses(&[&a, &b, &c]), "Init:0/2 ×2, Init:Error ×1");
+        assert_eq!(statuses(&[&a, &c]), "Init:0/2");
+        let odd: Vec<Explanation> = (0..5).map(|i| pod(&format!("Init:{i}/5"))).collect();
+        let odd: Vec<&Explanation> = odd.iter().collect();
+        assert_eq!(
+            statuses(&odd),
+            "Init:0/5 ×1, Init:1/5 ×1, Init:2/5 ×1 and 2 more"
+        );
+        let hostile = pod("Init:\u{1b}[31mX");
+        assert!(!statuses(&[&hostile]).contains('\u{1b}'), "escaped");
+    }
+}
