@@ -54,7 +54,7 @@ pub async fn run(
         }
         Command::Restart(args) => {
             let ctx = session::Session::new(&cli.global, env, stdin).await?;
-            cmd::restart::run(&ctx, env, &args, out, err).await
+            cmd::restart::run(&ctx, env, &args, stdin, out, err).await
         }
         Command::Check(args) => {
             let palette = session::palette(&cli.global, env);

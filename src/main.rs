@@ -21,7 +21,7 @@ fn main() -> ExitCode {
             .filter_map(|k| std::env::var(k).ok())
             .find(|v| !v.trim().is_empty()),
         shell: std::env::var("SHELL").ok(),
-        state_dir: state_dir(),
+        state_dir: initctl::util::platform::state_dir(),
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -72,17 +72,6 @@ fn fail(err: &Error) -> ExitCode {
         }
     }
     ExitCode::from(err.exit_code())
-}
-
-/// $XDG_STATE_HOME/kubectl-initctl, else ~/.local/state/kubectl-initctl (the XDG default).
-fn state_dir() -> Option<std::path::PathBuf> {
-    let base = std::env::var_os("XDG_STATE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".local/state"))
-        })?;
-    Some(base.join("kubectl-initctl"))
 }
 
 /// The current time; KUBECTL_INITCTL_NOW (RFC 3339) pins it, so that ages in golden tests and

@@ -47,7 +47,12 @@ pub(super) fn write(
     stamp: &str,
 ) -> Result<Backup> {
     let dir = state_dir
-        .ok_or_else(|| Error::Input("no place for backups: set XDG_STATE_HOME or HOME".into()))?
+        .ok_or_else(|| {
+            Error::Input(format!(
+                "no place for backups: set {}",
+                crate::util::platform::state_dir_hint()
+            ))
+        })?
         .join("backups");
     std::fs::create_dir_all(&dir).map_err(|source| Error::WriteFile {
         path: dir.clone(),

@@ -24,13 +24,46 @@ pub(super) struct Editor {
     shell: bool,
 }
 
+/// The platform's defaults, as kubectl's `platformize`: vi and /bin/bash, or notepad and cmd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Platform {
+    Unix,
+    Windows,
+}
+
+impl Platform {
+    pub(super) const CURRENT: Platform = if cfg!(windows) {
+        Platform::Windows
+    } else {
+        Platform::Unix
+    };
+
+    fn default_editor(self) -> &'static str {
+        match self {
+            Platform::Unix => "vi",
+            Platform::Windows => "notepad",
+        }
+    }
+
+    fn default_shell(self) -> &'static str {
+        match self {
+            Platform::Unix => "/bin/bash",
+            Platform::Windows => "cmd",
+        }
+    }
+}
+
 impl Editor {
     /// `value` is the first non-empty of KUBE_EDITOR and EDITOR; `shell` is $SHELL.
     pub(super) fn resolve(value: Option<&str>, shell: Option<&str>) -> Editor {
+        Editor::resolve_on(Platform::CURRENT, value, shell)
+    }
+
+    fn resolve_on(platform: Platform, value: Option<&str>, shell: Option<&str>) -> Editor {
         let editor = value
             .map(str::trim)
             .filter(|v| !v.is_empty())
-            .unwrap_or("vi");
+            .unwrap_or(platform.default_editor());
         if !editor.contains(' ') {
             return Editor {
                 argv: vec![editor.to_string()],
@@ -43,9 +76,13 @@ impl Editor {
                 shell: false,
             };
         }
-        let shell = shell.filter(|s| !s.is_empty()).unwrap_or("/bin/bash");
+        let shell = shell
+            .filter(|s| !s.is_empty())
+            .unwrap_or(platform.default_shell());
+        // kubectl passes the command to cmd with /C, to every other shell with -c.
+        let flag = if shell == "cmd" { "/C" } else { "-c" };
         Editor {
-            argv: vec![shell.to_string(), "-c".to_string(), editor.to_string()],
+            argv: vec![shell.to_string(), flag.to_string(), editor.to_string()],
             shell: true,
         }
     }
@@ -117,6 +154,16 @@ pub(super) fn temp_file(text: &str, json: bool) -> Result<PathBuf> {
     )))
 }
 
+/// The text as written for the editor: with `--windows-line-endings` every line ends in CRLF
+/// (kubectl's crlf writer); reading back accepts either.
+pub(super) fn with_line_endings(text: String, windows: bool) -> String {
+    if windows {
+        text.replace("\r\n", "\n").replace('\n', "\r\n")
+    } else {
+        text
+    }
+}
+
 /// kubectl's ManualStrip: drops lines whose trimmed text starts with `#` (but not `#!`).
 pub(super) fn strip_comments(text: &str) -> String {
     text.lines()
@@ -168,6 +215,28 @@ mod tests {
             Editor::resolve(Some("nano"), None).command_for(Path::new("/t.yaml")),
             ["nano", "/t.yaml"]
         );
+    }
+
+    #[test]
+    fn windows_defaults_to_notepad_and_cmd_like_kubectl() {
+        let windows = Platform::Windows;
+        assert_eq!(Editor::resolve_on(windows, None, None).argv, ["notepad"]);
+        let quoted = Editor::resolve_on(windows, Some("\"C:\\Program Files\\ed.exe\" -w"), None);
+        assert_eq!(
+            quoted.argv,
+            ["cmd", "/C", "\"C:\\Program Files\\ed.exe\" -w"]
+        );
+        // A $SHELL set on Windows (Git Bash, MSYS) is used with -c, as kubectl does.
+        let bash = Editor::resolve_on(windows, Some("'ed' -w"), Some("/usr/bin/bash"));
+        assert_eq!(bash.argv, ["/usr/bin/bash", "-c", "'ed' -w"]);
+        assert_eq!(Editor::resolve_on(Platform::Unix, None, None).argv, ["vi"]);
+    }
+
+    #[test]
+    fn windows_line_endings_are_crlf_once() {
+        assert_eq!(with_line_endings("a\nb\r\n".into(), true), "a\r\nb\r\n");
+        assert_eq!(with_line_endings("a\nb\n".into(), false), "a\nb\n");
+        assert_eq!(strip_comments("# h\r\nkind: Pod\r\n"), "kind: Pod");
     }
 
     #[test]

@@ -6,14 +6,17 @@
 use std::io::Write;
 
 use k8s_openapi::jiff::Timestamp;
-use serde_json::json;
+use serde_json::{Value, json};
 
+use crate::change::backup;
 use crate::change::context::{ChangeContext, stop_if_held};
 use crate::change::follow::{Followed, Replacements};
 use crate::change::plan::Ownership;
 use crate::cluster::{Kind, owner};
 use crate::error::{Error, Result};
 use crate::input::target::WorkloadKind;
+use crate::render::change::diff;
+use crate::util::sanitize::Untrusted;
 
 /// Prints the plan, then asks (or takes --yes). False, after saying so, for a dry run or a "no".
 fn go_ahead(
@@ -72,6 +75,112 @@ pub(crate) async fn pod(
     writeln!(out, "pod/{name} deleted").map_err(Error::Output)?;
     // One replacement, whatever the others are doing.
     Ok(Some(replacements.followed(Some(1), Vec::new())))
+}
+
+/// Recreates the bare pod `name` from `manifest` (read from `from`, e.g. the copy a refused
+/// edit kept): the diff against the live pod, the plan, then the same safe recreate as a plain
+/// restart. An owned pod is refused: its controller would replace it from its own template.
+pub(crate) async fn pod_from_manifest(
+    change: &ChangeContext<'_>,
+    name: String,
+    mut manifest: Value,
+    from: &str,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Option<Followed>> {
+    let (cluster, ns) = (change.cluster, &change.namespace);
+    same_pod(&mut manifest, &name, ns, from)?;
+    let live = cluster.get_json(Kind::Pod, ns, &name).await?;
+    let shown = Untrusted::from(name.as_str());
+    let owned_by = match owner::resolve(cluster, &live).await? {
+        Ownership::Bare => None,
+        Ownership::Workload { kind, name, .. } => Some(format!(
+            "{}/{name}, which replaces it from its own pod template: change the template instead (kubectl edit {}/{name})",
+            kind.kind(),
+            kind.resource()
+        )),
+        Ownership::Job { name } => Some(format!(
+            "Job/{name}, whose pod template cannot change: create a new Job with the change instead"
+        )),
+        Ownership::Other { kind, name } => Some(format!(
+            "{kind}/{name}, which replaces it: change its owner instead"
+        )),
+    };
+    if let Some(owner) = owned_by {
+        return Err(Error::Input(format!(
+            "pod/{shown} is not recreated from {from}: it belongs to {}",
+            Untrusted::from(owner.as_str())
+        )));
+    }
+    let keep_node = change.opts.keep_node;
+    let (before, after) = (
+        backup::for_create(&live, keep_node),
+        backup::for_create(&manifest, keep_node),
+    );
+    let entries: Vec<_> = ["metadata", "spec"]
+        .into_iter()
+        .filter(|part| before.get(part) != after.get(part))
+        .map(|part| {
+            (
+                part.to_string(),
+                before.get(part).cloned(),
+                after.get(part).cloned(),
+            )
+        })
+        .collect();
+    if entries.is_empty() {
+        let _ = writeln!(
+            err,
+            "{from} holds the pod as it is: it is recreated unchanged"
+        );
+    } else {
+        let _ = write!(err, "{}", diff(&entries));
+    }
+    let plan = format!(
+        "recreate pod/{shown} from {from}: back it up, delete it (only if unchanged), create it from the file; its init containers run again"
+    );
+    if !go_ahead(change, err, &plan, "Recreate the pod from the file?")? {
+        return Ok(None);
+    }
+    let held = change
+        .recreate(&live, &manifest, change.timeout()?, err)
+        .await?;
+    writeln!(out, "pod/{shown} recreated from {from}").map_err(Error::Output)?;
+    stop_if_held(held, format!("pod/{shown} was recreated from {from}"))?;
+    Ok(Some(Followed::Pod {
+        namespace: ns.clone(),
+        name,
+    }))
+}
+
+/// The manifest must describe the pod being replaced: the same name (filled in when absent)
+/// and namespace.
+fn same_pod(manifest: &mut Value, name: &str, ns: &str, from: &str) -> Result<()> {
+    let meta = manifest
+        .as_object_mut()
+        .map(|pod| pod.entry("metadata").or_insert_with(|| json!({})))
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| Error::Input(format!("{from}: metadata is not an object")))?;
+    for (field, expected) in [("name", name), ("namespace", ns)] {
+        match meta.get(field) {
+            None | Some(Value::Null) => {
+                meta.insert(field.to_string(), json!(expected));
+            }
+            Some(Value::String(found)) if found == expected => {}
+            Some(found) => {
+                let found = found
+                    .as_str()
+                    .map_or_else(|| found.to_string(), str::to_string);
+                return Err(Error::Input(format!(
+                    "{from} holds a pod whose {field} is \"{}\", not \"{}\": it cannot replace pod/{}",
+                    Untrusted::from(found.as_str()),
+                    Untrusted::from(expected),
+                    Untrusted::from(name)
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Rolls a workload: a new restartedAt annotation on its pod template replaces its pods.

@@ -161,6 +161,11 @@ pub struct EditArgs {
     /// run otherwise), always, never.
     #[arg(long, value_enum, default_value_t = crate::change::plan::RestartMode::Auto)]
     pub restart: crate::change::plan::RestartMode,
+    /// Write the file for the editor with CRLF line endings (as kubectl, the default on
+    /// Windows; `--windows-line-endings=false` turns it off).
+    #[arg(long, num_args = 0..=1, default_value_t = cfg!(windows), default_missing_value = "true",
+        action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub windows_line_endings: bool,
     #[command(flatten)]
     pub change: ChangeOpts,
 }
@@ -176,6 +181,10 @@ pub struct RestartArgs {
     /// A pod (NAME, pod/NAME) or a workload (deploy/NAME, sts/NAME, ds/NAME, rs/NAME, rc/NAME).
     #[arg(value_name = "TARGET")]
     pub target: String,
+    /// Recreate the bare pod TARGET from this manifest (a file, or - for stdin), e.g. the copy
+    /// a refused edit kept: the diff against the live pod is shown, then the safe recreate.
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
     #[command(flatten)]
     pub change: ChangeOpts,
 }

@@ -205,6 +205,25 @@ impl Cluster {
         list_pages(&Api::all(self.client.clone()), self).await
     }
 
+    /// The objects of a namespaced kind named `name`, in every namespace: one LIST filtered by
+    /// `metadata.name` on the server, so its answer is a handful of objects.
+    pub async fn list_named_everywhere<K>(&self, name: &str) -> Result<Vec<K>>
+    where
+        K: kube::Resource<Scope = NamespaceResourceScope, DynamicType = ()>
+            + Clone
+            + DeserializeOwned
+            + std::fmt::Debug,
+    {
+        let api: Api<K> = Api::all(self.client.clone());
+        let lp = ListParams::default()
+            .fields(&format!("metadata.name={name}"))
+            .limit(PAGE_SIZE);
+        let list = self
+            .call("list objects", async || api.list(&lp).await)
+            .await?;
+        Ok(list.items)
+    }
+
     /// The names of the Secrets in a namespace, from a metadata-only list: no secret data is read.
     pub async fn secret_names(&self, namespace: &str) -> Result<Vec<String>> {
         let api: Api<Secret> = Api::namespaced(self.client.clone(), namespace);

@@ -6,8 +6,11 @@ use std::collections::{BTreeSet, HashSet};
 
 use futures::{StreamExt, stream};
 
-use k8s_openapi::api::core::v1::{ConfigMap, Event, Node, PersistentVolumeClaim, Pod, Service};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Event, Node, PersistentVolume, PersistentVolumeClaim, Pod, Service,
+};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::storage::v1::StorageClass;
 use k8s_openapi::jiff::Timestamp;
 use serde::de::DeserializeOwned;
 
@@ -65,6 +68,11 @@ pub(crate) async fn explain_all(
     asked
         .objects
         .extend(namespaces.into_iter().map(|ns| (RelatedKind::Events, ns)));
+    if let Source::Offline(inv) = source {
+        // Free offline: lets checks that are not worth a LIST online (is the pod's node up?)
+        // see the nodes a dump holds.
+        objects.nodes = Some(list_from_files(inv, "Node", ""));
+    }
     let mut explanations: Vec<Explanation> = Vec::new();
     // Logs asked for by pods that another pod stands for: read if that changes.
     let mut passed_over: BTreeSet<LogKey> = BTreeSet::new();
@@ -266,6 +274,25 @@ async fn fetch_from_cluster(
             let r = cluster.list_cluster::<Node>().await.map_err(why);
             objects.nodes = Some(into_fetched(r));
         }
+        RelatedKind::PersistentVolumes => {
+            let r = cluster
+                .list_cluster::<PersistentVolume>()
+                .await
+                .map_err(why);
+            objects.persistent_volumes = Some(into_fetched(r));
+        }
+        RelatedKind::StorageClasses => {
+            let r = cluster.list_cluster::<StorageClass>().await.map_err(why);
+            objects.storage_classes = Some(into_fetched(r));
+        }
+        RelatedKind::ServicesNamed => {
+            // `ns` holds the Service's name here.
+            let r = cluster
+                .list_named_everywhere::<Service>(ns)
+                .await
+                .map_err(|e| unavailable(kind, "all namespaces", &e));
+            objects.services_named.insert(ns.into(), into_fetched(r));
+        }
     }
 }
 
@@ -332,5 +359,22 @@ fn fetch_from_files(inv: &Inventory, objects: &mut RelatedObjects, kind: Related
             objects.secrets.insert(ns.into(), names);
         }
         RelatedKind::Nodes => objects.nodes = Some(list_from_files(inv, "Node", "")),
+        RelatedKind::PersistentVolumes => {
+            objects.persistent_volumes = Some(list_from_files(inv, "PersistentVolume", ""));
+        }
+        RelatedKind::StorageClasses => {
+            objects.storage_classes = Some(list_from_files(inv, "StorageClass", ""));
+        }
+        RelatedKind::ServicesNamed => {
+            let named = match list_from_files::<Service>(inv, "Service", "") {
+                Fetched::Got(all) => Fetched::Got(
+                    all.into_iter()
+                        .filter(|s| s.metadata.name.as_deref() == Some(ns))
+                        .collect(),
+                ),
+                unavailable => unavailable,
+            };
+            objects.services_named.insert(ns.into(), named);
+        }
     }
 }

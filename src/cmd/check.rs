@@ -10,22 +10,8 @@ use crate::change::plan;
 use crate::cli::CheckArgs;
 use crate::cluster::owner;
 use crate::error::{Error, Result};
-use crate::input::manifest::Inventory;
+use crate::input::manifest;
 use crate::render::{Palette, change};
-
-/// The one Pod a file holds, raw (unknown fields kept) and checked to be a valid Pod.
-fn one_pod(path: &std::path::Path, stdin: &mut dyn Read) -> Result<Value> {
-    let inv = Inventory::load_raw(&[path], stdin)?;
-    let pods: Vec<&Value> = inv.of_kind("Pod").collect();
-    match pods.as_slice() {
-        [pod] => Ok((*pod).clone()),
-        _ => Err(Error::Input(format!(
-            "{}: expected exactly one Pod, found {}",
-            path.display(),
-            pods.len()
-        ))),
-    }
-}
 
 pub(crate) fn run(
     args: &CheckArgs,
@@ -38,8 +24,8 @@ pub(crate) fn run(
             "only one of OLD and NEW can be read from stdin".into(),
         ));
     }
-    let old = one_pod(&args.old, stdin)?;
-    let new = one_pod(&args.new, stdin)?;
+    let old = manifest::one_pod(&args.old, stdin)?;
+    let new = manifest::one_pod(&args.new, stdin)?;
     let classification = guard::classify(&old, &new);
     let typed_old: k8s_openapi::api::core::v1::Pod = serde_json::from_value(old.clone())
         .map_err(|e| Error::Input(format!("{}: {e}", args.old.display())))?;

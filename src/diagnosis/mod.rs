@@ -6,6 +6,8 @@
 mod containers;
 pub mod grouping;
 mod logs;
+mod mesh;
+mod node;
 pub mod related;
 mod scheduling;
 mod startup;
@@ -32,6 +34,8 @@ pub enum Severity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Stage {
+    /// The pod's node is not ready or gone: nothing on the pod progresses.
+    Node,
     Gated,
     Unschedulable,
     NotScheduled,
@@ -48,6 +52,7 @@ pub enum Stage {
 impl Stage {
     fn phrase(self) -> &'static str {
         match self {
+            Stage::Node => "On a node that is not ready",
             Stage::Gated => "Held by scheduling gates",
             Stage::Unschedulable => "Unschedulable",
             Stage::NotScheduled => "Not picked up by a scheduler",
@@ -102,6 +107,17 @@ pub enum FindingCode {
     InitImageDrift,
     PodFailed,
     Terminating,
+    NodeNotReady,
+    NodeGone,
+    MeshProxyNotStarted,
+    TooManyPods,
+    HostPortConflict,
+    TopologySpreadUnsatisfiable,
+    VolumeNodeAffinityConflict,
+    NoPersistentVolumeForClaim,
+    ImagePullRateLimited,
+    ActiveDeadlineExceeded,
+    ServiceInOtherNamespace,
 }
 
 impl FindingCode {
@@ -143,6 +159,17 @@ impl FindingCode {
             FindingCode::InitImageDrift => "InitImageDrift",
             FindingCode::PodFailed => "PodFailed",
             FindingCode::Terminating => "Terminating",
+            FindingCode::NodeNotReady => "NodeNotReady",
+            FindingCode::NodeGone => "NodeGone",
+            FindingCode::MeshProxyNotStarted => "MeshProxyNotStarted",
+            FindingCode::TooManyPods => "TooManyPods",
+            FindingCode::HostPortConflict => "HostPortConflict",
+            FindingCode::TopologySpreadUnsatisfiable => "TopologySpreadUnsatisfiable",
+            FindingCode::VolumeNodeAffinityConflict => "VolumeNodeAffinityConflict",
+            FindingCode::NoPersistentVolumeForClaim => "NoPersistentVolumeForClaim",
+            FindingCode::ImagePullRateLimited => "ImagePullRateLimited",
+            FindingCode::ActiveDeadlineExceeded => "ActiveDeadlineExceeded",
+            FindingCode::ServiceInOtherNamespace => "ServiceInOtherNamespace",
         }
     }
 }
@@ -198,6 +225,8 @@ struct Diagnosis<'a> {
     events: Vec<&'a Event>,
     findings: Vec<Finding>,
     notes: Vec<String>,
+    /// Since when the pod's node has been not ready (or gone), once [`node`] found it so.
+    node_down_since: Option<Timestamp>,
 }
 
 impl Diagnosis<'_> {
@@ -269,6 +298,7 @@ pub fn explain(pod: &Pod, related: &RelatedObjects, now: Timestamp, tail: u32) -
         events,
         findings: Vec::new(),
         notes: Vec::new(),
+        node_down_since: None,
     };
     if let Some(why) = unreadable {
         d.note(why);
@@ -277,6 +307,11 @@ pub fn explain(pod: &Pod, related: &RelatedObjects, now: Timestamp, tail: u32) -
     let phase = status.phase.as_deref().unwrap_or_default();
     let spec = pod.spec.clone().unwrap_or_default();
 
+    // A dead node first: everything else the pod's status says is stale. A pod being deleted
+    // is left to `terminating`, which names the lost node and how to finish the deletion.
+    if phase != "Succeeded" && phase != "Failed" && pod.metadata.deletion_timestamp.is_none() {
+        node::node_down(&mut d);
+    }
     if let Some(deleted) = pod.metadata.deletion_timestamp.as_ref().map(|t| t.0) {
         startup::terminating(&mut d, deleted);
     } else if phase == "Succeeded" {
@@ -366,6 +401,7 @@ fn stuck_since(d: &Diagnosis, stage: Stage) -> Option<Timestamp> {
     let status = d.pod.status.as_ref();
     let started = status.and_then(|s| s.start_time.as_ref()).map(|t| t.0);
     match stage {
+        Stage::Node => d.node_down_since.or(created),
         Stage::Gated | Stage::Unschedulable | Stage::NotScheduled => created,
         Stage::Sandbox => transition("PodScheduled").or(started).or(created),
         Stage::Init | Stage::Sidecar | Stage::Terminal => {
@@ -453,6 +489,32 @@ mod tests {
             (FindingCode::InitImageDrift, "InitImageDrift"),
             (FindingCode::PodFailed, "PodFailed"),
             (FindingCode::Terminating, "Terminating"),
+            (FindingCode::NodeNotReady, "NodeNotReady"),
+            (FindingCode::NodeGone, "NodeGone"),
+            (FindingCode::MeshProxyNotStarted, "MeshProxyNotStarted"),
+            (FindingCode::TooManyPods, "TooManyPods"),
+            (FindingCode::HostPortConflict, "HostPortConflict"),
+            (
+                FindingCode::TopologySpreadUnsatisfiable,
+                "TopologySpreadUnsatisfiable",
+            ),
+            (
+                FindingCode::VolumeNodeAffinityConflict,
+                "VolumeNodeAffinityConflict",
+            ),
+            (
+                FindingCode::NoPersistentVolumeForClaim,
+                "NoPersistentVolumeForClaim",
+            ),
+            (FindingCode::ImagePullRateLimited, "ImagePullRateLimited"),
+            (
+                FindingCode::ActiveDeadlineExceeded,
+                "ActiveDeadlineExceeded",
+            ),
+            (
+                FindingCode::ServiceInOtherNamespace,
+                "ServiceInOtherNamespace",
+            ),
         ];
         for (code, name) in pinned {
             assert_eq!(serde_json::to_value(code).unwrap(), name);

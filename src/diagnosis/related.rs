@@ -7,8 +7,11 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::core::v1::{ConfigMap, Event, Node, PersistentVolumeClaim, Pod, Service};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Event, Node, PersistentVolume, PersistentVolumeClaim, Pod, Service,
+};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::storage::v1::StorageClass;
 
 /// One kind of related object, fetched per namespace (cluster-wide for nodes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -20,6 +23,12 @@ pub enum RelatedKind {
     Nodes,
     Secrets,
     ConfigMaps,
+    /// Cluster-scoped, like nodes.
+    PersistentVolumes,
+    StorageClasses,
+    /// The Services of one name in every namespace (the "namespace" slot holds the name): only
+    /// to find where a missing one lives.
+    ServicesNamed,
 }
 
 impl RelatedKind {
@@ -33,6 +42,9 @@ impl RelatedKind {
             RelatedKind::Nodes => "nodes",
             RelatedKind::Secrets => "secrets",
             RelatedKind::ConfigMaps => "configmaps",
+            RelatedKind::PersistentVolumes => "persistentvolumes",
+            RelatedKind::StorageClasses => "storageclasses",
+            RelatedKind::ServicesNamed => "services",
         }
     }
 }
@@ -74,6 +86,10 @@ pub struct RelatedObjects {
     pub secrets: BTreeMap<String, Fetched<BTreeSet<String>>>,
     pub config_maps: BTreeMap<String, Fetched<Vec<ConfigMap>>>,
     pub logs: BTreeMap<LogKey, Fetched<String>>,
+    pub persistent_volumes: Option<Fetched<Vec<PersistentVolume>>>,
+    pub storage_classes: Option<Fetched<Vec<StorageClass>>>,
+    /// Services by name, from every namespace.
+    pub services_named: BTreeMap<String, Fetched<Vec<Service>>>,
     unfetched: RefCell<Unfetched>,
 }
 
@@ -165,16 +181,53 @@ impl RelatedObjects {
     }
 
     pub(super) fn nodes(&self) -> Lookup<'_, Vec<Node>> {
-        match &self.nodes {
+        self.cluster_wide(&self.nodes, RelatedKind::Nodes)
+    }
+
+    pub(super) fn persistent_volumes(&self) -> Lookup<'_, Vec<PersistentVolume>> {
+        self.cluster_wide(&self.persistent_volumes, RelatedKind::PersistentVolumes)
+    }
+
+    pub(super) fn storage_classes(&self) -> Lookup<'_, Vec<StorageClass>> {
+        self.cluster_wide(&self.storage_classes, RelatedKind::StorageClasses)
+    }
+
+    /// The Services named `name` in every namespace.
+    pub(super) fn services_named(&self, name: &str) -> Lookup<'_, Vec<Service>> {
+        lookup(
+            &self.services_named,
+            &self.unfetched,
+            RelatedKind::ServicesNamed,
+            name,
+        )
+    }
+
+    /// A kind fetched once for the whole cluster (recorded with an empty namespace).
+    fn cluster_wide<'a, T>(
+        &self,
+        slot: &'a Option<Fetched<Vec<T>>>,
+        kind: RelatedKind,
+    ) -> Lookup<'a, Vec<T>> {
+        match slot {
             Some(Fetched::Got(v)) => Lookup::Got(v),
             Some(Fetched::Unavailable(why)) => Lookup::Unavailable(why),
             None => {
                 self.unfetched
                     .borrow_mut()
                     .objects
-                    .insert((RelatedKind::Nodes, String::new()));
+                    .insert((kind, String::new()));
                 Lookup::Unfetched
             }
+        }
+    }
+
+    /// The nodes if something fetched them already (or the offline input holds them), without
+    /// asking for them: for checks worth making only when the list costs nothing more.
+    pub(super) fn nodes_if_fetched(&self) -> Lookup<'_, Vec<Node>> {
+        match &self.nodes {
+            Some(Fetched::Got(v)) => Lookup::Got(v),
+            Some(Fetched::Unavailable(why)) => Lookup::Unavailable(why),
+            None => Lookup::Unfetched,
         }
     }
 

@@ -8,6 +8,7 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::related::{Lookup, event_line};
 use super::{Diagnosis, Finding, FindingCode, Severity, Stage};
+use crate::util::duration;
 
 pub(super) fn gated(d: &mut Diagnosis) {
     let gates: Vec<String> = d
@@ -248,8 +249,58 @@ pub(super) fn terminating(d: &mut Diagnosis, deleted: Timestamp) {
     });
 }
 
+/// The pod's `activeDeadlineSeconds`, when the kubelet killed the pod for it.
+pub(super) fn deadline_exceeded(d: &Diagnosis) -> Option<i64> {
+    let status = d.pod.status.as_ref()?;
+    if status.reason.as_deref() != Some("DeadlineExceeded") {
+        return None;
+    }
+    Some(d.pod.spec.as_ref()?.active_deadline_seconds.unwrap_or(0))
+}
+
+/// The kubelet killed the pod when `spec.activeDeadlineSeconds` ran out (init included).
+fn active_deadline(d: &mut Diagnosis, message: &str, deadline: i64) {
+    let limit = duration::human(k8s_openapi::jiff::SignedDuration::from_secs(deadline));
+    let mut evidence = vec![
+        "status.reason: DeadlineExceeded".to_string(),
+        format!("status.message: {message}"),
+        format!("spec.activeDeadlineSeconds: {deadline} ({limit})"),
+    ];
+    if let Some(start) = d.pod.status.as_ref().and_then(|s| s.start_time.as_ref()) {
+        evidence.push(format!(
+            "status.startTime: {} ({} ago)",
+            start.0,
+            d.ago(start.0)
+        ));
+    }
+    let job = d
+        .pod
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|o| o.kind == "Job");
+    d.findings.push(Finding {
+        stage: Stage::Terminal,
+        severity: Severity::Blocker,
+        code: FindingCode::ActiveDeadlineExceeded,
+        message: Untrusted::from(format!(
+            "the pod ran longer than its spec.activeDeadlineSeconds ({deadline}s, {limit}) and the kubelet killed it; it will not run again"
+        )),
+        evidence: untrusted_all(evidence),
+        next: Untrusted::from(format!(
+            "the deadline counts from the pod's start, init containers included: make the slow step finish sooner, or raise or remove activeDeadlineSeconds in {}, then recreate the pod",
+            if job { "the Job's pod template" } else { "the pod's spec (or its workload's template)" }
+        )),
+    });
+}
+
 /// A pod-level failure such as an eviction.
 pub(super) fn pod_failed(d: &mut Diagnosis, reason: &str, message: &str) {
+    if let Some(deadline) = deadline_exceeded(d) {
+        active_deadline(d, message, deadline);
+        return;
+    }
     let owned = d
         .pod
         .metadata

@@ -385,6 +385,21 @@ fn split_documents(text: &str) -> Vec<(usize, &str)> {
     docs
 }
 
+/// The one Pod a file (or `-`, stdin) holds, raw (unknown fields kept), for `check` and
+/// `restart --from`.
+pub(crate) fn one_pod(path: &Path, stdin: &mut dyn Read) -> Result<Value> {
+    let inventory = Inventory::load_raw(&[path], stdin)?;
+    let pods: Vec<&Value> = inventory.of_kind("Pod").collect();
+    match pods.as_slice() {
+        [pod] => Ok((*pod).clone()),
+        _ => Err(Error::Input(format!(
+            "{}: expected exactly one Pod, found {}",
+            path.display(),
+            pods.len()
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,9 @@
 //! Small, general pieces with no knowledge of pods: durations, quantities, terminal
-//! sanitizing, signal handling, version strings.
+//! sanitizing, signal handling, version strings, platform directories.
 
 pub(crate) mod duration;
 pub mod interrupt;
+pub mod platform;
 pub(crate) mod quantity;
 pub mod sanitize;
 pub(crate) mod version;

@@ -897,3 +897,162 @@ fn the_plan_line_escapes_the_live_image() {
     );
     assert!(!run.stderr.lines().any(|l| l.starts_with("plan: forged")));
 }
+
+/// A refused edit of a bare pod names the one command that recreates it from the kept copy;
+/// pasted into a shell (through kubectl's plugin discovery, from a temp dir whose name needs
+/// quoting) it shows the diff, backs the pod up and recreates it with the edit.
+#[test]
+fn a_refused_edit_of_a_bare_pod_is_recreated_with_the_printed_restart_from() {
+    let pod = fixture("init-0of2-myapp-pod.yaml");
+    let s = Session::new(std::slice::from_ref(&pod));
+    let old_uid = pod["metadata"]["uid"].clone();
+    let mut edited = pod.clone();
+    edited["spec"]["initContainers"][1]["command"] = json!(["sh", "-c", "echo changed"]);
+    s.save(1, &edited);
+    let tmp = s.dir.path().join("it's tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let out = s
+        .command(&["edit", "myapp-pod"])
+        .env("TMPDIR", &tmp)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let line = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("To recreate the pod with your changes: "))
+        .unwrap_or_else(|| panic!("no way forward named: {stderr}"));
+    assert!(
+        line.starts_with("kubectl initctl restart myapp-pod -n seed --from '"),
+        "{line}"
+    );
+    assert!(s.writes().is_empty(), "the refusal sent nothing");
+    let Some(kubectl) = harness::kubectl("the pasted restart --from command") else {
+        return;
+    };
+    let bin = s.dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::os::unix::fs::symlink(harness::bin(), bin.join("kubectl-initctl")).unwrap();
+    std::os::unix::fs::symlink(&kubectl, bin.join("kubectl")).unwrap();
+    let pasted = harness::scrubbed(Path::new("/bin/sh"))
+        .args(["-c", &format!("{line} --yes")])
+        .env("PATH", &bin)
+        .env("HOME", s.dir.path())
+        .env("KUBECONFIG", &s.kubeconfig)
+        .env("XDG_STATE_HOME", s.state())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&pasted.stdout),
+        String::from_utf8_lossy(&pasted.stderr),
+    );
+    assert!(pasted.status.success(), "{line}: {stderr}");
+    assert!(
+        stdout.starts_with("pod/myapp-pod recreated from "),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("+  - echo changed") || stderr.contains("+- echo changed"),
+        "the diff against the live pod is shown first: {stderr}"
+    );
+    assert!(
+        stderr.contains("plan: recreate pod/myapp-pod from "),
+        "{stderr}"
+    );
+    let created = s.pod("myapp-pod").expect("recreated");
+    assert_ne!(created["metadata"]["uid"], old_uid);
+    assert_eq!(
+        created["spec"]["initContainers"][1]["command"],
+        json!(["sh", "-c", "echo changed"])
+    );
+    assert_eq!(s.backups().len(), 3, "backed up first: {:?}", s.backups());
+}
+
+#[test]
+fn restart_from_refuses_what_it_cannot_recreate_and_changes_nothing() {
+    let pod = fixture("init-0of2-myapp-pod.yaml");
+    let mut job_pod = fixture("init-error.yaml");
+    job_pod["metadata"]["ownerReferences"] = json!([{"apiVersion": "batch/v1", "kind": "Job", "name": "db-migrate-29398080", "uid": "5b0c3a8e-0000-4000-8000-000000000001", "controller": true}]);
+    let job_pod_name = job_pod["metadata"]["name"].as_str().unwrap().to_string();
+    let s = Session::new(&[pod.clone(), job_pod.clone()]);
+    let mut other = pod.clone();
+    other["metadata"]["name"] = json!("someone-else");
+    let other = write(s.dir.path(), "other.yaml", &other);
+    let run = s.run(&[
+        "restart",
+        "myapp-pod",
+        "--from",
+        other.to_str().unwrap(),
+        "--yes",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("whose name is \"someone-else\", not \"myapp-pod\""),
+        "{}",
+        run.stderr
+    );
+    let job_file = write(s.dir.path(), "job-pod.yaml", &job_pod);
+    let run = s.run(&[
+        "restart",
+        &job_pod_name,
+        "--from",
+        job_file.to_str().unwrap(),
+        "--yes",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("belongs to Job/db-migrate-29398080"),
+        "{}",
+        run.stderr
+    );
+    let run = s.run(&[
+        "restart",
+        "deploy/orders",
+        "--from",
+        job_file.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--from recreates one bare pod"),
+        "{}",
+        run.stderr
+    );
+    let dry = s.run(&[
+        "restart",
+        "myapp-pod",
+        "--from",
+        job_file.to_str().unwrap(),
+        "--dry-run",
+    ]);
+    assert_eq!(dry.code, 1, "a pod of another name: {}", dry.stderr);
+    let same = write(s.dir.path(), "same.yaml", &pod);
+    let dry = s.run(&[
+        "restart",
+        "myapp-pod",
+        "--from",
+        same.to_str().unwrap(),
+        "--dry-run",
+    ]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(dry.stderr.contains("recreated unchanged"), "{}", dry.stderr);
+    assert!(dry.stderr.contains("nothing was changed"), "{}", dry.stderr);
+    assert!(s.writes().is_empty(), "{:?}", s.writes());
+}
+
+#[test]
+fn windows_line_endings_reach_the_editor_and_read_back_as_the_same_pod() {
+    let pod = fixture("init-0of2-myapp-pod.yaml");
+    let s = Session::new(std::slice::from_ref(&pod));
+    let run = s.run(&["edit", "myapp-pod", "--windows-line-endings"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr, "Edit cancelled, no changes made.\n");
+    let seen = std::fs::read_to_string(s.dir.path().join("seen-1.yaml")).unwrap();
+    assert!(seen.contains("kind: Pod\r\n"), "CRLF in the editor's file");
+    assert_eq!(seen.matches('\n').count(), seen.matches("\r\n").count());
+    // The default on Linux is the platform's LF; =false is accepted as kubectl accepts it.
+    let run = s.run(&["edit", "myapp-pod", "--windows-line-endings=false"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let seen = std::fs::read_to_string(s.dir.path().join("seen-2.yaml")).unwrap();
+    assert!(!seen.contains('\r'));
+}

@@ -8,6 +8,7 @@ mod completion;
 mod edit;
 mod explain;
 mod explain_groups;
+mod explain_rows;
 mod faults;
 mod fuzz;
 mod guard_props;

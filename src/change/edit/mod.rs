@@ -11,11 +11,13 @@ use std::io::Write;
 
 use serde_json::Value;
 
+use crate::change::backup::shell_quoted;
 use crate::change::context::ChangeContext;
 use crate::change::editor::{self, Editor};
 use crate::change::guard::{self, Change, Classification, DiffEntry, ImageChange};
+use crate::change::plan::Ownership;
 use crate::cli::{EditArgs, EditFormat};
-use crate::cluster::Kind;
+use crate::cluster::{Kind, owner};
 use crate::error::{Error, Result};
 use crate::input::target::Target;
 use crate::render::change;
@@ -47,10 +49,17 @@ struct InitImageEdit {
 enum Round {
     /// Nothing to apply: the copy goes, and this is said.
     Nothing(&'static str),
-    /// Not applied, and not offered again: the copy stays.
-    Refused(Error),
+    /// Not applied, and not offered again: the copy stays. `guard`: the guard refused it (so
+    /// a bare pod can be recreated from the copy instead).
+    Refused {
+        error: Error,
+        guard: bool,
+    },
     /// Reopen the editor with these reasons at the top.
-    Reopen(Reasons),
+    Reopen {
+        reasons: Reasons,
+        guard: bool,
+    },
     /// Allowed changes outside init containers, patched in place.
     Patch(Value, Vec<DiffEntry>),
     InitImages(InitImageEdit, Vec<DiffEntry>),
@@ -103,6 +112,9 @@ impl<'a> EditSession<'a> {
         let editor = Editor::resolve(env.editor.as_deref(), env.shell.as_deref());
         let mut reasons = Reasons::new();
         let mut previous: Option<(String, EditCopy)> = None;
+        // Whether the guard refused the previous round (a reopen): saving it unchanged ends
+        // the edit the same way as a refusal without a terminal.
+        let mut refused_before = false;
         loop {
             let body = match &previous {
                 Some((text, _)) => format!("{}\n", editor::strip_comments(text)),
@@ -114,6 +126,7 @@ impl<'a> EditSession<'a> {
             } else {
                 editor::header_with(&reasons) + &body
             };
+            let text = editor::with_line_endings(text, self.args.windows_line_endings);
             let copy = EditCopy::write(&text, self.json)?;
             let previous_text = previous.take().map(|(text, old_copy)| {
                 old_copy.discard();
@@ -123,9 +136,19 @@ impl<'a> EditSession<'a> {
             let edited = copy.read()?;
             match self.review(&original, previous_text.as_deref(), &edited, err)? {
                 Round::Nothing(why) => return copy.discard_saying(err, why),
-                Round::Refused(e) => return copy.or_keep(err, Err(e)),
-                Round::Reopen(why) => {
+                Round::Refused { error, guard } => {
+                    let result = copy.or_keep(err, Err(error));
+                    if guard || (refused_before && previous_text.is_some()) {
+                        self.offer_recreate(copy.path(), err);
+                    }
+                    return result;
+                }
+                Round::Reopen {
+                    reasons: why,
+                    guard,
+                } => {
                     reasons = why;
+                    refused_before = guard;
                     previous = Some((edited, copy));
                 }
                 Round::Patch(edited, entries) => {
@@ -151,9 +174,10 @@ impl<'a> EditSession<'a> {
         if let Some(previous) = previous
             && text::same(previous, edited, self.json)
         {
-            return Ok(Round::Refused(Error::NotApplied(
-                "Edit cancelled, no valid changes were saved.".into(),
-            )));
+            return Ok(Round::Refused {
+                error: Error::NotApplied("Edit cancelled, no valid changes were saved.".into()),
+                guard: false,
+            });
         }
         if text::same(original, edited, self.json) {
             return Ok(Round::Nothing("Edit cancelled, no changes made."));
@@ -168,13 +192,17 @@ impl<'a> EditSession<'a> {
                 return Ok(self.reopen_or_refuse(
                     vec![("The edited file had a syntax error".into(), vec![why])],
                     "Edit cancelled, the edited file had a syntax error.".into(),
+                    false,
                 ));
             }
         };
         if text::identity(&parsed) != text::identity(&self.live) {
-            return Ok(Round::Refused(Error::NotApplied(
-                "At least one of apiVersion, kind and name was changed".into(),
-            )));
+            return Ok(Round::Refused {
+                error: Error::NotApplied(
+                    "At least one of apiVersion, kind and name was changed".into(),
+                ),
+                guard: false,
+            });
         }
         let classification = guard::classify(&self.live, &parsed);
         let entries = classification.entries();
@@ -192,6 +220,7 @@ impl<'a> EditSession<'a> {
                 self.reopen_or_refuse(
                     vec![(heading, points)],
                     format!("pods \"{name}\" was not changed: nothing was sent to the server"),
+                    true,
                 )
             }
             Classification::Allowed(_) => Round::Patch(parsed, entries),
@@ -207,11 +236,29 @@ impl<'a> EditSession<'a> {
     }
 
     /// On a terminal the user gets another go; elsewhere the edit ends with `refusal`.
-    fn reopen_or_refuse(&self, reasons: Reasons, refusal: String) -> Round {
+    fn reopen_or_refuse(&self, reasons: Reasons, refusal: String, guard: bool) -> Round {
         if self.change.env.interactive {
-            Round::Reopen(reasons)
+            Round::Reopen { reasons, guard }
         } else {
-            Round::Refused(Error::NotApplied(refusal))
+            Round::Refused {
+                error: Error::NotApplied(refusal),
+                guard,
+            }
         }
+    }
+
+    /// After the guard refused an edit of a bare pod: the one command that recreates it from
+    /// the kept copy (an owned pod's way forward, its template, was named with the refusal).
+    fn offer_recreate(&self, copy: &std::path::Path, err: &mut dyn Write) {
+        if owner::from_manifest(&self.live) != Ownership::Bare {
+            return;
+        }
+        let _ = writeln!(
+            err,
+            "To recreate the pod with your changes: kubectl initctl restart {} -n {} --from {}",
+            shell_quoted(&self.name),
+            shell_quoted(&self.change.namespace),
+            shell_quoted(&copy.display().to_string())
+        );
     }
 }

@@ -204,7 +204,8 @@ impl Verdicts {
                 )
             }
             None => {
-                "recreate the pod with the new spec instead (kubectl initctl restart)".to_string()
+                "recreate the pod with the new spec instead (kubectl initctl restart POD --from FILE)"
+                    .to_string()
             }
         };
         Verdicts {

@@ -54,7 +54,15 @@ pub(super) fn failed(
 ) {
     let mut evidence = Vec::new();
     let reason = t.reason.clone().unwrap_or_default();
-    let how = how_it_ended(t);
+    let deadline = crate::diagnosis::startup::deadline_exceeded(d)
+        .filter(|_| t.exit_code == 137 || t.signal == Some(9));
+    let how = match deadline {
+        Some(secs) => format!(
+            "exit code {} (killed when the pod's activeDeadlineSeconds, {secs}s, ran out)",
+            t.exit_code
+        ),
+        None => how_it_ended(t),
+    };
     if !reason.is_empty() {
         evidence.push(format!("last exit: {reason}, {how}"));
     } else {
@@ -86,23 +94,7 @@ pub(super) fn failed(
     let terminal = !restarting && (stage == Stage::Init && !init_restarts(d.pod));
     // The failed instance's output: the previous one while a restart is pending.
     evidence.extend(logs::quote(d, &container.spec.name, restarting));
-    let next = if oom {
-        format!(
-            "raise resources.limits.memory of {} (now {}); a pod's container resources cannot be edited in place, so change the workload's template or recreate the pod",
-            container.spec.name,
-            limit.unwrap_or_else(|| "unset".into())
-        )
-    } else if terminal {
-        format!(
-            "the pod's restartPolicy is Never, so it will not retry: fix the cause, then recreate it (kubectl initctl restart pod/{})",
-            d.name()
-        )
-    } else {
-        format!(
-            "fix what makes {} exit non-zero (see its log); the kubelet retries it with back-off up to 5m",
-            container.spec.name
-        )
-    };
+    let next = next_step(d, container, deadline, oom.then_some(limit), terminal);
     let (code, message, stage) = if terminal {
         (
             FindingCode::InitFailedPermanently,
@@ -130,12 +122,49 @@ pub(super) fn failed(
     };
     d.findings.push(Finding {
         stage,
-        severity: Severity::Blocker,
+        severity: if deadline.is_some() {
+            Severity::Warning
+        } else {
+            Severity::Blocker
+        },
         code,
         message: Untrusted::from(message),
         evidence: untrusted_all(evidence),
         next: Untrusted::from(next),
     });
+}
+
+/// What to do about a failed container: the deadline's doing, an OOM kill (with the memory
+/// limit), a pod that will not retry, or the container's own failure.
+fn next_step(
+    d: &Diagnosis,
+    container: &DiagnosedContainer,
+    deadline: Option<i64>,
+    oom_limit: Option<Option<String>>,
+    terminal: bool,
+) -> String {
+    if deadline.is_some() {
+        format!(
+            "{} did not fail by itself: the kubelet stopped it with the whole pod when the deadline passed (see ActiveDeadlineExceeded)",
+            container.spec.name
+        )
+    } else if let Some(limit) = oom_limit {
+        format!(
+            "raise resources.limits.memory of {} (now {}); a pod's container resources cannot be edited in place, so change the workload's template or recreate the pod",
+            container.spec.name,
+            limit.unwrap_or_else(|| "unset".into())
+        )
+    } else if terminal {
+        format!(
+            "the pod's restartPolicy is Never, so it will not retry: fix the cause, then recreate it (kubectl initctl restart pod/{})",
+            d.name()
+        )
+    } else {
+        format!(
+            "fix what makes {} exit non-zero (see its log); the kubelet retries it with back-off up to 5m",
+            container.spec.name
+        )
+    }
 }
 
 #[cfg(test)]

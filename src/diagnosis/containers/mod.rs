@@ -120,6 +120,7 @@ pub(super) fn init_sequence(d: &mut Diagnosis) {
             .as_deref()
             .filter(|r| !r.is_empty() && *r != "PodInitializing")
     {
+        let at = d.findings.len();
         waiting_with_reason(
             d,
             stage,
@@ -127,8 +128,15 @@ pub(super) fn init_sequence(d: &mut Diagnosis) {
             reason,
             waiting.message.as_deref().unwrap_or_default(),
         );
+        if stage == Stage::Init && reason == "CrashLoopBackOff" {
+            waiting::mesh_after_failure(d, &container, true, at);
+        }
     } else if let Some(t) = &state.terminated {
+        let at = d.findings.len();
         failed(d, stage, &container, t, false);
+        if stage == Stage::Init {
+            waiting::mesh_after_failure(d, &container, false, at);
+        }
     } else if state.running.is_some() {
         if current.sidecar {
             sidecar_not_started(d, &container, specs.get(current.index + 1));

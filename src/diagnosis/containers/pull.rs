@@ -46,6 +46,10 @@ pub(super) fn image_pull(
             missing_secrets.join(", "),
             missing_secrets[0]
         )
+    } else if cause == PullCause::RateLimited {
+        format!(
+            "the registry of {image} is rate-limiting pulls (HTTP 429): authenticate the pulls with an imagePullSecret for that registry (anonymous pulls share the node's IP limit), pull through a mirror or pull-through cache, or wait for the limit window to pass; the kubelet keeps retrying with back-off"
+        )
     } else if cause == PullCause::Credentials {
         "the registry refused the credentials: check imagePullSecrets (or the service account's) for this registry".into()
     } else if cause == PullCause::NoSuchImage {
@@ -67,6 +71,14 @@ pub(super) fn image_pull(
                 missing_secrets.join(", ")
             ),
         )
+    } else if cause == PullCause::RateLimited {
+        (
+            FindingCode::ImagePullRateLimited,
+            format!(
+                "{} cannot pull image {image}: the registry's pull rate limit is exhausted (429 Too Many Requests)",
+                container.label
+            ),
+        )
     } else {
         (
             FindingCode::ImagePullFailed,
@@ -86,6 +98,9 @@ pub(super) fn image_pull(
 /// What the registry's answer says, read from the pull errors (lowercased).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PullCause {
+    /// HTTP 429 from the registry (Docker Hub's `toomanyrequests`, others' `429 Too Many
+    /// Requests`): the image exists and the credentials may be fine.
+    RateLimited,
     Credentials,
     NoSuchImage,
     /// Anything else: the network, the registry, a rate limit…
@@ -95,7 +110,9 @@ enum PullCause {
 impl PullCause {
     fn of(text: &str) -> PullCause {
         let says = |keys: &[&str]| keys.iter().any(|k| text.contains(k));
-        if says(&[
+        if says(&["toomanyrequests", "too many requests", "rate limit"]) {
+            PullCause::RateLimited
+        } else if says(&[
             "unauthorized",
             "no basic auth",
             "authentication required",
@@ -174,6 +191,18 @@ mod tests {
             PullCause::NoSuchImage
         );
         assert_eq!(cause("manifest unknown"), PullCause::NoSuchImage);
+        assert_eq!(
+            cause(
+                "429 Too Many Requests - Server message: toomanyrequests: You have reached your unauthenticated pull rate limit. https://www.docker.com/increase-rate-limit"
+            ),
+            PullCause::RateLimited
+        );
+        assert_eq!(
+            cause(
+                "unexpected status from GET request to https://quay.io/v2/x/manifests/1: 429 Too Many Requests"
+            ),
+            PullCause::RateLimited
+        );
         assert_eq!(
             cause("dial tcp 10.0.0.1:443: i/o timeout"),
             PullCause::Other

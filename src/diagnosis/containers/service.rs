@@ -141,6 +141,33 @@ impl ServiceWait<'_> {
         }
     }
 
+    /// The Service is missing where the command looks, but exists in `namespaces`.
+    fn in_other_namespace(&self, namespaces: &[String]) -> Finding {
+        let (name, ns) = (&self.service.name, &self.service.namespace);
+        let there = &namespaces[0];
+        Finding {
+            stage: Stage::Init,
+            severity: Severity::Blocker,
+            code: FindingCode::ServiceInOtherNamespace,
+            message: format!(
+                "{}, which does not exist in namespace {ns} but does in namespace {}",
+                self.waits,
+                namespaces.join(", ")
+            )
+            .into(),
+            evidence: vec![format!(
+                "Service {name} exists in namespace(s) {}, not in {ns}",
+                namespaces.join(", ")
+            )
+            .into()],
+            next: format!(
+                "{}'s command looks for it in namespace {ns}: use the fully qualified name {name}.{there}.svc.cluster.local (or {name}.{there}), or create the Service in {ns}",
+                self.container
+            )
+            .into(),
+        }
+    }
+
     /// The finding for a verdict, its evidence the verdict's own line.
     fn finding(&self, verdict: &ServiceVerdict) -> Finding {
         let (waits, name, ns) = (&self.waits, &self.service.name, &self.service.namespace);
@@ -283,6 +310,21 @@ pub(super) fn check_service(
             Lookup::Unfetched => return,
         },
     };
+    if matches!(verdict, ServiceVerdict::Missing { .. }) {
+        match elsewhere(d, svc) {
+            Some(namespaces) if !namespaces.is_empty() => {
+                let mut finding = wait.in_other_namespace(&namespaces);
+                log_evidence(&mut evidence);
+                let mut all = untrusted_all(evidence);
+                all.append(&mut finding.evidence);
+                finding.evidence = all;
+                d.findings.push(finding);
+                return;
+            }
+            None => return,
+            Some(_) => {}
+        }
+    }
     let mut finding = wait.finding(&verdict);
     let mut logs = Vec::new();
     log_evidence(&mut logs);
@@ -291,6 +333,33 @@ pub(super) fn check_service(
     all.extend(untrusted_all(logs));
     finding.evidence = all;
     d.findings.push(finding);
+}
+
+/// The other namespaces that have a Service of the missing one's name (one LIST across
+/// namespaces filtered by that name, made only when a waited-for Service is missing); `None`
+/// until it is fetched.
+fn elsewhere(d: &mut Diagnosis, svc: &ServiceRef) -> Option<Vec<String>> {
+    match d.related.services_named(&svc.name) {
+        Lookup::Got(all) => {
+            let mut found: Vec<String> = all
+                .iter()
+                .filter_map(|s| s.metadata.namespace.clone())
+                .filter(|ns| *ns != svc.namespace)
+                .collect();
+            found.sort();
+            found.dedup();
+            Some(found)
+        }
+        Lookup::Unavailable(why) => {
+            let why = why.to_string();
+            d.note(format!(
+                "cannot look for Service {} in other namespaces: {why}",
+                svc.name
+            ));
+            Some(Vec::new())
+        }
+        Lookup::Unfetched => None,
+    }
 }
 
 fn describe_service(svc: &ServiceRef, pod_ns: &str) -> String {

@@ -159,7 +159,7 @@ fn preemption(d: &mut Diagnosis, fit: &FitFailure) {
 }
 
 /// Evidence lines `node NAME: …` for each node, from `about`; a note when nodes cannot be read.
-fn per_node(d: &mut Diagnosis, about: impl Fn(&Node) -> Vec<String>) -> Vec<String> {
+pub(super) fn per_node(d: &mut Diagnosis, about: impl Fn(&Node) -> Vec<String>) -> Vec<String> {
     let lines = match d.related.nodes() {
         Lookup::Got(nodes) => Ok(nodes
             .iter()
@@ -181,7 +181,17 @@ fn per_node(d: &mut Diagnosis, about: impl Fn(&Node) -> Vec<String>) -> Vec<Stri
 
 fn fit_reason(d: &mut Diagnosis, reason: &FitReason) {
     match &reason.kind {
+        FitReasonKind::Insufficient { resource } if resource == "pods" => {
+            super::placement::too_many_pods(d, reason)
+        }
         FitReasonKind::Insufficient { resource } => insufficient(d, reason, resource),
+        FitReasonKind::NodePorts => super::placement::host_port_conflict(d, reason),
+        FitReasonKind::TopologySpread => super::placement::topology_spread(d, reason),
+        FitReasonKind::VolumeBinding
+            if reason.text == "node(s) had volume node affinity conflict" =>
+        {
+            super::volumes::volume_node_affinity(d, reason)
+        }
         FitReasonKind::UntoleratedTaint { key, value } => {
             untolerated_taint(d, reason, key.as_deref(), value.as_deref())
         }
@@ -271,6 +281,17 @@ fn untolerated_taint(
         (Some(k), _) => k.to_string(),
         _ => "taints".to_string(),
     };
+    if nodes_down(d, key, &tolerations) {
+        d.findings.push(Finding {
+            stage: Stage::Unschedulable,
+            severity: Severity::Blocker,
+            code: FindingCode::UntoleratedTaint,
+            message: Untrusted::from(format!("{} node(s) are not ready ({taint}): the node lifecycle controller taints nodes whose kubelet is not ready or stopped reporting", reason.count)),
+            evidence: untrusted_all(evidence),
+            next: Untrusted::from("those nodes are down, not reserved: bring them back or remove them (kubectl describe node), and add capacity if the other nodes cannot take the pod. Do not tolerate node.kubernetes.io/unreachable or not-ready: the pod would be bound to a dead node"),
+        });
+        return;
+    }
     d.findings.push(Finding {
         stage: Stage::Unschedulable,
         severity: Severity::Blocker,
@@ -282,6 +303,33 @@ fn untolerated_taint(
             key.unwrap_or("the taint")
         )),
     });
+}
+
+/// Whether the untolerated taint is the one a not-ready node gets: named in the message, or
+/// (when the message names none) the only kind the nodes' untolerated taints are.
+fn nodes_down(d: &Diagnosis, key: Option<&str>, tolerations: &[Toleration]) -> bool {
+    use crate::diagnosis::node::NODE_DOWN_TAINTS;
+    if let Some(k) = key {
+        return NODE_DOWN_TAINTS.contains(&k);
+    }
+    let Lookup::Got(nodes) = d.related.nodes_if_fetched() else {
+        return false;
+    };
+    let blocking: Vec<Taint> = nodes
+        .iter()
+        .flat_map(|n| {
+            let taints = n
+                .spec
+                .as_ref()
+                .and_then(|s| s.taints.clone())
+                .unwrap_or_default();
+            super::untolerated_taints(&taints, tolerations)
+        })
+        .collect();
+    !blocking.is_empty()
+        && blocking
+            .iter()
+            .all(|t| NODE_DOWN_TAINTS.contains(&t.key.as_str()))
 }
 
 /// A toleration as written: `key=value:Effect`, `key exists`, `*` for any key.
@@ -359,7 +407,7 @@ fn scheduling_constraint(d: &mut Diagnosis, reason: &FitReason) {
     });
 }
 
-fn claim_names(d: &Diagnosis) -> Vec<String> {
+pub(super) fn claim_names(d: &Diagnosis) -> Vec<String> {
     d.pod
         .spec
         .as_ref()
@@ -380,6 +428,7 @@ fn unbound_claims(d: &mut Diagnosis, reason: &FitReason) {
     let ns = d.namespace().to_string();
     let mut evidence = vec![format!("scheduler: {}", reason.text)];
     let mut unbound = Vec::new();
+    let mut unbound_claims = Vec::new();
     match d.related.claims(&ns) {
         Lookup::Got(claims) => {
             for name in claim_names(d) {
@@ -420,6 +469,7 @@ fn unbound_claims(d: &mut Diagnosis, reason: &FitReason) {
                         }
                         evidence.push(line);
                         unbound.push(name);
+                        unbound_claims.push(c.clone());
                     }
                 }
             }
@@ -429,6 +479,9 @@ fn unbound_claims(d: &mut Diagnosis, reason: &FitReason) {
             d.note(format!("cannot check PersistentVolumeClaims: {why}"));
         }
         Lookup::Unfetched => {}
+    }
+    if super::volumes::no_provisioner(d, reason, &unbound_claims) {
+        return;
     }
     d.findings.push(Finding {
         stage: Stage::Unschedulable,

@@ -15,6 +15,8 @@ use serde::Serialize;
 use crate::util::quantity::Quantity;
 
 mod findings;
+mod placement;
+mod volumes;
 pub(super) use findings::unscheduled;
 
 /// A parsed scheduler fit error (`FitError.Error()` in kube-scheduler).

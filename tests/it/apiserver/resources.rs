@@ -225,9 +225,33 @@ pub static RESOURCES: &[ResourceDef] = &[
         &[],
         &[],
     ),
+    // explain reads these for claims of classes without a provisioner.
+    res(
+        "",
+        "v1",
+        "persistentvolumes",
+        "PersistentVolume",
+        Scope::Cluster,
+        &["pv"],
+        &[STATUS],
+    ),
+    res(
+        "storage.k8s.io",
+        "v1",
+        "storageclasses",
+        "StorageClass",
+        Scope::Cluster,
+        &["sc"],
+        &[],
+    ),
 ];
 
-const GROUPS: &[(&str, &str)] = &[("apps", "v1"), ("batch", "v1"), ("discovery.k8s.io", "v1")];
+const GROUPS: &[(&str, &str)] = &[
+    ("apps", "v1"),
+    ("batch", "v1"),
+    ("discovery.k8s.io", "v1"),
+    ("storage.k8s.io", "v1"),
+];
 
 impl ResourceDef {
     pub fn api_version(&self) -> String {
