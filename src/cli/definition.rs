@@ -420,6 +420,9 @@ const EXPLAIN_EXAMPLES: &str = "Examples:
   # Every pod in the namespace that is not Running and Ready
   kubectl initctl explain
 
+  # The whole cluster: a summary, then one group per owner and cause (--no-group: every pod)
+  kubectl initctl explain -A
+
   # One pod, with the last 20 log lines of the failing init container
   kubectl initctl explain myapp-pod --tail 20
 
@@ -440,6 +443,10 @@ pub struct ExplainArgs {
     /// Log lines to quote from a failing or waiting init container.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub tail: u32,
+    /// Explain every pod in full, instead of one group per owner and cause (and read every
+    /// such pod's log, not one per group).
+    #[arg(long)]
+    pub no_group: bool,
     #[command(flatten)]
     pub namespace: NamespaceFlag,
     #[command(flatten)]

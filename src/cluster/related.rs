@@ -2,7 +2,9 @@
 //! [`RelatedObjects`]: from the cluster (each kind listed at most once per namespace, a 403
 //! narrowing the answer instead of failing it), or from the objects of the -f files.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
+
+use futures::{StreamExt, stream};
 
 use k8s_openapi::api::core::v1::{
     ConfigMap, Event, Node, PersistentVolume, PersistentVolumeClaim, Pod, Service,
@@ -13,25 +15,45 @@ use k8s_openapi::jiff::Timestamp;
 use serde::de::DeserializeOwned;
 
 use crate::cluster::Cluster;
-use crate::diagnosis::related::{Fetched, RelatedKind, RelatedObjects, Unfetched};
-use crate::diagnosis::{self, Explanation};
+use crate::diagnosis::related::{Fetched, LogKey, RelatedKind, RelatedObjects, Unfetched};
+use crate::diagnosis::{self, Explanation, grouping};
 use crate::error::Error;
 use crate::input::manifest::Inventory;
 use crate::session::Source;
 
 /// What to fetch is discovered as the diagnosis learns more (events first, then what they point
-/// at); each round fetches only new kinds, so this bounds the rounds, not the requests.
-const MAX_ROUNDS: usize = 4;
+/// at, then the logs); each round fetches only new kinds, so this bounds the rounds, not the
+/// requests.
+const MAX_ROUNDS: usize = 6;
+
+/// Log requests in flight at once: a whole cluster's representatives are read in parallel, but
+/// never so many that an API server's priority-and-fairness throttles the tool.
+pub(crate) const MAX_LOGS_IN_FLIGHT: usize = 8;
+
+/// Whose logs are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LogScope {
+    /// Every pod that quotes one (`--no-group`: every pod is shown in full).
+    EveryPod,
+    /// One representative per group (diagnosis::grouping): the one whose evidence is shown.
+    OnePerGroup,
+}
 
 /// Explains `pods`, fetching what their diagnoses look up (log tails of `tail` lines): events
 /// first, one LIST per namespace, then each round only what the last one asked for and did
-/// not have, until nothing more is asked.
+/// not have, until nothing more is asked. Logs come last, once the related objects have
+/// settled the findings (and so the groups), for the pods `scope` names; `--tail 0` reads none.
 pub(crate) async fn explain_all(
     source: &Source,
     pods: &[Pod],
     now: Timestamp,
     tail: u32,
+    mut scope: LogScope,
 ) -> Vec<Explanation> {
+    if let Source::Offline(_) = source {
+        // No log is read offline, so none is passed over: each pod says so for itself.
+        scope = LogScope::EveryPod;
+    }
     let mut objects = RelatedObjects::default();
     let namespaces: BTreeSet<String> = pods
         .iter()
@@ -42,8 +64,8 @@ pub(crate) async fn explain_all(
                 .unwrap_or_else(|| "default".into())
         })
         .collect();
-    let mut unfetched = Unfetched::default();
-    unfetched
+    let mut asked = Unfetched::default();
+    asked
         .objects
         .extend(namespaces.into_iter().map(|ns| (RelatedKind::Events, ns)));
     if let Source::Offline(inv) = source {
@@ -51,32 +73,124 @@ pub(crate) async fn explain_all(
         // see the nodes a dump holds.
         objects.nodes = Some(list_from_files(inv, "Node", ""));
     }
-    let mut explanations = Vec::new();
+    let mut explanations: Vec<Explanation> = Vec::new();
+    // Logs asked for by pods that another pod stands for: read if that changes.
+    let mut passed_over: BTreeSet<LogKey> = BTreeSet::new();
     for _ in 0..MAX_ROUNDS {
-        fetch(source, &mut objects, &unfetched, tail).await;
-        explanations = pods
-            .iter()
-            .map(|p| diagnosis::explain(p, &objects, now, tail))
-            .collect();
-        unfetched = objects.take_unfetched();
-        if unfetched.is_empty() {
+        let logs = if asked.objects.is_empty() && tail > 0 {
+            passed_over.append(&mut asked.logs);
+            let readers = log_readers(pods, &explanations, now, scope);
+            let (read, rest): (BTreeSet<LogKey>, BTreeSet<LogKey>) =
+                std::mem::take(&mut passed_over)
+                    .into_iter()
+                    .partition(|k| readers.contains(&(k.namespace.as_str(), k.pod.as_str())));
+            passed_over = rest;
+            read
+        } else {
+            // Asked again once the objects are in (or never, with `--tail 0`).
+            asked.logs.clear();
+            BTreeSet::new()
+        };
+        if asked.is_empty() && logs.is_empty() {
             break;
         }
+        for (kind, ns) in &asked.objects {
+            match source {
+                Source::Cluster(cluster) => {
+                    fetch_from_cluster(cluster, &mut objects, *kind, ns).await
+                }
+                Source::Offline(inv) => fetch_from_files(inv, &mut objects, *kind, ns),
+            }
+        }
+        let got_logs: HashSet<(String, String)> = logs
+            .iter()
+            .map(|k| (k.namespace.clone(), k.pod.clone()))
+            .collect();
+        objects.logs.extend(fetch_logs(source, logs, tail).await);
+        if asked.objects.is_empty() && !explanations.is_empty() {
+            // Only logs came in: only the pods they belong to can have changed.
+            for (pod, e) in pods.iter().zip(explanations.iter_mut()) {
+                if got_logs.contains(&(e.namespace.raw().to_string(), e.name.raw().to_string())) {
+                    *e = diagnosis::explain(pod, &objects, now, tail);
+                }
+            }
+        } else {
+            explanations = pods
+                .iter()
+                .map(|p| diagnosis::explain(p, &objects, now, tail))
+                .collect();
+        }
+        asked = objects.take_unfetched();
     }
+    let passed_over: HashSet<(String, String)> = passed_over
+        .into_iter()
+        .map(|k| (k.namespace, k.pod))
+        .collect();
+    note_passed_over(pods, &mut explanations, now, &passed_over);
     explanations
 }
 
-/// Fetches everything `unfetched` names into `objects` (log tails of `tail` lines).
-async fn fetch(source: &Source, objects: &mut RelatedObjects, unfetched: &Unfetched, tail: u32) {
-    for (kind, ns) in &unfetched.objects {
-        match source {
-            Source::Cluster(cluster) => fetch_from_cluster(cluster, objects, *kind, ns).await,
-            Source::Offline(inv) => fetch_from_files(inv, objects, *kind, ns),
+/// The pods whose logs are read: every one, or each group's representative.
+fn log_readers<'a>(
+    pods: &[Pod],
+    explanations: &'a [Explanation],
+    now: Timestamp,
+    scope: LogScope,
+) -> HashSet<(&'a str, &'a str)> {
+    let key = |e: &'a Explanation| (e.namespace.raw(), e.name.raw());
+    match scope {
+        LogScope::EveryPod => explanations.iter().map(key).collect(),
+        LogScope::OnePerGroup => grouping::group(pods, explanations, now)
+            .iter()
+            .map(|g| key(&explanations[g.representative()]))
+            .collect(),
+    }
+}
+
+/// A pod whose log was not read because another pod stands for its group says so, naming it.
+fn note_passed_over(
+    pods: &[Pod],
+    explanations: &mut [Explanation],
+    now: Timestamp,
+    passed_over: &HashSet<(String, String)>,
+) {
+    if passed_over.is_empty() {
+        return;
+    }
+    for g in grouping::group(pods, explanations, now) {
+        let representative = explanations[g.representative()].name.clone();
+        for &m in &g.members[1..] {
+            let e = &mut explanations[m];
+            if passed_over.contains(&(e.namespace.raw().to_string(), e.name.raw().to_string())) {
+                e.notes.push(
+                    format!(
+                        "log not read: pod/{} stands for this pod's group and its log is quoted there (--no-group reads every pod's log)",
+                        representative.raw()
+                    )
+                    .into(),
+                );
+            }
         }
     }
-    for key in &unfetched.logs {
-        let log = match source {
-            Source::Cluster(cluster) => cluster
+}
+
+/// Reads `keys` (log tails of `tail` lines), at most [`MAX_LOGS_IN_FLIGHT`] at once.
+async fn fetch_logs(
+    source: &Source,
+    keys: BTreeSet<LogKey>,
+    tail: u32,
+) -> Vec<(LogKey, Fetched<String>)> {
+    let cluster = match source {
+        Source::Cluster(cluster) => cluster,
+        Source::Offline(_) => {
+            let why =
+                || Fetched::Unavailable("logs are not part of offline (-f) input".to_string());
+            return keys.into_iter().map(|k| (k, why())).collect();
+        }
+    };
+    stream::iter(keys)
+        .map(|key| async move {
+            let log = cluster
                 .logs(&key.namespace, &key.pod, &key.container, key.previous, tail)
                 .await
                 .map_err(|e| {
@@ -85,11 +199,12 @@ async fn fetch(source: &Source, objects: &mut RelatedObjects, unfetched: &Unfetc
                     } else {
                         e.to_string()
                     }
-                }),
-            Source::Offline(_) => Err("logs are not part of offline (-f) input".to_string()),
-        };
-        objects.logs.insert(key.clone(), into_fetched(log));
-    }
+                });
+            (key, into_fetched(log))
+        })
+        .buffer_unordered(MAX_LOGS_IN_FLIGHT)
+        .collect()
+        .await
 }
 
 fn into_fetched<T>(r: Result<T, String>) -> Fetched<T> {

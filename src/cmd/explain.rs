@@ -1,6 +1,6 @@
 //! `kubectl initctl explain`: fetch the pods, gather what the findings need within the budget
 //! (one events LIST per namespace; related kinds at most once per namespace, only when asked
-//! for; one log per pod that quotes one), diagnose, render.
+//! for; one log per group, or per pod with `--no-group`), diagnose, group, render.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -8,11 +8,12 @@ use std::io::Write;
 use k8s_openapi::api::core::v1::Pod;
 
 use crate::cli::{DocumentOutput, ExplainArgs};
-use crate::cluster::{pod_query, related};
-use crate::diagnosis;
+use crate::cluster::pod_query;
+use crate::cluster::related::{self, LogScope};
+use crate::diagnosis::{self, grouping};
 use crate::error::{Error, Result};
 use crate::input::target::Target;
-use crate::render::explain::{ExplanationList, write_text};
+use crate::render::explain::{ExplanationList, Report, write_report, write_text};
 use crate::render::{write_json, write_yaml};
 use crate::session::Session;
 
@@ -38,18 +39,40 @@ pub async fn run(ctx: &Session, args: &ExplainArgs, out: &mut dyn Write) -> Resu
     })
     .await?;
 
-    let explanations = related::explain_all(&ctx.source, &pods, ctx.now, args.tail).await;
+    let scope = if args.no_group {
+        LogScope::EveryPod
+    } else {
+        LogScope::OnePerGroup
+    };
+    let explanations = related::explain_all(&ctx.source, &pods, ctx.now, args.tail, scope).await;
+    let groups = grouping::group(&pods, &explanations, ctx.now);
 
     match args.output {
-        Some(DocumentOutput::Json) => write_json(out, &ExplanationList::new(&explanations)),
-        Some(DocumentOutput::Yaml) => write_yaml(out, &ExplanationList::new(&explanations)),
+        Some(DocumentOutput::Json) => {
+            write_json(out, &ExplanationList::new(&explanations, &groups))
+        }
+        Some(DocumentOutput::Yaml) => {
+            write_yaml(out, &ExplanationList::new(&explanations, &groups))
+        }
         None if explanations.is_empty() && fetch.missing.is_empty() => {
             writeln!(
                 out,
                 "Nothing to explain: every pod in scope is Running and Ready."
             )
         }
-        None => write_text(out, &explanations, ctx.palette),
+        // One pod (or every pod asked for in full) reads as it always did.
+        None if explanations.len() == 1 || args.no_group => {
+            write_text(out, &explanations, ctx.palette)
+        }
+        None => write_report(
+            out,
+            &Report {
+                in_scope: seen.len(),
+                explanations: &explanations,
+                groups: &groups,
+            },
+            ctx.palette,
+        ),
     }
     .map_err(Error::Output)?;
     if !fetch.missing.is_empty() {

@@ -4,6 +4,7 @@
 //! to fetch.
 
 mod containers;
+pub mod grouping;
 mod logs;
 mod mesh;
 mod node;

@@ -8,6 +8,7 @@ mod completion;
 mod connection;
 mod edit;
 mod explain;
+mod explain_groups;
 mod explain_rows;
 mod faults;
 mod fuzz;

@@ -17,6 +17,7 @@ mod write;
 // What the handlers share.
 mod fault;
 mod http;
+mod in_flight;
 mod patch;
 mod resources;
 mod selector;
@@ -96,6 +97,7 @@ struct State {
 
 struct Shared {
     state: Mutex<State>,
+    in_flight: in_flight::InFlight,
 }
 
 impl Shared {
@@ -134,6 +136,7 @@ impl ApiServer {
                 requests: Vec::new(),
                 deletion_delay: Duration::ZERO,
             }),
+            in_flight: in_flight::InFlight::default(),
         });
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         listener
@@ -306,6 +309,15 @@ impl ApiServer {
         self.shared.lock().requests.clone()
     }
 
+    /// The most requests served at once since the server started or `reset_peak_in_flight`.
+    pub fn peak_in_flight(&self) -> usize {
+        self.shared.in_flight.peak()
+    }
+
+    pub fn reset_peak_in_flight(&self) {
+        self.shared.in_flight.reset_peak();
+    }
+
     pub fn clear_requests(&self) {
         self.shared.lock().requests.clear();
     }
@@ -381,6 +393,7 @@ async fn handle(
     peer: tls::Peer,
     req: hyper::Request<Incoming>,
 ) -> Result<Response<Body>, AnswerLost> {
+    let _serving = shared.in_flight.enter();
     let (parts, body) = req.into_parts();
     let body = body
         .collect()
