@@ -490,3 +490,31 @@ fn through_kubectl_plugin_discovery() {
     };
     assert_eq!(run.ok(), ALL);
 }
+
+#[test]
+fn logs_and_timeline_complete_pods_like_the_other_commands() {
+    let server = serve();
+    let kubeconfig = server.kubeconfig(Some("shop"));
+    for command in ["logs", "timeline"] {
+        let run = initctl(
+            &["__complete", "--", command, "orders-7d9c8b6f5-w"],
+            Some(&kubeconfig),
+        );
+        let out = run.ok();
+        assert_eq!(out.lines().next(), Some(STUCK), "{command}: {out}");
+        assert_eq!(
+            out.lines().last(),
+            Some(":4"),
+            "{command}: no file names: {out}"
+        );
+        let run = initctl(&["__complete", "--", command, "deploy/"], Some(&kubeconfig));
+        assert!(
+            run.ok().starts_with("deploy/orders\n"),
+            "{command}: {}",
+            run.stdout
+        );
+    }
+    // The container after the pod: never file names.
+    let run = initctl(&["__complete", "--", "logs", STUCK, ""], Some(&kubeconfig));
+    assert_eq!(run.ok(), ":4\n");
+}
