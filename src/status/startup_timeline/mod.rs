@@ -10,6 +10,11 @@ use k8s_openapi::api::core::v1::{Event, Pod, PodCondition};
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
+mod pulls;
+
+pub(crate) use pulls::go_duration_seconds;
+use pulls::{container_of, first_time};
+
 use crate::status::init_timeline::{self, InitContainerState, InitKind, RunState};
 use crate::util::sanitize::Untrusted;
 
@@ -76,9 +81,12 @@ pub struct StartupTimeline {
     pub namespace: Untrusted,
     pub name: Untrusted,
     pub created: Timestamp,
-    /// When the pod became Ready; None while it is not.
+    /// When the pod became Ready; None while it is not (or when that is not recorded).
     pub ready_at: Option<Timestamp>,
-    /// Creation → Ready, or → now while not Ready.
+    /// The Ready condition is True now.
+    pub ready: bool,
+    /// Creation → Ready, or → now while not Ready (→ containers started when Ready's time is
+    /// from a later change).
     pub total_seconds: f64,
     pub steps: Vec<Step>,
     pub biggest: Option<Contributor>,
@@ -194,7 +202,7 @@ pub fn timeline(pod: &Pod, events: Result<&[Event], &str>, now: Timestamp) -> St
                         .into(),
                 );
             }
-            pulls(&mut b, pod, &mine);
+            pulls::pulls(&mut b, pod, &mine);
         }
         Err(why) => notes.push(format!(
             "events not available ({why}): image pulls not shown"
@@ -202,20 +210,34 @@ pub fn timeline(pod: &Pod, events: Result<&[Event], &str>, now: Timestamp) -> St
     }
     init_runs(&mut b, &inits, pod, &seen, now);
     app_start(&mut b, pod, &inits);
-    let ready_at = became_true(pod, "Ready");
-    if let Some(started) = b
+    let started = b
         .steps
         .iter()
-        .find(|s| s.kind == StepKind::ContainersStarted)
-        .map(|s| s.end)
+        .find(|s| s.kind == StepKind::ContainersStarted && s.state == StepState::Done)
+        .map(|s| s.end);
+    let mut ready_at = became_true(pod, "Ready");
+    if let (Some(started), Some(ready)) = (started, ready_at)
+        && let Some(restart) = restarted_after(pod, started)
     {
+        // Ready's lastTransitionTime is its latest change: after a container restarted later
+        // on, when the pod first became Ready is no longer recorded.
+        notes.push(format!(
+            "a container restarted after startup (at {restart}), so Ready's last change ({ready}) says nothing about startup: Ready not shown"
+        ));
+        ready_at = None;
+    } else if let Some(started) = started {
         let mut span = Span::new(started, ready_at);
         if ready_at.is_none() && pod_phase(pod) == Some("Succeeded") {
             span.end = Some(started);
         }
         b.push(StepKind::Ready, "ready", "ready".into(), span);
     }
-    let total_seconds = seconds(created, ready_at.unwrap_or(now));
+    let end = match (ready_at, started) {
+        (Some(ready), _) => ready,
+        (None, Some(started)) if notes.iter().any(|n| n.contains("Ready not shown")) => started,
+        _ => now,
+    };
+    let total_seconds = seconds(created, end);
     let mut steps = b.steps;
     steps.sort_by(|a, b| a.start.cmp(&b.start).then(a.kind.cmp(&b.kind)));
     let biggest = biggest(&steps, total_seconds);
@@ -229,6 +251,7 @@ pub fn timeline(pod: &Pod, events: Result<&[Event], &str>, now: Timestamp) -> St
         name: pod.metadata.name.as_deref().unwrap_or_default().into(),
         created,
         ready_at,
+        ready: became_true(pod, "Ready").is_some(),
         total_seconds,
         steps,
         biggest,
@@ -299,145 +322,6 @@ fn pod_events<'a>(pod: &Pod, events: &'a [Event]) -> Vec<&'a Event> {
         .collect()
 }
 
-fn first_time(e: &Event) -> Option<Timestamp> {
-    e.first_timestamp
-        .as_ref()
-        .map(|t| t.0)
-        .or_else(|| e.event_time.as_ref().map(|t| t.0))
-        .or_else(|| e.last_timestamp.as_ref().map(|t| t.0))
-}
-
-fn last_time(e: &Event) -> Option<Timestamp> {
-    e.series
-        .as_ref()
-        .and_then(|s| s.last_observed_time.as_ref())
-        .map(|t| t.0)
-        .or_else(|| e.last_timestamp.as_ref().map(|t| t.0))
-        .or_else(|| first_time(e))
-}
-
-/// `spec.initContainers{init-migrate}` → ("init-migrate").
-fn container_of(e: &Event) -> Option<&str> {
-    let path = e.involved_object.field_path.as_deref()?;
-    let inner = path.split_once('{')?.1.strip_suffix('}')?;
-    Some(inner)
-}
-
-/// One pull row per container whose image the kubelet pulled (or found present): from the
-/// Pulling event to the Pulled event, its duration taken from Pulled's "in 1.2s" when given.
-fn pulls(b: &mut Builder, pod: &Pod, events: &[&Event]) {
-    let mut order: Vec<&str> = Vec::new();
-    let mut by_container: BTreeMap<&str, Vec<&Event>> = BTreeMap::new();
-    for e in events {
-        let reason = e.reason.as_deref().unwrap_or_default();
-        if !matches!(reason, "Pulling" | "Pulled" | "Failed" | "BackOff") {
-            continue;
-        }
-        let Some(c) = container_of(e) else { continue };
-        if reason == "Failed" || reason == "BackOff" {
-            let msg = e.message.as_deref().unwrap_or_default();
-            if !msg.contains("pull") {
-                continue;
-            }
-        }
-        if !order.contains(&c) {
-            order.push(c);
-        }
-        by_container.entry(c).or_default().push(e);
-    }
-    let image_of = |name: &str| -> String {
-        let spec = pod.spec.as_ref();
-        spec.into_iter()
-            .flat_map(|s| s.init_containers.iter().flatten().chain(&s.containers))
-            .find(|c| c.name == name)
-            .and_then(|c| c.image.clone())
-            .unwrap_or_default()
-    };
-    for c in order {
-        let evs = &by_container[c];
-        let find = |r: &str| {
-            evs.iter()
-                .filter(|e| e.reason.as_deref() == Some(r))
-                .max_by_key(|e| last_time(e))
-        };
-        let pulling = find("Pulling");
-        let pulled = find("Pulled");
-        let failed = evs
-            .iter()
-            .filter(|e| e.reason.as_deref() != Some("Pulling"))
-            .filter(|e| e.reason.as_deref() != Some("Pulled"))
-            .map(|e| e.count.unwrap_or(1).max(1))
-            .sum::<i32>();
-        let message = pulled
-            .and_then(|e| e.message.as_deref())
-            .unwrap_or_default();
-        let present = message.contains("already present");
-        let Some(start) = pulling
-            .and_then(|e| last_time(e))
-            .or_else(|| pulled.and_then(|e| last_time(e)))
-        else {
-            continue;
-        };
-        let end = pulled.and_then(|e| last_time(e)).filter(|t| *t >= start);
-        let mut span = Span::new(start, end.or(present.then_some(start)));
-        span.exact_seconds = pulled.and_then(|e| pulled_in(e.message.as_deref()?));
-        if present {
-            span.note = Some("already present".into());
-            span.exact_seconds = Some(0.0);
-        } else if end.is_none() && failed > 0 {
-            span.state = StepState::Failed;
-            span.note = Some(format!("{failed} failed pulls"));
-        } else if failed > 0 {
-            span.note = Some(format!("after {failed} failed pulls"));
-        }
-        span.restarts = failed;
-        // The image's last path segment: the registry and repository path rarely fit a row
-        // (documents carry `image` whole).
-        let image = image_of(c);
-        let short = image.rsplit('/').next().unwrap_or(&image);
-        let subject = format!("pull {short}");
-        span.image = Some(image.clone());
-        b.push(StepKind::Pull, &subject, format!("pull/{c}"), span);
-    }
-}
-
-/// The pull time in a Pulled message: `Successfully pulled image "x" in 1.2s (1.2s including
-/// waiting)` — the first duration (the pull itself; the one in brackets adds queueing).
-pub(crate) fn pulled_in(message: &str) -> Option<f64> {
-    let rest = message.split_once("\" in ")?.1;
-    let word = rest.split_whitespace().next()?;
-    go_duration_seconds(word)
-}
-
-/// A Go `time.Duration.String()`: `1h2m3.5s`, `512ms`, `1.2µs`.
-pub(crate) fn go_duration_seconds(text: &str) -> Option<f64> {
-    let mut total = 0.0;
-    let mut rest = text;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
-        let value: f64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 1e-3,
-            "µs" | "us" => 1e-6,
-            "ns" => 1e-9,
-            _ => return None,
-        };
-        total += value * scale;
-        rest = &rest[unit_len..];
-    }
-    Some(total)
-}
-
 /// What the events say about each container: when the kubelet first turned to it (pulling,
 /// creating, starting), and when it first started.
 #[derive(Default)]
@@ -490,71 +374,119 @@ fn init_runs(
         let touched = next.and_then(|c| seen.first_touched.get(c.name.raw()).copied());
         [from_status, touched].into_iter().flatten().min()
     };
+    let app_start = app_started(pod).map(|(first, _)| first);
     for (i, c) in inits.iter().enumerate() {
-        let name = c.name.raw();
-        let earliest_known = c
-            .last_termination
-            .as_ref()
-            .and_then(|t| t.started_at)
-            .or(c.started_at);
-        if let (Some(first), Some(known)) = (seen.first_started.get(name), earliest_known)
-            && *first < known
-            && c.kind == InitKind::Init
-        {
-            let mut span = Span::new(*first, Some(known));
-            span.state = StepState::Failed;
-            span.note = Some("runs and back-off before, from events".into());
-            b.push(kind_of(c), name, format!("earlier/{name}"), span);
+        match c.kind {
+            InitKind::Sidecar => sidecar_run(b, c, next_start(i), app_start),
+            InitKind::Init => init_container_runs(b, c, seen, now),
         }
-        if let Some(prev) = &c.last_termination
-            && let Some(start) = prev.started_at
-        {
-            let mut span = Span::new(start, prev.finished_at.or(Some(start)));
-            span.state = if prev.exit_code == 0 {
-                StepState::Done
-            } else {
-                StepState::Failed
-            };
-            span.note = Some(format!("exit {}", prev.exit_code));
-            b.push(kind_of(c), name, format!("previous/{name}"), span);
-        }
-        let Some(start) = c.started_at else { continue };
-        let mut span = match (c.kind, c.state) {
-            (InitKind::Sidecar, _) => {
-                let mut s = Span::new(start, next_start(i).filter(|t| *t >= start));
-                s.note = Some("sidecar, until the next container started".into());
-                s
-            }
-            (_, RunState::Terminated) => {
-                let mut s = Span::new(start, c.finished_at.or(Some(now)));
-                if c.exit_code != Some(0) {
-                    s.state = StepState::Failed;
-                    s.note = Some(format!("exit {}", c.exit_code.unwrap_or_default()));
-                }
-                s
-            }
-            _ => Span::new(start, None),
-        };
-        span.restarts = c.restarts;
-        if c.restarts > 0 && c.kind == InitKind::Init {
-            let runs = match c.restarts {
-                1 => "1 restart".to_string(),
-                n => format!("{n} restarts"),
-            };
-            span.note = Some(match span.note {
-                Some(n) => format!("{n}, {runs}"),
-                None => runs,
-            });
-        }
-        b.push(kind_of(c), name, format!("init/{name}"), span);
     }
 }
 
-fn kind_of(c: &InitContainerState) -> StepKind {
-    match c.kind {
-        InitKind::Init => StepKind::Init,
-        InitKind::Sidecar => StepKind::Sidecar,
+/// The earliest run the status records: the last termination's, else the current one's.
+fn earliest_known(c: &InitContainerState) -> Option<Timestamp> {
+    c.last_termination
+        .as_ref()
+        .and_then(|t| t.started_at)
+        .or(c.started_at)
+}
+
+/// A sidecar's startup run: from its earliest known start until the kubelet turned to the next
+/// container. A run that started after the app containers (a restart later on) is not startup.
+fn sidecar_run(
+    b: &mut Builder,
+    c: &InitContainerState,
+    next: Option<Timestamp>,
+    app_start: Option<Timestamp>,
+) {
+    let Some(start) = earliest_known(c) else {
+        return;
+    };
+    if app_start.is_some_and(|app| start > app) {
+        return;
     }
+    let mut span = Span::new(start, next.filter(|t| *t >= start));
+    span.note = Some("sidecar, until the next container started".into());
+    let name = c.name.raw();
+    b.push(StepKind::Sidecar, name, format!("init/{name}"), span);
+}
+
+/// A regular init container: its earlier runs (from events), its previous run (lastState), its
+/// current run, or the wait since the last one ended.
+fn init_container_runs(b: &mut Builder, c: &InitContainerState, seen: &Seen, now: Timestamp) {
+    let name = c.name.raw();
+    if let (Some(first), Some(known)) = (seen.first_started.get(name), earliest_known(c))
+        && *first < known
+    {
+        let mut span = Span::new(*first, Some(known));
+        span.state = StepState::Failed;
+        span.note = Some("runs and back-off before, from events".into());
+        b.push(StepKind::Init, name, format!("earlier/{name}"), span);
+    }
+    if let Some(prev) = &c.last_termination
+        && let Some(start) = prev.started_at
+    {
+        let mut span = Span::new(start, prev.finished_at.or(Some(start)));
+        span.state = if prev.exit_code == 0 {
+            StepState::Done
+        } else {
+            StepState::Failed
+        };
+        span.note = Some(format!("exit {}", prev.exit_code));
+        b.push(StepKind::Init, name, format!("previous/{name}"), span);
+    }
+    let restarts = match c.restarts {
+        0 => None,
+        1 => Some("1 restart".to_string()),
+        n => Some(format!("{n} restarts")),
+    };
+    let mut span = match (c.state, c.started_at) {
+        (RunState::Terminated, Some(start)) => {
+            let mut s = Span::new(start, c.finished_at.or(Some(now)));
+            if c.exit_code != Some(0) {
+                s.state = StepState::Failed;
+                s.note = Some(format!("exit {}", c.exit_code.unwrap_or_default()));
+            }
+            s
+        }
+        (RunState::Running, Some(start)) => Span::new(start, None),
+        // Waiting again after a run (back-off): the wait so far.
+        (RunState::Waiting, _) => {
+            let Some(since) = c.last_termination.as_ref().and_then(|t| t.finished_at) else {
+                return;
+            };
+            let mut s = Span::new(since, None);
+            let reason = c.reason.as_ref().map_or("", |r| r.raw());
+            s.note = Some(format!("waiting: {reason}"));
+            s
+        }
+        _ => return,
+    };
+    span.restarts = c.restarts;
+    if let Some(runs) = restarts {
+        span.note = Some(match span.note {
+            Some(n) => format!("{n}, {runs}"),
+            None => runs,
+        });
+    }
+    b.push(StepKind::Init, name, format!("init/{name}"), span);
+}
+
+/// When a container (an app container or a sidecar) last ended after `t`, if one did: the pod
+/// has restarted containers since it started up.
+fn restarted_after(pod: &Pod, t: Timestamp) -> Option<Timestamp> {
+    let status = pod.status.as_ref()?;
+    status
+        .container_statuses
+        .iter()
+        .flatten()
+        .chain(status.init_container_statuses.iter().flatten())
+        .filter_map(|cs| {
+            let last = cs.last_state.as_ref()?.terminated.as_ref()?;
+            last.finished_at.as_ref().map(|f| f.0)
+        })
+        .filter(|f| *f > t)
+        .max()
 }
 
 /// The first and the last start of the app containers' current runs (None until one ran).
