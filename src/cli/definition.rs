@@ -341,7 +341,7 @@ pub struct LogsArgs {
     #[arg(long)]
     pub all_containers: bool,
     /// The log of the previous (last terminated) instance of each container.
-    #[arg(short = 'p', long)]
+    #[arg(short = 'p', long, conflicts_with = "follow")]
     pub previous: bool,
     /// Lines of recent log to show per container (-1: all).
     #[arg(long, value_name = "N", default_value_t = -1, allow_negative_numbers = true)]

@@ -37,11 +37,6 @@ pub async fn run(
             .map_err(Error::Input)?,
         timestamps: args.timestamps,
     };
-    if args.follow && args.previous {
-        return Err(Error::Input(
-            "--follow and --previous cannot be used together: a previous run has ended".into(),
-        ));
-    }
     let target = Target::parse(&args.target)?;
     let pod = pick_pod(ctx, &target, &args.target, err).await?;
     let only = args.container.as_deref();

@@ -518,3 +518,37 @@ fn logs_and_timeline_complete_pods_like_the_other_commands() {
     let run = initctl(&["__complete", "--", "logs", STUCK, ""], Some(&kubeconfig));
     assert_eq!(run.ok(), ":4\n");
 }
+
+#[test]
+fn all_containers_continues_into_the_app_containers() {
+    let server = serve();
+    let run = initctl(
+        &["logs", STUCK, "--all-containers"],
+        Some(&server.kubeconfig(Some("shop"))),
+    );
+    assert_eq!(
+        run.ok(),
+        format!(
+            "{ALL}==> orders (app 1/1) not started yet <==\n(no log: it has not started yet)\n"
+        )
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_offline_input_is_refused() {
+    let server = serve();
+    let kubeconfig = server.kubeconfig(Some("shop"));
+    for args in [
+        &["logs", STUCK, "-f", "--previous"][..],
+        &["logs", STUCK, "--filename", "dump.yaml"][..],
+    ] {
+        let run = initctl(args, Some(&kubeconfig));
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+    }
+    let dump = harness::fixtures().join("startup/orders.json");
+    let run = initctl(&["-f", dump.to_str().unwrap(), "logs", STUCK], None);
+    assert_eq!(
+        run.one_error_line(1),
+        "error: logs are read from a cluster: offline input (--filename) holds no logs"
+    );
+}
