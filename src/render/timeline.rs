@@ -162,9 +162,12 @@ fn write_steps(out: &mut dyn Write, t: &StartupTimeline, canvas: &Canvas) -> io:
     )?;
     for (s, line) in t.steps.iter().zip(&aligned[1..]) {
         let drawn = bar(canvas, s, axis, width);
+        // Only the bar is coloured, not the space before it.
+        let glyphs = drawn.trim_start_matches(' ');
+        let lead = &drawn[..drawn.len() - glyphs.len()];
         let drawn = match tone(s, biggest) {
-            Some(tone) => canvas.palette.paint(tone, &drawn),
-            None => drawn,
+            Some(tone) => format!("{lead}{}", canvas.palette.paint(tone, glyphs)),
+            None => drawn.clone(),
         };
         let pad = prefix - console::measure_text_width(line);
         let note = s

@@ -552,3 +552,70 @@ fn usage_errors_exit_2_and_offline_input_is_refused() {
         "error: logs are read from a cluster: offline input (--filename) holds no logs"
     );
 }
+
+#[test]
+fn follow_shows_a_failed_run_then_the_restarted_one_under_a_new_header() {
+    let server = serve();
+    let mut pod = server.get("v1", "Pod", Some("shop"), STUCK).unwrap();
+    let migrate = "registry.example.com/orders-migrate:2.4.1";
+    let mut status = init_status(
+        "init-migrate",
+        migrate,
+        json!({"running": {"startedAt": "2026-11-27T11:59:00Z"}}),
+    );
+    set_init(&mut pod, 2, status.clone());
+    server.insert(pod.clone());
+    server.set_log(
+        "shop",
+        STUCK,
+        "init-migrate",
+        false,
+        "migrate: connecting\n",
+    );
+
+    let mut f = Follower::start(&["logs", STUCK, "-f"], &server.kubeconfig(Some("shop")));
+    f.wait_for("migrate: connecting");
+    let first_run = json!({"terminated": {"exitCode": 1, "reason": "Error",
+        "startedAt": "2026-11-27T11:59:00Z", "finishedAt": "2026-11-27T11:59:30Z",
+        "containerID": "containerd://9f8e"}});
+    status["state"] = first_run.clone();
+    set_init(&mut pod, 2, status.clone());
+    server.push_watch_event("MODIFIED", pod.clone());
+    std::thread::sleep(Duration::from_millis(300));
+    status["state"] = json!({"waiting": {"reason": "CrashLoopBackOff",
+        "message": "back-off 10s restarting failed container=init-migrate"}});
+    status["lastState"] = first_run;
+    status["restartCount"] = json!(1);
+    set_init(&mut pod, 2, status.clone());
+    server.push_watch_event("MODIFIED", pod.clone());
+    std::thread::sleep(Duration::from_millis(300));
+    server.set_log("shop", STUCK, "init-migrate", false, "migrate: retry ok\n");
+    status["state"] = json!({"running": {"startedAt": "2026-11-27T11:59:45Z"}});
+    status["started"] = json!(true);
+    set_init(&mut pod, 2, status.clone());
+    server.push_watch_event("MODIFIED", pod.clone());
+    f.wait_for("migrate: retry ok");
+    status["state"] = json!({"terminated": {"exitCode": 0, "reason": "Completed",
+        "startedAt": "2026-11-27T11:59:45Z", "finishedAt": "2026-11-27T11:59:58Z",
+        "containerID": "containerd://7a6b"}});
+    set_init(&mut pod, 2, status);
+    server.push_watch_event("MODIFIED", pod);
+    assert_eq!(
+        f.child.wait_timeout_secs(20),
+        Some(0),
+        "{}",
+        f.seen.join("\n")
+    );
+    let tail = &f.seen[f.seen.len() - 4..];
+    assert_eq!(
+        tail,
+        [
+            "==> init-migrate (3/3) running for 60s <==",
+            "migrate: connecting",
+            "==> init-migrate (3/3) running for 15s, 1 restart <==",
+            "migrate: retry ok",
+        ],
+        "{}",
+        f.seen.join("\n")
+    );
+}

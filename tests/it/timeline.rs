@@ -305,3 +305,24 @@ fn through_kubectl_plugin_discovery() {
             .contains("Biggest contributor: init-migrate: 71% of 4m12s")
     );
 }
+
+#[test]
+fn colours_follow_the_color_flag() {
+    let file = dump();
+    let path = file.to_str().unwrap();
+    let plain = initctl(&["timeline", "-n", "shop", READY, "-f", path], None);
+    assert!(!plain.ok().contains('\u{1b}'), "off a terminal: no colour");
+    let coloured = initctl(
+        &[
+            "timeline", "-n", "shop", READY, "-f", path, "--color", "always",
+        ],
+        None,
+    );
+    let out = coloured.ok();
+    // The failed run red, the biggest contributor bold.
+    assert!(out.contains("\u{1b}[31m\u{1b}[1mxxx"), "{out:?}");
+    assert!(
+        out.contains("\u{1b}[1minit-migrate: 71% of 4m12s\u{1b}[0m"),
+        "{out:?}"
+    );
+}
