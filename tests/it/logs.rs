@@ -159,9 +159,12 @@ fn containers_that_have_not_started_are_said_so_and_not_asked_for() {
         .unwrap();
     assert_eq!(plain.status.code(), Some(1));
     let said = String::from_utf8_lossy(&plain.stderr);
-    assert!(
-        said.contains("is waiting to start: PodInitializing"),
-        "{said}"
+    assert_eq!(
+        said.trim_end(),
+        format!(
+            "Defaulted container \"orders\" out of: orders, init-config (init), log-shipper (init), init-migrate (init)\n\
+             Error from server (BadRequest): container \"orders\" in pod \"{STUCK}\" is waiting to start: PodInitializing"
+        )
     );
 }
 
