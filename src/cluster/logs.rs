@@ -259,7 +259,9 @@ async fn follow_one(
             } else {
                 None
             },
-            since_time: last,
+            // sinceTime travels with whole seconds: ask from the second the last line is in
+            // (lines up to it are skipped), so a line later in that second is not lost.
+            since_time: last.and_then(|t| Timestamp::from_second(t.as_second()).ok()),
             ..Default::default()
         };
         let mut lines = match open(cluster, ns, name, &c.name, &params).await {

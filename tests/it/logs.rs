@@ -282,7 +282,12 @@ struct Follower {
 
 impl Follower {
     fn start(args: &[&str], kubeconfig: &std::path::Path) -> Follower {
+        Follower::start_with(args, kubeconfig, &[])
+    }
+
+    fn start_with(args: &[&str], kubeconfig: &std::path::Path, env: &[(&str, &str)]) -> Follower {
         let mut child = scrubbed(&bin())
+            .envs(env.iter().copied())
             .env("KUBECONFIG", kubeconfig)
             .args(args)
             .stdout(Stdio::piped())
@@ -620,5 +625,64 @@ fn follow_shows_a_failed_run_then_the_restarted_one_under_a_new_header() {
         ],
         "{}",
         f.seen.join("\n")
+    );
+}
+
+#[test]
+fn a_follow_broken_by_silence_resumes_after_its_last_line_without_repeating_it() {
+    let server = serve();
+    let now = k8s_openapi::jiff::Timestamp::now();
+    let earlier = |s: i64| (now - k8s_openapi::jiff::SignedDuration::from_secs(s)).to_string();
+    let (t1, t2) = (earlier(5), earlier(4));
+    server.set_timed_log(
+        "shop",
+        STUCK,
+        "init-migrate",
+        &[
+            (&t1, "migrate: connecting"),
+            (&t2, "migrate: waiting for lock"),
+        ],
+    );
+    // A read that gets nothing for 1 s breaks (the client's idle bound, 60 s by default).
+    let mut f = Follower::start_with(
+        &["logs", STUCK, "init-migrate", "-f"],
+        &server.kubeconfig(Some("shop")),
+        &[("KUBECTL_INITCTL_IDLE_TIMEOUT", "1s")],
+    );
+    f.wait_for("migrate: waiting for lock");
+    std::thread::sleep(Duration::from_millis(2500));
+    server.append_log("shop", STUCK, "init-migrate", "migrate: lock acquired");
+    f.wait_for("migrate: lock acquired");
+    let mut pod = server.get("v1", "Pod", Some("shop"), STUCK).unwrap();
+    pod["status"]["initContainerStatuses"][2]["state"] = json!({"terminated": {"exitCode": 0,
+        "reason": "Completed", "startedAt": "2026-11-27T11:58:30Z",
+        "finishedAt": "2026-11-27T11:59:58Z", "containerID": "containerd://7a6b"}});
+    server.push_watch_event("MODIFIED", pod);
+    assert_eq!(
+        f.child.wait_timeout_secs(20),
+        Some(0),
+        "{}",
+        f.seen.join("\n")
+    );
+    assert_eq!(
+        f.seen,
+        [
+            "==> init-migrate (3/3) running for 90s, 2 restarts <==",
+            "migrate: connecting",
+            "migrate: waiting for lock",
+            "migrate: lock acquired",
+        ]
+    );
+    let resumed: Vec<_> = log_requests(&server)
+        .into_iter()
+        .filter(|r| r.query.contains_key("sinceTime"))
+        .collect();
+    assert!(!resumed.is_empty(), "re-opened after the last line's time");
+    let since: k8s_openapi::jiff::Timestamp = resumed[0].query["sinceTime"].parse().unwrap();
+    let last: k8s_openapi::jiff::Timestamp = t2.parse().unwrap();
+    assert_eq!(
+        since.as_second(),
+        last.as_second(),
+        "from the last line's second"
     );
 }
