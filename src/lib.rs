@@ -65,5 +65,13 @@ pub async fn run(
             let ctx = session::Session::new(&global, env, stdin).await?;
             cmd::explain::run(&ctx, &args, out).await
         }
+        Command::Logs(args) => {
+            let ctx = session::Session::new(&global, env, stdin).await?;
+            cmd::logs::run(&ctx, &args, out, err).await
+        }
+        Command::Timeline(args) => {
+            let ctx = session::Session::new(&global, env, stdin).await?;
+            cmd::timeline::run(&ctx, env, &args, out).await
+        }
     }
 }

@@ -21,6 +21,8 @@ fn main() -> ExitCode {
             .find(|v| !v.trim().is_empty()),
         shell: std::env::var("SHELL").ok(),
         state_dir: initctl::util::platform::state_dir(),
+        columns: columns(),
+        unicode: utf8_locale(),
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -71,6 +73,30 @@ fn fail(err: &Error) -> ExitCode {
         }
     }
     ExitCode::from(err.exit_code())
+}
+
+/// The terminal's width, else $COLUMNS, else 80 (what a picture is scaled to).
+fn columns() -> usize {
+    let term = console::Term::stdout();
+    term.is_term()
+        .then(|| term.size_checked().map(|(_, w)| usize::from(w)))
+        .flatten()
+        .or_else(|| std::env::var("COLUMNS").ok()?.trim().parse().ok())
+        .filter(|w| *w > 0)
+        .unwrap_or(80)
+}
+
+/// The locale's character set is UTF-8, as setlocale reads it: the first non-empty of LC_ALL,
+/// LC_CTYPE, LANG.
+fn utf8_locale() -> bool {
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.is_empty())
+        .is_some_and(|v| {
+            let v = v.to_ascii_lowercase();
+            v.contains("utf-8") || v.contains("utf8")
+        })
 }
 
 /// The current time; KUBECTL_INITCTL_NOW (RFC 3339) pins it, so that ages in golden tests and

@@ -28,6 +28,10 @@ pub struct Environment {
     pub shell: Option<String>,
     /// Where backups go: $XDG_STATE_HOME/kubectl-initctl, else ~/.local/state/kubectl-initctl.
     pub state_dir: Option<std::path::PathBuf>,
+    /// Width for pictures (`timeline`): the terminal's, else $COLUMNS, else 80.
+    pub columns: usize,
+    /// The locale is UTF-8 (LC_ALL, else LC_CTYPE, else LANG): block characters print.
+    pub unicode: bool,
 }
 
 pub enum Source {

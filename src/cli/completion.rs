@@ -153,6 +153,9 @@ async fn answer(req: &Request) -> Answer {
                 targets(req, true).await
             } else if value_name.contains("POD") {
                 targets(req, false).await
+            } else if value_name == "INIT_CONTAINER" {
+                // A container name, not a file (`logs`): the pod is not known here.
+                Answer::none()
             } else {
                 // Manifests (`check OLD NEW`) and other paths: the shell's file completion.
                 Answer {

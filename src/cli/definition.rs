@@ -185,6 +185,12 @@ pub enum Command {
     /// roll a workload.
     #[command(after_help = RESTART_EXAMPLES)]
     Restart(RestartArgs),
+    /// Show the init containers' logs in order, each under a header saying how it ended.
+    #[command(after_help = LOGS_EXAMPLES)]
+    Logs(LogsArgs),
+    /// Show where a pod's startup time went: each step on a shared time axis.
+    #[command(after_help = TIMELINE_EXAMPLES)]
+    Timeline(TimelineArgs),
     /// Classify the change between two pod manifests as edit would (exit 0 allowed, 3 refused).
     #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
@@ -240,6 +246,19 @@ impl Command {
                 connection: connection.clone(),
                 namespace: namespace.clone(),
                 color: color.clone(),
+                ..GlobalOpts::default()
+            },
+            Command::Logs(a) => GlobalOpts {
+                connection: a.connection.clone(),
+                namespace: a.namespace.clone(),
+                color: a.color.clone(),
+                ..GlobalOpts::default()
+            },
+            Command::Timeline(a) => GlobalOpts {
+                connection: a.connection.clone(),
+                namespace: a.namespace.clone(),
+                offline: a.offline.clone(),
+                color: a.color.clone(),
                 ..GlobalOpts::default()
             },
             Command::Check(a) => GlobalOpts {
@@ -511,4 +530,79 @@ pub enum StatusOutput {
     Wide,
     Json,
     Yaml,
+}
+
+// `logs` and `timeline` (issue 12, items 4 and 5): their own args structs, one block.
+
+const LOGS_EXAMPLES: &str = "Examples:
+  # Every init container's log, in order, under a header saying how each ended
+  kubectl initctl logs myapp-pod
+
+  # Follow the running init container, then the next ones, until init completes
+  kubectl initctl logs myapp-pod -f
+
+  # The pod of a Deployment that is stuck in init, the previous run of one container
+  kubectl initctl logs deploy/orders init-migrate --previous";
+
+#[derive(Debug, Clone, Args)]
+pub struct LogsArgs {
+    /// A pod (NAME, pod/NAME) or a workload (deploy/NAME, sts/NAME…: its pod stuck in init, else
+    /// the newest).
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// Only this container (an init container, or any container of the pod).
+    #[arg(value_name = "INIT_CONTAINER")]
+    pub container: Option<String>,
+    /// Follow the running init container, then each next one as the pod progresses.
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+    /// Continue into the app containers after the init containers.
+    #[arg(long)]
+    pub all_containers: bool,
+    /// The log of the previous (last terminated) instance of each container.
+    #[arg(short = 'p', long, conflicts_with = "follow")]
+    pub previous: bool,
+    /// Lines of recent log to show per container (-1: all).
+    #[arg(long, value_name = "N", default_value_t = -1, allow_negative_numbers = true)]
+    pub tail: i64,
+    /// Only lines newer than this duration, e.g. 10s, 5m, 1h (kubectl's syntax).
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
+    /// Prefix each line with its RFC 3339 timestamp.
+    #[arg(long)]
+    pub timestamps: bool,
+    #[command(flatten)]
+    pub namespace: NamespaceFlag,
+    #[command(flatten)]
+    pub connection: ConnectionFlags,
+    #[command(flatten)]
+    pub color: ColorFlag,
+}
+
+const TIMELINE_EXAMPLES: &str = "Examples:
+  # Where did this pod's startup time go?
+  kubectl initctl timeline myapp-pod
+
+  # Every pod of a Deployment: p50 / p95 / max per step
+  kubectl initctl timeline deploy/orders
+
+  # Offline, from a dump with the pod and its events
+  kubectl initctl timeline myapp-pod -f dump.yaml -o json";
+
+#[derive(Debug, Clone, Args)]
+pub struct TimelineArgs {
+    /// A pod (NAME, pod/NAME) or a workload (deploy/NAME, sts/NAME, ds/NAME, rs/NAME, job/NAME, cronjob/NAME).
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    /// Output format: json or yaml (default: the picture).
+    #[arg(short = 'o', long, value_enum, value_name = "FORMAT")]
+    pub output: Option<DocumentOutput>,
+    #[command(flatten)]
+    pub namespace: NamespaceFlag,
+    #[command(flatten)]
+    pub offline: OfflineFlags,
+    #[command(flatten)]
+    pub connection: ConnectionFlags,
+    #[command(flatten)]
+    pub color: ColorFlag,
 }

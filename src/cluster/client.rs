@@ -127,6 +127,23 @@ impl Cluster {
         }
     }
 
+    /// For `cluster::logs`, which streams logs itself: the pods API, its errors, the bound.
+    pub(super) fn pods_in(&self, namespace: &str) -> Api<Pod> {
+        self.pods(Some(namespace))
+    }
+
+    pub(super) fn kube_error(&self, context: &str, e: kube::Error) -> Error {
+        self.err(context)(e)
+    }
+
+    /// --request-timeout as a whole-request bound, and the error when it is hit.
+    pub(super) fn whole_bound(&self) -> Option<(Duration, Error)> {
+        match self.bound {
+            Bound::Whole(d) => Some((d, failure::silent("read logs", &self.server, self.bound))),
+            Bound::Idle(_) => None,
+        }
+    }
+
     pub async fn get_pod(&self, namespace: &str, name: &str) -> Result<Pod> {
         let api = self.pods(Some(namespace));
         self.call("get pod", async || api.get(name).await).await

@@ -4,7 +4,9 @@
 
 pub mod client;
 pub(crate) mod connect;
+pub(crate) mod events;
 pub(crate) mod failure;
+pub(crate) mod logs;
 pub(crate) mod overrides;
 pub mod owner;
 pub mod pod_query;

@@ -4,5 +4,7 @@
 pub mod check;
 pub mod edit;
 pub mod explain;
+pub mod logs;
 pub mod restart;
 pub mod status;
+pub mod timeline;

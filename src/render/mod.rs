@@ -2,8 +2,10 @@
 
 pub mod change;
 pub mod explain;
+pub mod logs;
 pub mod status;
 pub(crate) mod status_printer;
+pub mod timeline;
 
 use std::io::{self, Write};
 

@@ -183,6 +183,8 @@ fn environment() -> Environment {
         editor: None,
         shell: None,
         state_dir: None,
+        columns: 80,
+        unicode: false,
     }
 }
 

@@ -86,7 +86,7 @@ impl Request {
 
 struct State {
     store: Store,
-    logs: HashMap<(String, String, String, bool), String>,
+    logs: HashMap<(String, String, String, bool), logs::LogText>,
     /// Rules with how often each has fired.
     faults: Vec<(Fault, usize)>,
     forbidden: Vec<(String, String, Option<String>)>,
@@ -272,8 +272,33 @@ impl ApiServer {
     pub fn set_log(&self, namespace: &str, pod: &str, container: &str, previous: bool, text: &str) {
         self.shared.lock().logs.insert(
             (namespace.into(), pod.into(), container.into(), previous),
-            text.into(),
+            logs::LogText::untimed(text),
         );
+    }
+
+    /// A log whose lines were written at the given times (RFC 3339), as the kubelet keeps them:
+    /// `sinceSeconds`/`sinceTime` select by them and `timestamps` prints them.
+    pub fn set_timed_log(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        lines: &[(&str, &str)],
+    ) {
+        self.shared.lock().logs.insert(
+            (namespace.into(), pod.into(), container.into(), false),
+            logs::LogText::timed(lines),
+        );
+    }
+
+    /// A line the running container writes now: sent to every follower of its log.
+    pub fn append_log(&self, namespace: &str, pod: &str, container: &str, line: &str) {
+        self.shared
+            .lock()
+            .logs
+            .entry((namespace.into(), pod.into(), container.into(), false))
+            .or_default()
+            .push_now(line);
     }
 
     /// Applies an event to the store and sends it to open watches.
