@@ -24,20 +24,34 @@ impl Cli {
 /// `args` with the command name moved in front of the flags typed before it; unchanged when the
 /// words before it are not all flags some command has (clap then says what is wrong).
 pub(crate) fn hoisted(root: &clap::Command, mut args: Vec<OsString>) -> Vec<OsString> {
+    let any_command = |m: &dyn Fn(&Arg) -> bool| any_commands_flag(root, m);
     let mut i = 1;
+    let mut flags = Vec::new();
     while let Some(word) = args.get(i).and_then(|w| w.to_str()) {
         if word == "--" || word == "-" || !word.starts_with('-') {
             break;
         }
-        match words_taken(root, word) {
-            Some(n) => i += n,
+        match words_taken(&any_command, word) {
+            Some(n) => {
+                flags.push((word.to_string(), n));
+                i += n;
+            }
             None => return args,
         }
     }
     let Some(name) = args.get(i).and_then(|w| w.to_str()) else {
         return args;
     };
-    if i == 1 || root.find_subcommand(name).is_none() {
+    let Some(sub) = root.find_subcommand(name).filter(|_| i > 1) else {
+        return args;
+    };
+    // A flag spelled alike may mean something else to this command (`-f` is --filename to
+    // status, --follow to logs): such a command line is left for clap to refuse.
+    let this_command = |m: &dyn Fn(&Arg) -> bool| sub.get_arguments().find(|a| m(a));
+    if flags
+        .iter()
+        .any(|(word, n)| words_taken(&this_command, word) != Some(*n))
+    {
         return args;
     }
     let command = args.remove(i);
@@ -58,19 +72,22 @@ pub(crate) fn any_commands_flag(
 
 /// How many words the flag `word` takes: 1, or 2 when its value is the next word. None for a
 /// flag no command has.
-fn words_taken(root: &clap::Command, word: &str) -> Option<usize> {
+fn words_taken<'a>(
+    find: &dyn Fn(&dyn Fn(&Arg) -> bool) -> Option<&'a Arg>,
+    word: &str,
+) -> Option<usize> {
     let takes_value = |a: &Arg| a.get_num_args().is_some_and(|n| n.takes_values());
     if let Some(long) = word.strip_prefix("--") {
         let (name, inline) = match long.split_once('=') {
             Some((name, _)) => (name, true),
             None => (long, false),
         };
-        let arg = any_commands_flag(root, |a| a.get_long() == Some(name))?;
+        let arg = find(&|a: &Arg| a.get_long() == Some(name))?;
         return Some(if takes_value(arg) && !inline { 2 } else { 1 });
     }
     let shorts: Vec<char> = word.trim_start_matches('-').chars().collect();
     for (k, c) in shorts.iter().enumerate() {
-        let arg = any_commands_flag(root, |a| a.get_short() == Some(*c))?;
+        let arg = find(&|a: &Arg| a.get_short() == Some(*c))?;
         if takes_value(arg) {
             // `-n shop` takes the next word; `-nshop` and `-n=shop` carry the value.
             return Some(if k + 1 == shorts.len() { 2 } else { 1 });
@@ -85,6 +102,14 @@ mod tests {
 
     fn parsed(words: &[&str]) -> Result<Cli, clap::Error> {
         Cli::parse_args(std::iter::once("kubectl-initctl").chain(words.iter().copied()))
+    }
+
+    #[test]
+    fn a_flag_that_means_something_else_to_the_command_is_not_moved() {
+        // -f is --filename (with a value) to status, --follow to logs.
+        let err = parsed(&["-f", "dump.json", "logs", "web"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::UnknownArgument);
+        assert!(parsed(&["-f", "dump.json", "status", "web"]).is_ok());
     }
 
     #[test]

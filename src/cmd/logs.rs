@@ -154,4 +154,3 @@ async fn pick_pod(ctx: &Session, target: &Target, text: &str, err: &mut dyn Writ
     .map_err(Error::Output)?;
     Ok(chosen)
 }
-

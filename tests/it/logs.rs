@@ -553,11 +553,16 @@ fn usage_errors_exit_2_and_offline_input_is_refused() {
         let run = initctl(args, Some(&kubeconfig));
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
     }
+    // Typed before the command, -f cannot be moved behind `logs`, where it means --follow:
+    // offline input is refused as a usage error, never taken for a pod name.
     let dump = harness::fixtures().join("startup/orders.json");
     let run = initctl(&["-f", dump.to_str().unwrap(), "logs", STUCK], None);
-    assert_eq!(
-        run.one_error_line(1),
-        "error: logs are read from a cluster: offline input (--filename) holds no logs"
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .starts_with("error: unexpected argument '-f' found"),
+        "{}",
+        run.stderr
     );
 }
 
