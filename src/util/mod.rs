@@ -3,6 +3,7 @@
 
 pub(crate) mod duration;
 pub mod interrupt;
+pub(crate) mod jsonpath;
 pub(crate) mod quantity;
 pub mod sanitize;
 pub(crate) mod version;
