@@ -61,6 +61,60 @@ pub fn align(rows: &[Vec<String>]) -> Vec<String> {
         .collect()
 }
 
+/// Column layout kept across blocks of rows, so that a long listing printed page by page stays
+/// on the same columns: the first block fixes the widths (as kubectl's tabwriter would for that
+/// block: widest cell, three spaces between columns, the last column unpadded); a later cell
+/// wider than its column pushes only the rest of its own row, which returns to the fixed columns
+/// as soon as there is room. Escape sequences do not count toward widths.
+#[derive(Debug, Default, Clone)]
+pub struct Columns {
+    widths: Option<Vec<usize>>,
+}
+
+const GAP: usize = 3;
+
+impl Columns {
+    /// Lays `rows` out as lines; the first non-empty call fixes the column widths.
+    pub fn lay_out(&mut self, rows: &[Vec<String>]) -> Vec<String> {
+        if rows.is_empty() {
+            return Vec::new();
+        }
+        let widths = self.widths.get_or_insert_with(|| {
+            let mut widths = Vec::new();
+            for row in rows {
+                for (i, cell) in row.iter().enumerate() {
+                    if widths.len() <= i {
+                        widths.push(0);
+                    }
+                    widths[i] = widths[i].max(console::measure_text_width(cell));
+                }
+            }
+            widths
+        });
+        rows.iter().map(|row| line(widths, row)).collect()
+    }
+}
+
+/// One row on the given columns: each cell starts at its column, or three spaces after the
+/// previous cell when that one overflowed.
+fn line(widths: &[usize], row: &[String]) -> String {
+    let mut text = String::new();
+    // `at`: the display width written so far; `column`: where the fixed column i starts.
+    let (mut at, mut column) = (0, 0);
+    for (i, cell) in row.iter().enumerate() {
+        if i > 0 {
+            column += widths.get(i - 1).copied().unwrap_or(0) + GAP;
+            let target = column.max(at + GAP);
+            text.extend(std::iter::repeat_n(' ', target - at));
+            at = target;
+        }
+        text.push_str(cell);
+        at += console::measure_text_width(cell);
+    }
+    text.truncate(text.trim_end().len());
+    text
+}
+
 /// Pretty JSON in which every character the terminal guard would escape (C1 controls, bidi and
 /// invisible format characters; serde_json already escapes C0) is written as a JSON `\uXXXX`
 /// escape: the document stays valid and its values parse back to the raw text.
@@ -173,6 +227,45 @@ impl Serialize for Quoting<'_> {
 
 #[cfg(test)]
 mod tests {
+    fn rows(rows: &[&[&str]]) -> Vec<Vec<String>> {
+        rows.iter()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn the_first_block_fixes_the_columns_as_tabwriter_would() {
+        let first = rows(&[
+            &["NAME", "READY", "AGE"],
+            &["a", "0/1", "5m"],
+            &["bb", "1/1", ""],
+        ]);
+        let mut cols = super::Columns::default();
+        let lines = cols.lay_out(&first);
+        assert_eq!(lines, super::align(&first));
+        assert_eq!(
+            lines,
+            ["NAME   READY   AGE", "a      0/1     5m", "bb     1/1"]
+        );
+        // A later block keeps those columns; an overflowing cell pushes only its own row, which
+        // returns to the columns where there is room.
+        let later = cols.lay_out(&rows(&[
+            &["c", "1/1", "1h"],
+            &["a-long-name", "1/1", "2d"],
+            &["loooooooooooong", "1", "3s"],
+        ]));
+        assert_eq!(
+            later,
+            [
+                "c      1/1     1h",
+                "a-long-name   1/1   2d",
+                "loooooooooooong   1   3s"
+            ]
+        );
+        let coloured = cols.lay_out(&rows(&[&["d", "\x1b[31m0/1\x1b[0m", "1h"]]));
+        assert_eq!(coloured, ["d      \x1b[31m0/1\x1b[0m     1h"]);
+    }
+
     #[test]
     fn json_escapes_what_the_terminal_must_not_see_and_stays_valid() {
         let raw = "a\x1b]52;c;aGk=\x07\u{9b}2J\u{202e}z\u{e0041}";
