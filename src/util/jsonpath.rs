@@ -98,6 +98,11 @@ impl Template {
 
     /// The results of each action, in order (kubectl's FindResults): text nodes give their text.
     pub fn find(&self, data: &Value) -> Result<Vec<Vec<Value>>, TemplateError> {
+        Ok(self.pieces(data)?.into_iter().map(|(_, v)| v).collect())
+    }
+
+    /// Each action's results, tagged true where they are the template's own text.
+    fn pieces(&self, data: &Value) -> Result<Vec<(bool, Vec<Value>)>, TemplateError> {
         let mut out = Vec::new();
         find_nodes(&self.nodes, data, data, &mut out).map_err(|why| {
             TemplateError(format!(
@@ -109,10 +114,24 @@ impl Template {
     }
 
     /// The template applied to `data`, as kubectl prints it.
+    #[cfg(test)]
     pub fn render(&self, data: &Value) -> Result<String, TemplateError> {
+        self.render_escaped(data, &|text| text)
+    }
+
+    /// As [`Template::render`], with every value taken from `data` passed through `escape`
+    /// (the template's own text, such as `{"\n"}`, is written as it is).
+    pub fn render_escaped(
+        &self,
+        data: &Value,
+        escape: &dyn Fn(String) -> String,
+    ) -> Result<String, TemplateError> {
         let mut text = String::new();
-        for results in self.find(data)? {
-            let parts: Vec<String> = results.iter().map(to_text).collect();
+        for (own, results) in self.pieces(data)? {
+            let parts: Vec<String> = results
+                .iter()
+                .map(|v| if own { to_text(v) } else { escape(to_text(v)) })
+                .collect();
             text.push_str(&parts.join(" "));
         }
         Ok(text)
@@ -401,12 +420,12 @@ fn find_nodes(
     nodes: &[Node],
     root: &Value,
     current: &Value,
-    out: &mut Vec<Vec<Value>>,
+    out: &mut Vec<(bool, Vec<Value>)>,
 ) -> Result<(), String> {
     for node in nodes {
         match node {
-            Node::Text(text) => out.push(vec![Value::String(text.clone())]),
-            Node::Path(steps) => out.push(walk(steps, root, vec![current])?),
+            Node::Text(text) => out.push((true, vec![Value::String(text.clone())])),
+            Node::Path(steps) => out.push((false, walk(steps, root, vec![current])?)),
             Node::Range(steps, body) => {
                 for value in walk(steps, root, vec![current])? {
                     find_nodes(body, root, &value, out)?;
