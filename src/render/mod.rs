@@ -4,6 +4,7 @@ pub mod change;
 pub mod explain;
 pub mod status;
 pub(crate) mod status_printer;
+pub(crate) mod watch_screen;
 
 use std::io::{self, Write};
 
@@ -41,24 +42,6 @@ impl Palette {
         };
         style.apply_to(text).to_string()
     }
-}
-
-/// Aligns rows into columns the way kubectl's tabwriter does (three spaces between columns,
-/// the last column unpadded). Escape sequences do not count toward widths.
-pub fn align(rows: &[Vec<String>]) -> Vec<String> {
-    let mut tw = tabwriter::TabWriter::new(Vec::new())
-        .padding(3)
-        .minwidth(0)
-        .ansi(true);
-    for row in rows {
-        // Writing into a Vec cannot fail.
-        let _ = writeln!(tw, "{}", row.join("\t"));
-    }
-    let bytes = tw.into_inner().unwrap_or_default();
-    String::from_utf8_lossy(&bytes)
-        .lines()
-        .map(|l| l.trim_end().to_string())
-        .collect()
 }
 
 /// Column layout kept across blocks of rows, so that a long listing printed page by page stays
@@ -227,6 +210,24 @@ impl Serialize for Quoting<'_> {
 
 #[cfg(test)]
 mod tests {
+    /// kubectl's tabwriter (three spaces between columns, the last unpadded): the oracle the
+    /// first block's layout is checked against.
+    fn align(rows: &[Vec<String>]) -> Vec<String> {
+        use std::io::Write;
+        let mut tw = tabwriter::TabWriter::new(Vec::new())
+            .padding(3)
+            .minwidth(0)
+            .ansi(true);
+        for row in rows {
+            writeln!(tw, "{}", row.join("\t")).unwrap();
+        }
+        let bytes = tw.into_inner().unwrap_or_default();
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .map(|l| l.trim_end().to_string())
+            .collect()
+    }
+
     fn rows(rows: &[&[&str]]) -> Vec<Vec<String>> {
         rows.iter()
             .map(|r| r.iter().map(|c| c.to_string()).collect())
@@ -242,7 +243,7 @@ mod tests {
         ]);
         let mut cols = super::Columns::default();
         let lines = cols.lay_out(&first);
-        assert_eq!(lines, super::align(&first));
+        assert_eq!(lines, align(&first));
         assert_eq!(
             lines,
             ["NAME   READY   AGE", "a      0/1     5m", "bb     1/1"]

@@ -4,6 +4,7 @@
 
 mod apiserver;
 mod apiserver_selftest;
+mod check_output;
 mod completion;
 mod edit;
 mod explain;
@@ -17,4 +18,6 @@ mod kubectl_compat;
 mod offline_input;
 mod readme_images;
 mod status;
+mod status_output;
 mod tls;
+mod watch;
