@@ -194,7 +194,8 @@ fn plan_document(plan: &Plan, pod: &str, ownership: &Ownership) -> Value {
                 Effect::RunsByItself(why) => ("runsByItself", why),
                 Effect::NeedsRestart(why) => ("needsRestart", why),
             };
-            json!({"index": i.change.index, "name": i.change.name,
+            // 1-based, as `status` numbers init containers.
+            json!({"index": i.change.index + 1, "name": i.change.name,
                 "type": if i.change.sidecar { "sidecar" } else { "init" },
                 "old": i.change.old, "new": i.change.new, "effect": effect, "why": why})
         })

@@ -52,6 +52,10 @@ fn check_gives_its_verdict_as_a_document() {
     let plan = &doc["plan"];
     assert_eq!(plan["action"], "patch", "{plan}");
     assert_eq!(plan["images"][0]["name"], "init-mydb");
+    assert_eq!(
+        plan["images"][0]["index"], 2,
+        "1-based, as status numbers them"
+    );
     assert_eq!(plan["images"][0]["new"], "busybox:1.37");
     assert_eq!(
         plan["images"][0]["effect"], "runsByItself",
