@@ -45,36 +45,54 @@ impl Palette {
 }
 
 /// Column layout kept across blocks of rows, so that a long listing printed page by page stays
-/// on the same columns: the first block fixes the widths (as kubectl's tabwriter would for that
-/// block: widest cell, three spaces between columns, the last column unpadded); a later cell
-/// wider than its column pushes only the rest of its own row, which returns to the fixed columns
-/// as soon as there is room. Escape sequences do not count toward widths.
+/// on the same columns: the first block sets the widths (as kubectl's tabwriter would for that
+/// block: widest cell, three spaces between columns, the last column unpadded); a later block
+/// keeps them, widening a column only where one of its cells is wider (columns never narrow, so
+/// they move at most where wider content first appears). Once frozen (for watch lines), widths
+/// no longer change: a wider cell pushes only the rest of its own row, which returns to the
+/// columns as soon as there is room. Escape sequences do not count toward widths.
 #[derive(Debug, Default, Clone)]
 pub struct Columns {
     widths: Option<Vec<usize>>,
+    frozen: bool,
 }
 
 const GAP: usize = 3;
 
 impl Columns {
-    /// Lays `rows` out as lines; the first non-empty call fixes the column widths.
+    /// Lays `rows` out as lines, on the columns so far (widened as needed unless frozen).
     pub fn lay_out(&mut self, rows: &[Vec<String>]) -> Vec<String> {
         if rows.is_empty() {
             return Vec::new();
         }
-        let widths = self.widths.get_or_insert_with(|| {
-            let mut widths = Vec::new();
-            for row in rows {
-                for (i, cell) in row.iter().enumerate() {
-                    if widths.len() <= i {
-                        widths.push(0);
-                    }
-                    widths[i] = widths[i].max(console::measure_text_width(cell));
+        let mut block = Vec::new();
+        for row in rows {
+            for (i, cell) in row.iter().enumerate() {
+                if block.len() <= i {
+                    block.push(0);
                 }
+                block[i] = block[i].max(console::measure_text_width(cell));
             }
-            widths
-        });
+        }
+        let widths = match &mut self.widths {
+            None => self.widths.insert(block),
+            Some(widths) => {
+                if !self.frozen {
+                    widths.resize(widths.len().max(block.len()), 0);
+                    for (w, b) in widths.iter_mut().zip(block) {
+                        *w = (*w).max(b);
+                    }
+                }
+                widths
+            }
+        };
         rows.iter().map(|row| line(widths, row)).collect()
+    }
+
+    /// From now on the widths stay as they are (one watch line at a time: an unusually wide
+    /// cell should not move every line after it).
+    pub fn freeze(&mut self) {
+        self.frozen = true;
     }
 }
 
@@ -248,23 +266,27 @@ mod tests {
             lines,
             ["NAME   READY   AGE", "a      0/1     5m", "bb     1/1"]
         );
-        // A later block keeps those columns; an overflowing cell pushes only its own row, which
-        // returns to the columns where there is room.
-        let later = cols.lay_out(&rows(&[
-            &["c", "1/1", "1h"],
-            &["a-long-name", "1/1", "2d"],
-            &["loooooooooooong", "1", "3s"],
-        ]));
+        // A later block keeps those columns, widening one only where a cell is wider.
+        let later = cols.lay_out(&rows(&[&["c", "1/1", "1h"], &["a-long-name", "1/1", "2d"]]));
         assert_eq!(
             later,
-            [
-                "c      1/1     1h",
-                "a-long-name   1/1   2d",
-                "loooooooooooong   1   3s"
-            ]
+            ["c             1/1     1h", "a-long-name   1/1     2d"]
+        );
+        let narrow = cols.lay_out(&rows(&[&["d", "1/1", "1h"]]));
+        assert_eq!(narrow, ["d             1/1     1h"], "columns never narrow");
+        // Frozen (watch lines): an overflowing cell pushes only its own row, which returns to
+        // the columns where there is room.
+        cols.freeze();
+        let frozen = cols.lay_out(&rows(&[
+            &["loooooooooooooong", "1", "3s"],
+            &["e", "1/1", "1h"],
+        ]));
+        assert_eq!(
+            frozen,
+            ["loooooooooooooong   1   3s", "e             1/1     1h"]
         );
         let coloured = cols.lay_out(&rows(&[&["d", "\x1b[31m0/1\x1b[0m", "1h"]]));
-        assert_eq!(coloured, ["d      \x1b[31m0/1\x1b[0m     1h"]);
+        assert_eq!(coloured, ["d             \x1b[31m0/1\x1b[0m     1h"]);
     }
 
     #[test]

@@ -55,6 +55,14 @@ pub struct TableLayout {
     inits: Columns,
 }
 
+impl TableLayout {
+    /// Watch lines from now on: the columns stay as the listing left them.
+    pub fn freeze(&mut self) {
+        self.pods.freeze();
+        self.inits.freeze();
+    }
+}
+
 /// Writes one block of rows (a page, or one watch event) on the layout's columns.
 /// `headers` should be true for the first block only.
 pub fn write_table(

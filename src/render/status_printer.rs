@@ -220,6 +220,8 @@ impl<'a> StatusPrinter<'a> {
 
     /// The watch begins: on a terminal, the first frame.
     pub(crate) fn begin_watch(&mut self, ctx: &Session) -> Result<()> {
+        self.layout.freeze();
+        self.columns.freeze();
         self.redraw(ctx)
     }
 

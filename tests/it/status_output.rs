@@ -201,8 +201,8 @@ fn starts(line: &str, cells: &[&str]) -> Vec<usize> {
 
 #[test]
 fn columns_stay_put_from_page_to_page() {
-    // 1200 pods, three pages of 500 from the server: later pages hold wider cells (longer names,
-    // restarts with a last-restart time), yet every row that fits keeps the first page's columns.
+    // 1201 pods, three pages of 500 from the server: the last page holds a longer name; every
+    // page before it keeps the first page's columns.
     let server = ApiServer::start();
     for i in 0..1200 {
         server.insert(pod(
@@ -233,14 +233,20 @@ fn columns_stay_put_from_page_to_page() {
             >= 2,
         "listed in pages"
     );
-    for line in &lines[1..] {
+    let starts_of = |line: &str| {
         let cells: Vec<String> = table(line).remove(0);
         let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
-        if cells[0].len() > "web-0000".len() {
-            // Wider than the first page's column: only this row is pushed, by three spaces.
-            assert_eq!(&line[cells[0].len()..cells[0].len() + 3], "   ", "{line}");
-            continue;
-        }
-        assert_eq!(starts(line, &cells), header, "{line}");
+        starts(line, &cells)
+    };
+    // Pages 1 and 2 (rows 1..=1000) sit exactly on the header's columns.
+    for line in &lines[1..=1000] {
+        assert_eq!(starts_of(line), header, "{line}");
+    }
+    // The last page holds the long name: its columns widen (never narrow), once, and all its
+    // rows share them.
+    let last = starts_of(lines[1001]);
+    assert!(last[1] > header[1] && last[2..].iter().zip(&header[2..]).all(|(l, h)| l >= h));
+    for line in &lines[1001..] {
+        assert_eq!(starts_of(line), last, "{line}");
     }
 }
