@@ -47,7 +47,7 @@ pub async fn run(
         Command::Man(args) => cli::man::write(args.dir.as_deref(), out),
         Command::Status(args) => {
             let ctx = session::Session::new(&global, env, stdin).await?;
-            cmd::status::run(&ctx, &args, out, err).await
+            cmd::status::run(&ctx, env, &args, out, err).await
         }
         Command::Edit(args) => {
             let ctx = session::Session::new(&global, env, stdin).await?;

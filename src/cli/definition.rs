@@ -385,6 +385,9 @@ pub struct CheckArgs {
     /// When to restart after an init image change, for the plan (as edit --restart).
     #[arg(long, value_enum, default_value_t = crate::change::plan::RestartMode::Auto)]
     pub restart: crate::change::plan::RestartMode,
+    /// The verdict as a document: json or yaml (default: readable text).
+    #[arg(short = 'o', long, value_enum, value_name = "FORMAT")]
+    pub output: Option<DocumentOutput>,
     #[command(flatten)]
     pub color: ColorFlag,
 }
@@ -494,6 +497,13 @@ const STATUS_EXAMPLES: &str = "Examples:
   # The pods of a Deployment, kept current as they change
   kubectl initctl status deploy/orders -w
 
+  # Only the pods explain would explain, most restarts last
+  kubectl initctl status -A --stuck --sort-by '{.restarts}'
+
+  # Columns of your own, or a template, over the -o json items (kubectl's syntax)
+  kubectl initctl status -o custom-columns='NAME:.name,CURRENT:.init.current'
+  kubectl initctl status -o jsonpath='{range .items[*]}{.name}{\"\\t\"}{.status}{\"\\n\"}{end}'
+
   # Offline, from a dump made with kubectl get pods -o yaml
   kubectl initctl status -f examples/cluster-dump.yaml";
 
@@ -502,8 +512,10 @@ pub struct StatusArgs {
     /// Pods (NAME or pod/NAME) or workloads (deploy/NAME, sts/NAME, ds/NAME, rs/NAME, job/NAME, cronjob/NAME).
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
-    /// Output format: wide (one line per init container), json or yaml.
-    #[arg(short = 'o', long, value_enum, value_name = "FORMAT")]
+    /// Output format: wide (one line per init container), json, yaml, name,
+    /// jsonpath=TEMPLATE, jsonpath-as-json=TEMPLATE or custom-columns=HEADER:PATH,… (kubectl's
+    /// syntax, over the items of the json document).
+    #[arg(short = 'o', long, value_parser = StatusOutputParser, value_name = "FORMAT")]
     pub output: Option<StatusOutput>,
     /// Same as -o wide.
     #[arg(long)]
@@ -511,6 +523,16 @@ pub struct StatusArgs {
     /// After listing, keep watching for changes.
     #[arg(short = 'w', long)]
     pub watch: bool,
+    /// With --watch, add an EVENT column (ADDED, MODIFIED, DELETED), as kubectl does.
+    #[arg(long)]
+    pub output_watch_events: bool,
+    /// Sort by a field of the json document's items, as kubectl: {.restarts}, {.name}, {.age}…
+    #[arg(long, value_name = "JSONPATH")]
+    pub sort_by: Option<String>,
+    /// Only the pods explain would explain: not Running-and-Ready, not Succeeded, or with init
+    /// image drift.
+    #[arg(long)]
+    pub stuck: bool,
     #[command(flatten)]
     pub namespace: NamespaceFlag,
     #[command(flatten)]
@@ -525,11 +547,74 @@ pub struct StatusArgs {
     pub headers: HeadersFlag,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// `status -o`: kubectl's printers over the `initctl/v1 InitStatusList` document. Templates are
+/// kept as text here and parsed by the command, so a bad one is an input error (exit 1, as kubectl).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StatusOutput {
     Wide,
     Json,
     Yaml,
+    Name,
+    JsonPath(String),
+    JsonPathAsJson(String),
+    CustomColumns(String),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct StatusOutputParser;
+
+impl clap::builder::TypedValueParser for StatusOutputParser {
+    type Value = StatusOutput;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<StatusOutput, clap::Error> {
+        let text = value.to_string_lossy();
+        let template = |prefix: &str| text.strip_prefix(prefix).map(str::to_string);
+        Ok(match text.as_ref() {
+            "wide" => StatusOutput::Wide,
+            "json" => StatusOutput::Json,
+            "yaml" => StatusOutput::Yaml,
+            "name" => StatusOutput::Name,
+            _ => {
+                if let Some(t) = template("jsonpath=") {
+                    StatusOutput::JsonPath(t)
+                } else if let Some(t) = template("jsonpath-as-json=") {
+                    StatusOutput::JsonPathAsJson(t)
+                } else if let Some(t) = template("custom-columns=") {
+                    StatusOutput::CustomColumns(t)
+                } else {
+                    let formats =
+                        "wide, json, yaml, name, jsonpath=, jsonpath-as-json=, custom-columns=";
+                    return Err(clap::Error::raw(
+                        clap::error::ErrorKind::InvalidValue,
+                        format!("unknown output format {text:?}; expected one of: {formats}\n"),
+                    )
+                    .with_cmd(cmd));
+                }
+            }
+        })
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let values = [
+            "wide",
+            "json",
+            "yaml",
+            "name",
+            "jsonpath=",
+            "jsonpath-as-json=",
+            "custom-columns=",
+        ];
+        Some(Box::new(
+            values.into_iter().map(clap::builder::PossibleValue::new),
+        ))
+    }
 }
 
 // `logs` and `timeline` (issue 12, items 4 and 5): their own args structs, one block.

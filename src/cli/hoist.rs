@@ -72,10 +72,10 @@ pub(crate) fn any_commands_flag(
 
 /// How many words the flag `word` takes: 1, or 2 when its value is the next word. None for a
 /// flag no command has.
-fn words_taken<'a>(
-    find: &dyn Fn(&dyn Fn(&Arg) -> bool) -> Option<&'a Arg>,
-    word: &str,
-) -> Option<usize> {
+/// Finds the argument a predicate picks, among some command's arguments.
+type ArgFinder<'f, 'a> = &'f dyn Fn(&dyn Fn(&Arg) -> bool) -> Option<&'a Arg>;
+
+fn words_taken(find: ArgFinder<'_, '_>, word: &str) -> Option<usize> {
     let takes_value = |a: &Arg| a.get_num_args().is_some_and(|n| n.takes_values());
     if let Some(long) = word.strip_prefix("--") {
         let (name, inline) = match long.split_once('=') {

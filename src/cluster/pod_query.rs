@@ -2,6 +2,7 @@
 //! its selector, no target is one LIST of the whole scope. The same queries run against a
 //! cluster or against offline input, so both give the same answer.
 
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -395,28 +396,82 @@ impl Backoff {
     }
 }
 
+/// What happened to a pod, as the watch API reports it (and as a re-list finds it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Change {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl Change {
+    /// The EVENT column, as `kubectl get -w --output-watch-events` prints it.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Change::Added => "ADDED",
+            Change::Modified => "MODIFIED",
+            Change::Deleted => "DELETED",
+        }
+    }
+}
+
+/// The pods a watch knows (key → resourceVersion and the query that found it), so that a
+/// re-list after 410 Gone reports only what changed, and the pods deleted meanwhile.
+#[derive(Debug, Default)]
+pub(crate) struct Known {
+    pods: HashMap<(String, String), (String, usize)>,
+}
+
+impl Known {
+    /// Notes listed pods, each under the first query that selects it.
+    pub(crate) fn note(&mut self, queries: &[PodQuery], pods: &[Pod]) {
+        for pod in pods {
+            let query = queries
+                .iter()
+                .position(|q| offline_selects(q, pod).unwrap_or(false))
+                .unwrap_or(0);
+            self.pods
+                .insert(pod_key(pod), (resource_version(pod), query));
+        }
+    }
+}
+
+fn pod_key(pod: &Pod) -> (String, String) {
+    let meta = &pod.metadata;
+    (
+        meta.namespace.clone().unwrap_or_default(),
+        meta.name.clone().unwrap_or_default(),
+    )
+}
+
+fn resource_version(pod: &Pod) -> String {
+    pod.metadata.resource_version.clone().unwrap_or_default()
+}
+
 /// Follows every query's watch from where its LIST ended, calling `on_change` for every
 /// added, changed or deleted pod (as `kubectl get -w` prints them), until an error. A watch
 /// the server ends is re-opened from where it stopped (with a backoff when it ends early); one
-/// whose resourceVersion is too old (410 Gone) lists again first.
+/// whose resourceVersion is too old (410 Gone) lists again first, reporting only the
+/// differences from what was known (pods deleted meanwhile as deleted, unchanged ones not).
+/// `resume`: (query index, query, resourceVersion to watch from).
 pub(crate) async fn watch(
     cluster: &Cluster,
-    resume: Vec<(&PodQuery, String)>,
-    on_change: &mut dyn FnMut(&Pod) -> Result<()>,
+    resume: Vec<(usize, &PodQuery, String)>,
+    mut known: Known,
+    on_change: &mut dyn FnMut(Change, &Pod) -> Result<()>,
 ) -> Result<()> {
-    let mut versions: Vec<String> = resume.iter().map(|(_, rv)| rv.clone()).collect();
-    let queries: Vec<&PodQuery> = resume.iter().map(|(q, _)| *q).collect();
+    let mut versions: Vec<String> = resume.iter().map(|(_, _, rv)| rv.clone()).collect();
     // Queries whose resourceVersion expired (410 Gone): listed again before watching.
-    let mut expired = vec![false; queries.len()];
+    let mut expired = vec![false; resume.len()];
     let mut backoff = Backoff {
         next: Backoff::FIRST,
     };
     loop {
         let opened = Instant::now();
         let mut streams = Vec::new();
-        for (i, query) in queries.iter().enumerate() {
+        for (i, (id, query, _)) in resume.iter().enumerate() {
             if std::mem::take(&mut expired[i]) {
-                versions[i] = relist(cluster, query, on_change).await?;
+                versions[i] = relist(cluster, (*id, query), &mut known, on_change).await?;
             }
             let fields = match &query.name {
                 Some(name) => Some(format!("metadata.name={name}")),
@@ -442,14 +497,14 @@ pub(crate) async fn watch(
         }
         let mut merged = futures::stream::select_all(streams);
         while let Some((i, event)) = merged.next().await {
-            match event {
-                Ok(
-                    WatchEvent::Added(pod) | WatchEvent::Modified(pod) | WatchEvent::Deleted(pod),
-                ) => {
-                    versions[i] = pod.metadata.resource_version.clone().unwrap_or_default();
-                    on_change(&pod)?;
+            let (change, pod) = match event {
+                Ok(WatchEvent::Added(pod)) => (Change::Added, pod),
+                Ok(WatchEvent::Modified(pod)) => (Change::Modified, pod),
+                Ok(WatchEvent::Deleted(pod)) => (Change::Deleted, pod),
+                Ok(WatchEvent::Bookmark(b)) => {
+                    versions[i] = b.metadata.resource_version;
+                    continue;
                 }
-                Ok(WatchEvent::Bookmark(b)) => versions[i] = b.metadata.resource_version,
                 // Our resourceVersion is too old: list again, then watch from there.
                 Ok(WatchEvent::Error(status)) if status.code == 410 => {
                     expired[i] = true;
@@ -467,7 +522,15 @@ pub(crate) async fn watch(
                     });
                 }
                 Err(e) => return Err(e),
-            }
+            };
+            versions[i] = resource_version(&pod);
+            match change {
+                Change::Deleted => known.pods.remove(&pod_key(&pod)),
+                _ => known
+                    .pods
+                    .insert(pod_key(&pod), (resource_version(&pod), resume[i].0)),
+            };
+            on_change(change, &pod)?;
         }
         // The server ends every watch after its timeout: continue from where it stopped, at
         // once after a healthy watch, later and later when watches keep ending early.
@@ -475,12 +538,15 @@ pub(crate) async fn watch(
     }
 }
 
-/// A query listed again after its watch expired: every pod is handed over as a change (the
-/// printer shows current rows), and the list's resourceVersion is where the watch resumes.
+/// A query listed again after its watch expired: pods new or changed since they were last
+/// seen are handed over as added or modified, pods it held before that are gone as deleted
+/// (known only by name: the printer shows their last row); the list's resourceVersion is where
+/// the watch resumes.
 async fn relist(
     cluster: &Cluster,
-    query: &PodQuery,
-    on_change: &mut dyn FnMut(&Pod) -> Result<()>,
+    (id, query): (usize, &PodQuery),
+    known: &mut Known,
+    on_change: &mut dyn FnMut(Change, &Pod) -> Result<()>,
 ) -> Result<String> {
     let query = PodQuery {
         fields: match &query.name {
@@ -490,10 +556,40 @@ async fn relist(
         name: None,
         ..query.clone()
     };
-    list_query(cluster, &query, &mut |pods| {
-        pods.iter().try_for_each(&mut *on_change)
+    let mut listed = HashSet::new();
+    let rv = list_query(cluster, &query, &mut |pods| {
+        for pod in &pods {
+            let key = pod_key(pod);
+            let version = resource_version(pod);
+            let change = match known.pods.get(&key) {
+                Some((seen, _)) if *seen == version => None,
+                Some(_) => Some(Change::Modified),
+                None => Some(Change::Added),
+            };
+            listed.insert(key.clone());
+            known.pods.insert(key, (version, id));
+            if let Some(change) = change {
+                on_change(change, pod)?;
+            }
+        }
+        Ok(())
     })
-    .await
+    .await?;
+    let mut gone: Vec<(String, String)> = known
+        .pods
+        .iter()
+        .filter(|(key, (_, q))| *q == id && !listed.contains(*key))
+        .map(|(key, _)| key.clone())
+        .collect();
+    gone.sort();
+    for (namespace, name) in gone {
+        known.pods.remove(&(namespace.clone(), name.clone()));
+        let mut pod = Pod::default();
+        pod.metadata.namespace = Some(namespace);
+        pod.metadata.name = Some(name);
+        on_change(Change::Deleted, &pod)?;
+    }
+    Ok(rv)
 }
 
 #[cfg(test)]

@@ -7,11 +7,11 @@ use serde_json::Value;
 
 use crate::change::guard::{self, Classification};
 use crate::change::plan;
-use crate::cli::CheckArgs;
+use crate::cli::{CheckArgs, DocumentOutput};
 use crate::cluster::owner;
 use crate::error::{Error, Result};
 use crate::input::manifest;
-use crate::render::{Palette, change};
+use crate::render::{Palette, change, write_json, write_yaml};
 
 pub(crate) fn run(
     args: &CheckArgs,
@@ -42,7 +42,17 @@ pub(crate) fn run(
         _ => None,
     };
     let plan = planned.as_ref().map(|(plan, ownership)| (plan, ownership));
-    change::write_verdict(out, palette, name, &classification, plan)?;
+    match args.output {
+        None => change::write_verdict(out, palette, name, &classification, plan)?,
+        Some(format) => {
+            let doc = change::verdict_document(name, &classification, plan);
+            match format {
+                DocumentOutput::Json => write_json(out, &doc),
+                DocumentOutput::Yaml => write_yaml(out, &doc),
+            }
+            .map_err(Error::Output)?;
+        }
+    }
     match &classification {
         Classification::Rejected(violations) => Err(Error::Rejected(format!(
             "pod/{name}: {} field(s) cannot be changed on a live pod",

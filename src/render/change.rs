@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use similar::TextDiff;
 
 use crate::change::guard::{Classification, DiffEntry, Violation};
@@ -150,4 +150,76 @@ pub(crate) fn plan_lines(plan: &Plan, pod: &str, ownership: &Ownership) -> Vec<S
             .map(|w| format!("warning: {}", Untrusted::from(w.to_string()))),
     );
     lines
+}
+
+/// `check -o json|yaml`: the verdict as a document (`initctl/v1 EditCheck`, docs/json-schema.md).
+/// Values from the files are carried raw; the writers escape what a terminal must not see.
+pub(crate) fn verdict_document(
+    pod: &str,
+    classification: &Classification,
+    planned: Option<(&Plan, &Ownership)>,
+) -> Value {
+    let (name, allowed) = match classification {
+        Classification::NoChange => ("noChange", true),
+        Classification::Rejected(_) => ("rejected", false),
+        Classification::InitImages { .. } => ("initImages", true),
+        Classification::Allowed(_) => ("allowed", true),
+    };
+    let changes: Vec<Value> = classification
+        .entries()
+        .into_iter()
+        .map(|(path, old, new)| json!({"path": path, "old": old, "new": new}))
+        .collect();
+    let violations = match classification {
+        Classification::Rejected(v) => serde_json::to_value(v).unwrap_or_default(),
+        _ => json!([]),
+    };
+    let plan = match (classification, planned) {
+        (Classification::Allowed(_), _) => json!({"action": "patch", "restart": false,
+            "images": [], "warnings": [], "text": [patch_plan(pod)]}),
+        (_, Some((plan, ownership))) => plan_document(plan, pod, ownership),
+        _ => Value::Null,
+    };
+    json!({"apiVersion": crate::status::report::API_VERSION, "kind": "EditCheck", "pod": pod,
+        "classification": name, "allowed": allowed, "changes": changes,
+        "violations": violations, "plan": plan})
+}
+
+fn plan_document(plan: &Plan, pod: &str, ownership: &Ownership) -> Value {
+    let images: Vec<Value> = plan
+        .images
+        .iter()
+        .map(|i| {
+            let (effect, why) = match &i.effect {
+                Effect::RunsByItself(why) => ("runsByItself", why),
+                Effect::NeedsRestart(why) => ("needsRestart", why),
+            };
+            // 1-based, as `status` numbers init containers.
+            json!({"index": i.change.index + 1, "name": i.change.name,
+                "type": if i.change.sidecar { "sidecar" } else { "init" },
+                "old": i.change.old, "new": i.change.new, "effect": effect, "why": why})
+        })
+        .collect();
+    let mut doc = json!({"restart": plan.restart, "images": images, "warnings": plan.warnings,
+        "text": plan_lines(plan, pod, ownership)
+            .iter()
+            .map(|l| Value::String(l.clone()))
+            .collect::<Vec<_>>()});
+    let action = match &plan.action {
+        Action::Patch => json!({"action": "patch"}),
+        Action::Recreate => json!({"action": "recreate"}),
+        Action::OwnerTemplate {
+            kind,
+            name,
+            delete_pod,
+        } => json!({"action": "ownerTemplate",
+            "owner": {"kind": kind.kind(), "name": name}, "deletePod": delete_pod}),
+        Action::Refuse { reason } => json!({"action": "refuse", "reason": reason}),
+    };
+    if let (Some(doc), Some(action)) = (doc.as_object_mut(), action.as_object()) {
+        for (k, v) in action {
+            doc.insert(k.clone(), v.clone());
+        }
+    }
+    doc
 }

@@ -6,6 +6,7 @@ pub mod logs;
 pub mod status;
 pub(crate) mod status_printer;
 pub mod timeline;
+pub(crate) mod watch_screen;
 
 use std::io::{self, Write};
 
@@ -45,22 +46,76 @@ impl Palette {
     }
 }
 
-/// Aligns rows into columns the way kubectl's tabwriter does (three spaces between columns,
-/// the last column unpadded). Escape sequences do not count toward widths.
-pub fn align(rows: &[Vec<String>]) -> Vec<String> {
-    let mut tw = tabwriter::TabWriter::new(Vec::new())
-        .padding(3)
-        .minwidth(0)
-        .ansi(true);
-    for row in rows {
-        // Writing into a Vec cannot fail.
-        let _ = writeln!(tw, "{}", row.join("\t"));
+/// Column layout kept across blocks of rows, so that a long listing printed page by page stays
+/// on the same columns: the first block sets the widths (as kubectl's tabwriter would for that
+/// block: widest cell, three spaces between columns, the last column unpadded); a later block
+/// keeps them, widening a column only where one of its cells is wider (columns never narrow, so
+/// they move at most where wider content first appears). Once frozen (for watch lines), widths
+/// no longer change: a wider cell pushes only the rest of its own row, which returns to the
+/// columns as soon as there is room. Escape sequences do not count toward widths.
+#[derive(Debug, Default, Clone)]
+pub struct Columns {
+    widths: Option<Vec<usize>>,
+    frozen: bool,
+}
+
+const GAP: usize = 3;
+
+impl Columns {
+    /// Lays `rows` out as lines, on the columns so far (widened as needed unless frozen).
+    pub fn lay_out(&mut self, rows: &[Vec<String>]) -> Vec<String> {
+        if rows.is_empty() {
+            return Vec::new();
+        }
+        let mut block = Vec::new();
+        for row in rows {
+            for (i, cell) in row.iter().enumerate() {
+                if block.len() <= i {
+                    block.push(0);
+                }
+                block[i] = block[i].max(console::measure_text_width(cell));
+            }
+        }
+        let widths = match &mut self.widths {
+            None => self.widths.insert(block),
+            Some(widths) => {
+                if !self.frozen {
+                    widths.resize(widths.len().max(block.len()), 0);
+                    for (w, b) in widths.iter_mut().zip(block) {
+                        *w = (*w).max(b);
+                    }
+                }
+                widths
+            }
+        };
+        rows.iter().map(|row| line(widths, row)).collect()
     }
-    let bytes = tw.into_inner().unwrap_or_default();
-    String::from_utf8_lossy(&bytes)
-        .lines()
-        .map(|l| l.trim_end().to_string())
-        .collect()
+
+    /// From now on the widths stay as they are (one watch line at a time: an unusually wide
+    /// cell should not move every line after it).
+    pub fn freeze(&mut self) {
+        self.frozen = true;
+    }
+}
+
+/// One row on the given columns: each cell starts at its column, or three spaces after the
+/// previous cell when that one overflowed.
+fn line(widths: &[usize], row: &[String]) -> String {
+    let mut text = String::new();
+    // `at`: the display width written so far; `column`: where the fixed column i starts.
+    let (mut at, mut column) = (0, 0);
+    for (i, cell) in row.iter().enumerate() {
+        if i > 0 {
+            column += widths.get(i - 1).copied().unwrap_or(0) + GAP;
+            let target = column.max(at + GAP);
+            text.extend(std::iter::repeat_n(' ', target - at));
+            at = target;
+        }
+        text.push_str(cell);
+        at += console::measure_text_width(cell);
+    }
+    text.truncate(text.trim_end().len());
+    text
 }
 
 /// Pretty JSON in which every character the terminal guard would escape (C1 controls, bidi and
@@ -175,6 +230,67 @@ impl Serialize for Quoting<'_> {
 
 #[cfg(test)]
 mod tests {
+    /// kubectl's tabwriter (three spaces between columns, the last unpadded): the oracle the
+    /// first block's layout is checked against.
+    fn align(rows: &[Vec<String>]) -> Vec<String> {
+        use std::io::Write;
+        let mut tw = tabwriter::TabWriter::new(Vec::new())
+            .padding(3)
+            .minwidth(0)
+            .ansi(true);
+        for row in rows {
+            writeln!(tw, "{}", row.join("\t")).unwrap();
+        }
+        let bytes = tw.into_inner().unwrap_or_default();
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .map(|l| l.trim_end().to_string())
+            .collect()
+    }
+
+    fn rows(rows: &[&[&str]]) -> Vec<Vec<String>> {
+        rows.iter()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn the_first_block_fixes_the_columns_as_tabwriter_would() {
+        let first = rows(&[
+            &["NAME", "READY", "AGE"],
+            &["a", "0/1", "5m"],
+            &["bb", "1/1", ""],
+        ]);
+        let mut cols = super::Columns::default();
+        let lines = cols.lay_out(&first);
+        assert_eq!(lines, align(&first));
+        assert_eq!(
+            lines,
+            ["NAME   READY   AGE", "a      0/1     5m", "bb     1/1"]
+        );
+        // A later block keeps those columns, widening one only where a cell is wider.
+        let later = cols.lay_out(&rows(&[&["c", "1/1", "1h"], &["a-long-name", "1/1", "2d"]]));
+        assert_eq!(
+            later,
+            ["c             1/1     1h", "a-long-name   1/1     2d"]
+        );
+        let narrow = cols.lay_out(&rows(&[&["d", "1/1", "1h"]]));
+        assert_eq!(narrow, ["d             1/1     1h"], "columns never narrow");
+        // Frozen (watch lines): an overflowing cell pushes only its own row, which returns to
+        // the columns where there is room.
+        cols.freeze();
+        let frozen = cols.lay_out(&rows(&[
+            &["loooooooooooooong", "1", "3s"],
+            &["e", "1/1", "1h"],
+        ]));
+        assert_eq!(
+            frozen,
+            ["loooooooooooooong   1   3s", "e             1/1     1h"]
+        );
+        let coloured = cols.lay_out(&rows(&[&["d", "\x1b[31m0/1\x1b[0m", "1h"]]));
+        assert_eq!(coloured, ["d             \x1b[31m0/1\x1b[0m     1h"]);
+    }
+
     #[test]
     fn json_escapes_what_the_terminal_must_not_see_and_stays_valid() {
         let raw = "a\x1b]52;c;aGk=\x07\u{9b}2J\u{202e}z\u{e0041}";

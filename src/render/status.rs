@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use k8s_openapi::jiff::Timestamp;
 
-use super::{Palette, Tone, align};
+use super::{Columns, Palette, Tone};
 use crate::status::init_timeline::{InitContainerState, InitKind, RunState};
 use crate::status::report::InitStatus;
 use crate::util::duration;
@@ -36,20 +36,52 @@ const INIT_HEADER: [&str; 10] = [
 ];
 const INDENT: &str = "  ";
 
-/// Writes one block of rows (a page, or one watch event) with its own column widths, like
-/// `kubectl get` does per chunk. `headers` should be true for the first block only.
+/// A row of the table: the pod, and for a watch the change that brought it.
+#[derive(Debug, Clone, Copy)]
+pub struct TableRow<'a> {
+    pub item: &'a InitStatus,
+    /// The EVENT column (`--output-watch-events`): ADDED, MODIFIED or DELETED.
+    pub event: Option<&'static str>,
+    /// The pod is gone: its last row, with STATUS `Deleted`.
+    pub deleted: bool,
+}
+
+/// The columns of a table printed block by block: fixed by the first block (see
+/// [`Columns`]), so a long listing stays aligned from page to page and watch lines line up
+/// with the header.
+#[derive(Debug, Default, Clone)]
+pub struct TableLayout {
+    pods: Columns,
+    inits: Columns,
+}
+
+impl TableLayout {
+    /// Watch lines from now on: the columns stay as the listing left them.
+    pub fn freeze(&mut self) {
+        self.pods.freeze();
+        self.inits.freeze();
+    }
+}
+
+/// Writes one block of rows (a page, or one watch event) on the layout's columns.
+/// `headers` should be true for the first block only.
 pub fn write_table(
     out: &mut dyn Write,
-    items: &[InitStatus],
+    rows: &[TableRow],
     opts: TableOptions,
     now: Timestamp,
+    layout: &mut TableLayout,
 ) -> io::Result<()> {
-    let mut pod_rows = Vec::with_capacity(items.len() + 1);
+    let mut pod_rows = Vec::with_capacity(rows.len() + 1);
     let mut init_rows = Vec::new();
+    let events = rows.iter().any(|r| r.event.is_some());
     if opts.headers {
         let mut header: Vec<String> = HEADER.iter().map(|s| s.to_string()).collect();
         if opts.show_namespace {
             header.insert(0, "NAMESPACE".into());
+        }
+        if events {
+            header.insert(0, "EVENT".into());
         }
         pod_rows.push(header);
         if opts.wide {
@@ -61,18 +93,28 @@ pub fn write_table(
             );
         }
     }
-    for item in items {
-        pod_rows.push(pod_row(item, opts, now));
+    for row in rows {
+        let mut cells = pod_row(row.item, opts, now);
+        if row.deleted {
+            let status = usize::from(opts.show_namespace) + 2;
+            cells[status] = opts.palette.paint(Tone::Dim, "Deleted");
+        }
+        if let Some(event) = row.event {
+            // As wide as the widest event from the start, so later events keep the columns.
+            cells.insert(0, format!("{event:<8}"));
+        }
+        pod_rows.push(cells);
         if opts.wide {
             init_rows.extend(
-                item.init_containers
+                row.item
+                    .init_containers
                     .iter()
                     .map(|c| init_row(c, opts.palette, now)),
             );
         }
     }
-    let pods = align(&pod_rows);
-    let inits = align(&init_rows);
+    let pods = layout.pods.lay_out(&pod_rows);
+    let inits = layout.inits.lay_out(&init_rows);
     let mut inits = inits.iter();
     let mut pods = pods.iter();
     if opts.headers {
@@ -89,10 +131,10 @@ pub fn write_table(
             )?;
         }
     }
-    for (item, line) in items.iter().zip(pods) {
+    for (row, line) in rows.iter().zip(pods) {
         writeln!(out, "{line}")?;
         if opts.wide {
-            for sub in inits.by_ref().take(item.init_containers.len()) {
+            for sub in inits.by_ref().take(row.item.init_containers.len()) {
                 writeln!(out, "{INDENT}{sub}")?;
             }
         }

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use k8s_openapi::jiff::SignedDuration;
 use serde::Serialize;
 
-use crate::render::{Palette, Tone, align};
+use crate::render::{Columns, Palette, Tone};
 use crate::status::startup_aggregate::{Spread, StartupAggregate};
 use crate::status::startup_timeline::{StartupTimeline, Step, StepKind, StepState, container_key};
 use crate::util::duration::human;
@@ -136,7 +136,7 @@ fn write_steps(out: &mut dyn Write, t: &StartupTimeline, canvas: &Canvas) -> io:
             seconds_text(s.duration_seconds),
         ]);
     }
-    let aligned = align(&rows);
+    let aligned = Columns::default().lay_out(&rows);
     let prefix = aligned
         .iter()
         .map(|l| console::measure_text_width(l))
@@ -236,7 +236,7 @@ pub fn write_aggregate(
             share,
         ]);
     }
-    for (i, line) in align(&rows).iter().enumerate() {
+    for (i, line) in Columns::default().lay_out(&rows).iter().enumerate() {
         let failed = i > 0 && a.steps[i - 1].failed > 0;
         let line = if failed {
             p.paint(Tone::Bad, line)

@@ -3,6 +3,7 @@
 
 pub(crate) mod duration;
 pub mod interrupt;
+pub(crate) mod jsonpath;
 pub mod platform;
 pub(crate) mod quantity;
 pub mod sanitize;

@@ -230,7 +230,7 @@ const SGR_MAX: usize = 32;
 /// A writer for stdout and stderr that escapes everything that could drive a terminal:
 /// control characters other than `\n` and `\t`, C1 codes, bidi and invisible format characters,
 /// and bytes that are not UTF-8. Only colour (SGR: `ESC [` digits and `;` then `m`) passes, as
-/// the palette writes it. A character or colour sequence split across writes is held until it
+/// the palette writes it, and the three parameterless sequences of an in-place redraw. A character or colour sequence split across writes is held until it
 /// is complete (or until `flush`).
 pub struct TerminalWriter<W: Write> {
     inner: W,
@@ -328,6 +328,9 @@ fn sgr_len(text: &str) -> Sgr {
         match (i, b) {
             (1, b'[') => {}
             (1, _) => return Sgr::Not,
+            // Also passed, parameterless: cursor home, erase below, erase to the end of the
+            // line — the in-place redraw of `status -w` on a terminal (render::watch_screen).
+            (2, b'H' | b'J' | b'K') => return Sgr::Complete(3),
             (_, b'0'..=b'9' | b';') => {}
             (_, b'm') => return Sgr::Complete(i + 1),
             _ => return Sgr::Not,

@@ -122,7 +122,18 @@ fn bash_script_completes_commands_and_output_formats() {
     let formats = drive("kubectl-initctl status -o ''");
     let mut formats: Vec<&str> = formats.lines().collect();
     formats.sort();
-    assert_eq!(formats, ["json", "wide", "yaml"]);
+    assert_eq!(
+        formats,
+        [
+            "custom-columns=",
+            "json",
+            "jsonpath-as-json=",
+            "jsonpath=",
+            "name",
+            "wide",
+            "yaml"
+        ]
+    );
 }
 
 #[test]
@@ -161,7 +172,18 @@ fn complete_offers_commands_flags_and_their_values() {
     // -o values per command, in every spelling of the flag.
     assert_eq!(
         complete(&["status", "-o", ""], None),
-        (strings(&["wide", "json", "yaml"]), NO_FILE_COMP)
+        (
+            strings(&[
+                "wide",
+                "json",
+                "yaml",
+                "name",
+                "jsonpath=",
+                "jsonpath-as-json=",
+                "custom-columns="
+            ]),
+            NO_FILE_COMP
+        )
     );
     assert_eq!(complete(&["explain", "-o", ""], None).0, ["json", "yaml"]);
     assert_eq!(

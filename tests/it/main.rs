@@ -4,6 +4,7 @@
 
 mod apiserver;
 mod apiserver_selftest;
+mod check_output;
 mod completion;
 mod connection;
 mod edit;
@@ -21,5 +22,7 @@ mod logs;
 mod offline_input;
 mod readme_images;
 mod status;
+mod status_output;
 mod timeline;
 mod tls;
+mod watch;

@@ -387,7 +387,18 @@ mod tests {
         let r = req(&["status", "-nshop", "-o", ""]);
         assert_eq!(r.namespace.as_deref(), Some("shop"));
         assert!(matches!(r.want, Want::FlagValue { ref id, .. } if id == "output"));
-        assert_eq!(r.values, ["wide", "json", "yaml"]);
+        assert_eq!(
+            r.values,
+            [
+                "wide",
+                "json",
+                "yaml",
+                "name",
+                "jsonpath=",
+                "jsonpath-as-json=",
+                "custom-columns="
+            ]
+        );
 
         let r = req(&["explain", "--output=j"]);
         assert_eq!(
