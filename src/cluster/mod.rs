@@ -6,6 +6,7 @@ pub mod client;
 pub(crate) mod connect;
 pub(crate) mod failure;
 pub mod owner;
+pub(crate) mod pod_pages;
 pub mod pod_query;
 pub mod related;
 pub(crate) mod throttle;
