@@ -80,13 +80,14 @@ impl StatusPrinter<'_> {
                 self.seen.clear();
                 self.block(ctx, vec![pod.clone()])
             }
-            Format::Json => {
-                write_json(self.out, &report::report(pod, ctx.now)).map_err(Error::Output)
-            }
+            Format::Json => write_json(self.out, &report::report(pod, ctx.now))
+                .and_then(|()| self.out.flush())
+                .map_err(Error::Output),
             Format::Yaml => {
                 let doc = report::report(pod, ctx.now);
                 writeln!(self.out, "---")
                     .and_then(|_| write_yaml(self.out, &doc))
+                    .and_then(|()| self.out.flush())
                     .map_err(Error::Output)
             }
         }
