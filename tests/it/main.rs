@@ -15,6 +15,7 @@ mod hostile;
 mod krew;
 mod kubectl_compat;
 mod offline_input;
+mod pages;
 mod readme_images;
 mod status;
 mod tls;
