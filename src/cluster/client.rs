@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use k8s_openapi::api::core::v1::{Pod, Secret};
 use k8s_openapi::{ClusterResourceScope, NamespaceResourceScope};
@@ -12,12 +13,15 @@ use kube::api::{
     Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, LogParams, WatchEvent,
     WatchParams,
 };
+use kube::core::Status;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::cluster::connect::{self, Bound};
+use crate::cluster::pod_pages::{PodSelection, RawPodPage};
 use crate::cluster::{failure, throttle};
 use crate::error::{Error, Result};
+use crate::input::pod_json::pod_from_slice;
 use crate::input::target::WorkloadKind;
 use crate::util::sanitize::redact_url;
 
@@ -93,12 +97,13 @@ impl Cluster {
     }
 
     /// Every request goes through here: bounded as a whole by --request-timeout (body
-    /// included), and a 429 retried after its Retry-After a few times.
-    async fn call<T>(
-        &self,
-        context: &str,
-        mut request: impl AsyncFnMut() -> kube::Result<T>,
-    ) -> Result<T> {
+    /// included), and a 429 retried after its Retry-After a few times. `request` makes the
+    /// request's future afresh for each try (a plain closure rather than an `async ||` one: its
+    /// future borrows nothing from the closure, so it can be `Send` for the prefetching task).
+    async fn call<T, F>(&self, context: &str, mut request: impl FnMut() -> F) -> Result<T>
+    where
+        F: Future<Output = kube::Result<T>>,
+    {
         let mut throttled = 0;
         loop {
             let outcome = match self.bound {
@@ -144,9 +149,15 @@ impl Cluster {
         }
     }
 
+    /// One pod, read as a LIST's pods are (lean: no managedFields).
     pub async fn get_pod(&self, namespace: &str, name: &str) -> Result<Pod> {
-        let api = self.pods(Some(namespace));
-        self.call("get pod", async || api.get(name).await).await
+        let path = <Pod as kube::Resource>::url_path(&(), Some(namespace));
+        let body = self
+            .call("get pod", || {
+                read_body(&self.client, &path, Read::Get(name))
+            })
+            .await?;
+        pod_from_slice(&body).map_err(self.unreadable("get pod"))
     }
 
     /// One page of a pod LIST (`limit` + `continue`).
@@ -157,17 +168,50 @@ impl Cluster {
         fields: Option<&str>,
         continue_token: Option<String>,
     ) -> Result<PodPage> {
-        let mut lp = ListParams::default().limit(PAGE_SIZE);
-        lp.label_selector = labels.map(str::to_string);
-        lp.field_selector = fields.map(str::to_string);
-        lp.continue_token = continue_token;
-        let api = self.pods(namespace);
-        let list = self.call("list pods", async || api.list(&lp).await).await?;
+        let selection = PodSelection {
+            namespace: namespace.map(str::to_string),
+            labels: labels.map(str::to_string),
+            fields: fields.map(str::to_string),
+        };
+        let page = self.list_pods_raw(&selection, continue_token).await?;
         Ok(PodPage {
-            resource_version: list.metadata.resource_version.unwrap_or_default(),
-            next: list.metadata.continue_.filter(|c| !c.is_empty()),
-            pods: list.items,
+            pods: self.decode_pods(&page)?,
+            resource_version: page.resource_version,
+            next: page.next,
         })
+    }
+
+    /// One page of a pod LIST as the server sent it (gzip negotiated by kube's client stack), its
+    /// list metadata read; the pods are decoded with [`Cluster::decode_pods`]. The body is read
+    /// into one buffer and parsed from there, unlike kube's typed `list` (which copies it into a
+    /// `String` first and decodes every managedFields entry).
+    pub(crate) async fn list_pods_raw(
+        &self,
+        selection: &PodSelection,
+        continue_token: Option<String>,
+    ) -> Result<RawPodPage> {
+        let mut lp = ListParams::default().limit(PAGE_SIZE);
+        lp.label_selector = selection.labels.clone();
+        lp.field_selector = selection.fields.clone();
+        lp.continue_token = continue_token;
+        let path = <Pod as kube::Resource>::url_path(&(), selection.namespace.as_deref());
+        let body = self
+            .call("list pods", || {
+                read_body(&self.client, &path, Read::List(&lp))
+            })
+            .await?;
+        RawPodPage::new(body).map_err(self.unreadable("list pods"))
+    }
+
+    /// The pods of a page, decoded from its body (an item that is not a pod is an error that
+    /// says where it is).
+    pub(crate) fn decode_pods(&self, page: &RawPodPage) -> Result<Vec<Pod>> {
+        page.pods().map_err(self.unreadable("list pods"))
+    }
+
+    fn unreadable(&self, context: &str) -> impl Fn(serde_json::Error) -> Error + '_ {
+        let err = self.err(context);
+        move |e| err(kube::Error::SerdeError(e))
     }
 
     /// Pod changes after `resource_version`, as a stream of watch events.
@@ -185,9 +229,7 @@ impl Cluster {
         let api = self.pods(namespace);
         let bound = self.bound;
         let stream = self
-            .call("watch pods", async || {
-                api.watch(&wp, resource_version).await
-            })
+            .call("watch pods", || api.watch(&wp, resource_version))
             .await?;
         // A stream that breaks (idle past the bound, connection lost) just ends: the caller
         // re-opens it from where it stopped, as it does when the server ends it.
@@ -252,9 +294,7 @@ impl Cluster {
         let mut lp = ListParams::default().limit(PAGE_SIZE);
         let mut pages = Pages::default();
         loop {
-            let list = self
-                .call("list secrets", async || api.list_metadata(&lp).await)
-                .await?;
+            let list = self.call("list secrets", || api.list_metadata(&lp)).await?;
             names.extend(list.items.into_iter().filter_map(|s| s.metadata.name));
             match pages.next(list.metadata.continue_, "secrets")? {
                 Some(next) => lp.continue_token = Some(next),
@@ -318,9 +358,7 @@ impl Cluster {
     ) -> Result<Value> {
         let api: Api<DynamicObject> =
             Api::namespaced_with(self.client.clone(), namespace, &api_resource(kind));
-        let obj = self
-            .call("get workload", async || api.get(name).await)
-            .await?;
+        let obj = self.call("get workload", || api.get(name)).await?;
         serde_json::to_value(obj).map_err(|e| Error::client("read workload", e))
     }
 
@@ -331,9 +369,7 @@ impl Cluster {
     /// Any object, as the server's JSON (unknown fields kept, unlike typed reads).
     pub async fn get_json(&self, kind: Kind, namespace: &str, name: &str) -> Result<Value> {
         let api = self.dynamic(kind, namespace);
-        let obj = self
-            .call("get object", async || api.get(name).await)
-            .await?;
+        let obj = self.call("get object", || api.get(name)).await?;
         to_json(obj)
     }
 
@@ -352,9 +388,7 @@ impl Cluster {
         let body = kube::api::Patch::Strategic(patch);
         let api = self.dynamic(kind, namespace);
         let obj = self
-            .call("patch object", async || {
-                api.patch(name, &params, &body).await
-            })
+            .call("patch object", || api.patch(name, &params, &body))
             .await?;
         to_json(obj)
     }
@@ -368,7 +402,7 @@ impl Cluster {
             ..Default::default()
         };
         let created = self
-            .call("create object", async || api.create(&params, &obj).await)
+            .call("create object", || api.create(&params, &obj))
             .await?;
         to_json(created)
     }
@@ -387,7 +421,7 @@ impl Cluster {
         let namespace = text("/metadata/namespace").unwrap_or_else(|| "default".into());
         let api = self.pods(Some(&namespace));
         let name = text("/metadata/name").unwrap_or_default();
-        self.call("delete pod", async || api.delete(&name, &params).await)
+        self.call("delete pod", || api.delete(&name, &params))
             .await?;
         Ok(())
     }
@@ -395,7 +429,7 @@ impl Cluster {
     /// The pod if it exists.
     pub async fn find_pod(&self, namespace: &str, name: &str) -> Result<Option<Pod>> {
         let api = self.pods(Some(namespace));
-        self.call("get pod", async || api.get_opt(name).await).await
+        self.call("get pod", || api.get_opt(name)).await
     }
 
     /// Every Job in a namespace (for resolving a CronJob to its jobs' pods).
@@ -421,9 +455,7 @@ where
     let mut lp = ListParams::default().limit(PAGE_SIZE);
     let mut pages = Pages::default();
     loop {
-        let list = cluster
-            .call("list objects", async || api.list(&lp).await)
-            .await?;
+        let list = cluster.call("list objects", || api.list(&lp)).await?;
         items.extend(list.items);
         match pages.next(list.metadata.continue_, "objects")? {
             Some(next) => lp.continue_token = Some(next),
@@ -463,6 +495,37 @@ impl Pages {
             failure::Said(looping),
         ))
     }
+}
+
+/// A read whose answer is decoded by the caller.
+#[derive(Clone, Copy)]
+enum Read<'a> {
+    Get(&'a str),
+    List(&'a ListParams),
+}
+
+/// The body of a GET's or LIST's answer in one buffer; a 4xx/5xx answer is the `Status` it
+/// carries (or its text), exactly as kube's own requests turn it into `kube::Error::Api`.
+async fn read_body(client: &Client, path: &str, read: Read<'_>) -> kube::Result<Bytes> {
+    let resource = kube::core::Request::new(path);
+    let (request, verb) = match read {
+        Read::Get(name) => (resource.get(name, &Default::default()), "get"),
+        Read::List(lp) => (resource.list(lp), "list"),
+    };
+    let mut request = request.map_err(kube::Error::BuildRequest)?;
+    // As kube's own Api marks its requests (the name of their trace span).
+    request.extensions_mut().insert(verb);
+    let answer = client.send(request.map(kube::client::Body::from)).await?;
+    let code = answer.status();
+    let body = answer.into_body().collect_bytes().await?;
+    if !(code.is_client_error() || code.is_server_error()) {
+        return Ok(body);
+    }
+    let text = String::from_utf8(body.to_vec()).map_err(kube::Error::FromUtf8)?;
+    let status = serde_json::from_str::<Status>(&text).unwrap_or_else(|_| {
+        Status::failure(text.trim(), "Failed to parse error data").with_code(code.as_u16())
+    });
+    Err(kube::Error::Api(status.boxed()))
 }
 
 fn to_json(obj: DynamicObject) -> Result<Value> {

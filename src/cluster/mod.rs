@@ -9,6 +9,7 @@ pub(crate) mod failure;
 pub(crate) mod logs;
 pub(crate) mod overrides;
 pub mod owner;
+pub(crate) mod pod_pages;
 pub mod pod_query;
 pub mod related;
 pub(crate) mod request_log;

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::cluster::Cluster;
 use crate::cluster::client::Pages;
+use crate::cluster::pod_pages::{PodSelection, Prefetch};
 use crate::error::{Error, Result};
 use crate::input::manifest::Inventory;
 use crate::input::selector::{FieldSelector, Selector};
@@ -335,39 +336,40 @@ fn is_gone(e: &Error) -> bool {
 
 /// One query's paginated LIST, page by page, returning the resourceVersion to watch from. A
 /// continue token that expires mid-way (410) starts the list over, as kubectl does; pages
-/// handed over before are handed over again (the printer shows each pod once).
+/// handed over before are handed over again (the printer shows each pod once). While a page is
+/// decoded and handed over, the next one is already being fetched (one ahead, no more).
 async fn list_query(
     cluster: &Cluster,
     query: &PodQuery,
     on_page: &mut dyn FnMut(Vec<Pod>) -> Result<()>,
 ) -> Result<String> {
-    let labels = query.labels.as_ref().map(Selector::wire_text);
-    let fields = query.fields.as_ref().map(FieldSelector::wire_text);
+    let selection = PodSelection {
+        namespace: query.namespace.clone(),
+        labels: query.labels.as_ref().map(Selector::wire_text),
+        fields: query.fields.as_ref().map(FieldSelector::wire_text),
+    };
     let mut restarts = 0;
     'list: loop {
         let mut pages = Pages::default();
-        let mut next: Option<String> = None;
+        let mut fetching = Prefetch::start(cluster, &selection, None);
+        let mut continuing = false;
         loop {
-            let continuing = next.is_some();
-            let page = match cluster
-                .list_pods_page(
-                    query.namespace.as_deref(),
-                    labels.as_deref(),
-                    fields.as_deref(),
-                    next.take(),
-                )
-                .await
-            {
+            let page = match fetching.page().await {
                 Err(e) if is_gone(&e) && continuing && restarts < LIST_RESTARTS => {
                     restarts += 1;
                     continue 'list;
                 }
                 page => page?,
             };
-            on_page(page.pods)?;
-            match pages.next(page.next, "pods")? {
-                Some(token) => next = Some(token),
-                None => return Ok(page.resource_version),
+            // A looping token is reported after this page is handed over, as before prefetching.
+            let next = pages.next(page.next.clone(), "pods");
+            if let Ok(Some(token)) = &next {
+                fetching = Prefetch::start(cluster, &selection, Some(token.clone()));
+                continuing = true;
+            }
+            on_page(cluster.decode_pods(&page)?)?;
+            if next?.is_none() {
+                return Ok(page.resource_version);
             }
         }
     }

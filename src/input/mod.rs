@@ -2,8 +2,6 @@
 //! targets and selectors. Parsing only; nothing here talks to a cluster.
 
 pub mod manifest;
-// Wired into the LIST and -f readers by the performance work (issue 10); until then unused.
-#[allow(dead_code)]
 pub(crate) mod pod_json;
 pub mod selector;
 pub mod target;

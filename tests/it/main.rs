@@ -20,6 +20,7 @@ mod krew;
 mod kubectl_compat;
 mod logs;
 mod offline_input;
+mod pages;
 mod readme_images;
 mod status;
 mod status_output;

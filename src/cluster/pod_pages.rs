@@ -1,0 +1,259 @@
+//! Pod LIST pages read from the response bytes as they came (one buffer, gunzipped): the list's
+//! metadata from the front of the body first, so the next page can be asked for at once, then
+//! the pods, decoded lean (`input::pod_json`: no managedFields) and never through a `String` or a
+//! `serde_json::Value`. `Prefetch` fetches the next page on the runtime's worker thread while
+//! the caller decodes and prints the current one.
+
+use bytes::Bytes;
+use k8s_openapi::api::core::v1::Pod;
+use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+use crate::cluster::Cluster;
+use crate::error::{Error, Result};
+use crate::input::pod_json::LeanPod;
+
+/// What a pod LIST selects: the query's scope and selectors in their wire form.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PodSelection {
+    /// None: every namespace.
+    pub(crate) namespace: Option<String>,
+    pub(crate) labels: Option<String>,
+    pub(crate) fields: Option<String>,
+}
+
+/// A page of a pod LIST as the server sent it: its body, and the list metadata read from it.
+pub(crate) struct RawPodPage {
+    body: Bytes,
+    pub(crate) resource_version: String,
+    /// The continue token; None on the last page.
+    pub(crate) next: Option<String>,
+}
+
+impl RawPodPage {
+    /// Reads the list metadata of `body`; the items are left for [`RawPodPage::pods`].
+    pub(crate) fn new(body: Bytes) -> serde_json::Result<RawPodPage> {
+        let head = list_head(&body)?;
+        Ok(RawPodPage {
+            body,
+            resource_version: head.resource_version.unwrap_or_default(),
+            next: head.continue_token.filter(|c| !c.is_empty()),
+        })
+    }
+
+    /// The page's pods, decoded from the body.
+    pub(crate) fn pods(&self) -> serde_json::Result<Vec<Pod>> {
+        list_items(&self.body)
+    }
+}
+
+/// The list metadata a page is continued by.
+#[derive(Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ListHead {
+    resource_version: Option<String>,
+    #[serde(rename = "continue")]
+    continue_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum Key {
+    Metadata,
+    Items,
+    #[serde(other)]
+    Other,
+}
+
+/// Reads the top-level keys of a list until it has `metadata` and reaches `items`: kube-apiserver
+/// writes `metadata` first, so the items are not even scanned. (A body that puts `items` first is
+/// scanned past them, not decoded.)
+struct HeadSeed<'a> {
+    head: &'a mut ListHead,
+    /// Set when reading stopped at `items` on purpose (the deserializer then complains that the
+    /// object did not end, which is not an error here).
+    stopped: &'a mut bool,
+}
+
+impl<'de> DeserializeSeed<'de> for HeadSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for HeadSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a pod list")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut has_metadata = false;
+        while let Some(key) = map.next_key::<Key>()? {
+            match key {
+                Key::Metadata => {
+                    *self.head = map.next_value::<Option<ListHead>>()?.unwrap_or_default();
+                    has_metadata = true;
+                }
+                Key::Items if has_metadata => {
+                    *self.stopped = true;
+                    return Ok(());
+                }
+                Key::Items | Key::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The metadata of a pod list body, without decoding its items.
+pub(crate) fn list_head(body: &[u8]) -> serde_json::Result<ListHead> {
+    let mut head = ListHead::default();
+    let mut stopped = false;
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let read = HeadSeed {
+        head: &mut head,
+        stopped: &mut stopped,
+    }
+    .deserialize(&mut deserializer);
+    match read {
+        Err(_) if stopped => Ok(head),
+        Err(e) => Err(e),
+        Ok(()) if stopped => Ok(head),
+        Ok(()) => deserializer.end().map(|()| head),
+    }
+}
+
+/// The items of a pod list body (kind, apiVersion and metadata skipped). As kube reads a list:
+/// `items` must be there, and `null` is no items.
+#[derive(Deserialize)]
+struct WireItems {
+    #[serde(deserialize_with = "null_as_empty")]
+    items: Vec<LeanPod>,
+}
+
+fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<LeanPod>, D::Error> {
+    Ok(Option::<Vec<LeanPod>>::deserialize(d)?.unwrap_or_default())
+}
+
+/// The pods of a pod list body, decoded straight from its bytes.
+pub(crate) fn list_items(body: &[u8]) -> serde_json::Result<Vec<Pod>> {
+    let list: WireItems = serde_json::from_slice(body)?;
+    // A newtype unwrapped in place: the collect reuses the vector's allocation.
+    Ok(list.items.into_iter().map(|lean| lean.0).collect())
+}
+
+/// The next page, being fetched on the runtime's worker while the caller works on the one
+/// before: at most one page ahead, so memory stays bounded. Dropped (an error, a closed pipe)
+/// = the request is abandoned.
+pub(crate) struct Prefetch(tokio::task::JoinHandle<Result<RawPodPage>>);
+
+impl Prefetch {
+    pub(crate) fn start(
+        cluster: &Cluster,
+        selection: &PodSelection,
+        continue_token: Option<String>,
+    ) -> Prefetch {
+        let (cluster, selection) = (cluster.clone(), selection.clone());
+        Prefetch(tokio::spawn(async move {
+            cluster.list_pods_raw(&selection, continue_token).await
+        }))
+    }
+
+    /// The page, once it is here.
+    pub(crate) async fn page(&mut self) -> Result<RawPodPage> {
+        (&mut self.0)
+            .await
+            .map_err(|e| Error::client("list pods", e))?
+    }
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn head(text: &str) -> ListHead {
+        list_head(text.as_bytes()).unwrap()
+    }
+
+    fn expected(rv: &str, token: Option<&str>) -> ListHead {
+        ListHead {
+            resource_version: Some(rv.into()),
+            continue_token: token.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn the_head_is_read_from_the_front_without_reading_the_items() {
+        // Items that are not even JSON past the point where the head is complete: never read.
+        let text = r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"12","continue":"abc","remainingItemCount":3},"items":[{"metadata": not json"#;
+        assert_eq!(head(text), expected("12", Some("abc")));
+    }
+
+    #[test]
+    fn a_head_after_the_items_is_found_past_them() {
+        let text = r#"{"items":[{"metadata":{"name":"a"}}],"metadata":{"resourceVersion":"7","continue":"t"}}"#;
+        assert_eq!(head(text), expected("7", Some("t")));
+    }
+
+    #[test]
+    fn the_last_page_has_no_continue_token() {
+        let page = RawPodPage::new(Bytes::from_static(
+            br#"{"metadata":{"resourceVersion":"9","continue":""},"items":[]}"#,
+        ))
+        .unwrap();
+        assert_eq!((page.resource_version.as_str(), page.next), ("9", None));
+        let page = RawPodPage::new(Bytes::from_static(br#"{"items":null}"#)).unwrap();
+        assert_eq!((page.resource_version.as_str(), &page.next), ("", &None));
+        assert!(page.pods().unwrap().is_empty(), "null items: none");
+    }
+
+    #[test]
+    fn a_body_that_is_not_a_list_is_an_error() {
+        for text in ["", "not json", "[1,2]", r#""PodList""#, r#"{"metadata":7}"#] {
+            assert!(list_head(text.as_bytes()).is_err(), "{text:?}");
+        }
+        assert!(list_head(br#"{"metadata":{}} trailing"#).is_err());
+        let err = list_items(br#"{"kind":"Status","metadata":{}}"#).unwrap_err();
+        assert!(err.to_string().contains("missing field `items`"), "{err}");
+    }
+
+    #[test]
+    fn items_decode_in_order_without_managed_fields() {
+        let pod = |name: &str| {
+            json!({"metadata": {"name": name, "namespace": "shop",
+                "managedFields": [{"manager": "kubelet", "fieldsV1": {"f:status": {}}}]},
+                "spec": {"containers": [{"name": "app", "image": "nginx"}]}})
+        };
+        let body = json!({"kind": "PodList", "apiVersion": "v1",
+            "metadata": {"resourceVersion": "5"}, "items": [pod("a"), pod("b"), pod("c")]});
+        let page = RawPodPage::new(Bytes::from(serde_json::to_vec(&body).unwrap())).unwrap();
+        let pods = page.pods().unwrap();
+        let names: Vec<_> = pods
+            .iter()
+            .filter_map(|p| p.metadata.name.as_deref())
+            .collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert!(pods.iter().all(|p| p.metadata.managed_fields.is_none()));
+    }
+
+    #[test]
+    fn a_bad_item_is_an_error_with_its_place() {
+        let body =
+            br#"{"metadata":{},"items":[{"metadata":{"name":"a"}},{"metadata":{"name":7}}]}"#;
+        let err = list_items(body).unwrap_err();
+        assert!(err.to_string().contains("invalid type"), "{err}");
+        assert!(err.to_string().contains("column"), "{err}");
+    }
+}
