@@ -1,9 +1,10 @@
 //! What the user hands the tool: offline files (`-f`), the YAML engine behind them, command-line
 //! targets and selectors. Parsing only; nothing here talks to a cluster.
 
+mod json_stream;
+mod json_walk;
 pub mod manifest;
-// Wired into the LIST and -f readers by the performance work (issue 10); until then unused.
-#[allow(dead_code)]
+pub(crate) mod newest;
 pub(crate) mod pod_json;
 pub mod selector;
 pub mod target;
