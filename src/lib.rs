@@ -46,6 +46,7 @@ pub async fn run(
         Command::Man(args) => cli::man::write(args.dir.as_deref(), out),
         Command::Status(args) => {
             let ctx = session::Session::new(&cli.global, env, stdin).await?;
+            ctx.write_clock_note(err)?;
             cmd::status::run(&ctx, &args, out, err).await
         }
         Command::Edit(args) => {
@@ -62,6 +63,7 @@ pub async fn run(
         }
         Command::Explain(args) => {
             let ctx = session::Session::new(&cli.global, env, stdin).await?;
+            ctx.write_clock_note(err)?;
             cmd::explain::run(&ctx, &args, out).await
         }
     }

@@ -55,6 +55,26 @@ pub struct GlobalOpts {
     /// When to use colours: auto (only on a terminal, never with NO_COLOR), always, never.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// With -f: measure ages and "stuck for" as of TIME (RFC 3339, e.g. 2026-11-27T10:04:00Z),
+    /// or "now". Default: the newest time in the input, so a dump reads as when it was taken.
+    #[arg(long, global = true, value_name = "TIME", requires = "filenames", value_parser = parse_as_of)]
+    pub as_of: Option<AsOf>,
+}
+
+/// `--as-of`: the clock offline ages are read against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsOf {
+    Now,
+    Time(k8s_openapi::jiff::Timestamp),
+}
+
+fn parse_as_of(text: &str) -> Result<AsOf, String> {
+    if text == "now" {
+        return Ok(AsOf::Now);
+    }
+    text.parse().map(AsOf::Time).map_err(|_| {
+        "expected an RFC 3339 time such as 2026-11-27T10:04:00Z, or \"now\"".to_string()
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
