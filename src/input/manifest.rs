@@ -140,12 +140,11 @@ impl Inventory {
         let mut de = serde_json::Deserializer::from_reader(reader);
         let pass = match json_stream::first_pass(&mut de) {
             Ok(pass) => pass,
-            // Text that is not UTF-8 is named as such, at its first bad byte, as when the
-            // whole text was read first.
             Err(located) => {
-                return Err(utf8_file(&name, path)
-                    .err()
-                    .unwrap_or(parse(&name, located)));
+                let whole = whole_text(&name, path)?;
+                let again =
+                    json_stream::first_pass(&mut serde_json::Deserializer::from_slice(&whole));
+                return Err(parse(&name, again.err().unwrap_or(located)));
             }
         };
         self.add_first_pass(name, JsonText::File(path.to_path_buf()), pass);
@@ -339,7 +338,15 @@ impl Inventory {
                     match read {
                         Ok(()) => {}
                         Err(PodsError::Stopped(e)) => return Err(e),
-                        Err(PodsError::Input(located)) => return Err(parse(name, located)),
+                        Err(PodsError::Input(located)) => {
+                            let located = match text {
+                                JsonText::File(path) => {
+                                    located_again(name, path, shapes)?.unwrap_or(located)
+                                }
+                                JsonText::Bytes(_) => located,
+                            };
+                            return Err(parse(name, located));
+                        }
                     }
                 }
             }
@@ -383,62 +390,30 @@ fn starts_as_json(reader: &mut impl BufRead, name: &str) -> Result<bool> {
         .is_some_and(|&b| b == b'{'))
 }
 
+/// A JSON file that failed to read, read whole: reading from a buffer counts the byte that ends
+/// a number into the position, reading from a text does not, and a text that is not UTF-8 is
+/// named at its first bad byte. So the error is the one the whole text gives, and `check`
+/// (which reads the whole text) says the same. Only ever on the way to an error.
+fn whole_text(name: &str, path: &Path) -> Result<Vec<u8>> {
+    let bytes = read_bounded(&mut open(path, name)?, name, max_input_bytes()?)?;
+    Ok(utf8(name, bytes)?.into_bytes())
+}
+
+/// Where the second pass over a file failed, as the whole text locates it (see [`whole_text`]).
+fn located_again(name: &str, path: &Path, shapes: &[Shape]) -> Result<Option<Located>> {
+    let whole = whole_text(name, path)?;
+    let mut de = serde_json::Deserializer::from_slice(&whole);
+    Ok(match json_stream::pods(&mut de, shapes, &mut |_| Ok(())) {
+        Err(PodsError::Input(located)) => Some(located),
+        _ => None,
+    })
+}
+
 fn too_large(name: &str, limit: u64) -> Error {
     Error::InputTooLarge {
         path: name.to_string(),
         limit,
         env: MAX_INPUT_BYTES_ENV,
-    }
-}
-
-/// A file's first byte that is not UTF-8, located as [`utf8`] locates it; read a block at a
-/// time (only after the file failed to read as JSON).
-fn utf8_file(name: &str, path: &Path) -> Result<()> {
-    let mut reader = BufReader::with_capacity(READ_BUFFER, open(path, name)?);
-    let (mut line, mut column) = (1u64, 1u64);
-    // A sequence cut by the end of one block, then the next block.
-    let mut block = Vec::new();
-    loop {
-        let read = (&mut reader)
-            .take(READ_BUFFER as u64)
-            .read_to_end(&mut block)
-            .map_err(|source| Error::ReadFile {
-                path: name.to_string(),
-                source,
-            })?;
-        let (valid, bad) = match std::str::from_utf8(&block) {
-            Ok(text) => (text, None),
-            Err(e) => (
-                std::str::from_utf8(&block[..e.valid_up_to()]).unwrap_or_default(),
-                Some(e),
-            ),
-        };
-        match valid.rfind('\n') {
-            Some(i) => {
-                line += valid.matches('\n').count() as u64;
-                column = valid[i + 1..].chars().count() as u64 + 1;
-            }
-            None => column += valid.chars().count() as u64,
-        }
-        let valid_len = valid.len();
-        match bad {
-            None if read == 0 => return Ok(()),
-            None => block.clear(),
-            Some(e) if e.error_len().is_none() && read > 0 => {
-                block.drain(..valid_len);
-            }
-            Some(_) => {
-                return Err(Error::Parse {
-                    path: name.to_string(),
-                    line,
-                    column,
-                    message: format!(
-                        "invalid UTF-8 (byte 0x{:02x}): the input must be UTF-8 text",
-                        block[valid_len]
-                    ),
-                });
-            }
-        }
     }
 }
 
