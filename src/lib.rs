@@ -47,6 +47,7 @@ pub async fn run(
         Command::Man(args) => cli::man::write(args.dir.as_deref(), out),
         Command::Status(args) => {
             let ctx = session::Session::new(&global, env, stdin).await?;
+            ctx.write_clock_note(err)?;
             cmd::status::run(&ctx, env, &args, out, err).await
         }
         Command::Edit(args) => {
@@ -63,6 +64,7 @@ pub async fn run(
         }
         Command::Explain(args) => {
             let ctx = session::Session::new(&global, env, stdin).await?;
+            ctx.write_clock_note(err)?;
             cmd::explain::run(&ctx, &args, out).await
         }
         Command::Logs(args) => {
@@ -71,6 +73,7 @@ pub async fn run(
         }
         Command::Timeline(args) => {
             let ctx = session::Session::new(&global, env, stdin).await?;
+            ctx.write_clock_note(err)?;
             cmd::timeline::run(&ctx, env, &args, out).await
         }
     }

@@ -2,13 +2,13 @@
 //! scope, selectors, the clock and colours. Commands receive this and never read flags or the
 //! environment themselves.
 
-use std::io::Read;
+use std::io::{Read, Write};
 
 use k8s_openapi::jiff::Timestamp;
 
-use crate::cli::{ColorChoice, ConnectionFlags, GlobalOpts};
+use crate::cli::{AsOf, ColorChoice, ConnectionFlags, GlobalOpts};
 use crate::cluster::{Cluster, ConnectOptions, Overrides};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::input::manifest::Inventory;
 use crate::input::selector::{FieldSelector, Selector};
 use crate::render::Palette;
@@ -73,10 +73,17 @@ pub struct Session {
     pub labels: Option<Selector>,
     /// `--field-selector`, parsed; `None` when absent or empty.
     pub fields: Option<FieldSelector>,
+    /// What ages are measured against: the wall clock with a cluster; offline, `--as-of`, else
+    /// the newest time in the input (see [`offline_clock`]).
     pub now: Timestamp,
+    /// Said once on stderr when the input chose the clock.
+    pub clock_note: Option<String>,
     pub palette: Palette,
     pub headers: bool,
 }
+
+/// The environment variable that pins the clock (RFC 3339), for tests and documentation.
+pub const PINNED_CLOCK_ENV: &str = "KUBECTL_INITCTL_NOW";
 
 impl Session {
     pub async fn new(
@@ -89,6 +96,8 @@ impl Session {
         } else {
             global.namespace.namespace.clone().map(Namespaces::One)
         };
+        let mut now = env.now;
+        let mut clock_note = None;
         let (source, namespaces) = if global.offline.filenames.is_empty() {
             let cluster = Cluster::connect(&connect_options(&global.connection)?).await?;
             let namespaces = explicit
@@ -96,6 +105,7 @@ impl Session {
             (Source::Cluster(cluster), namespaces)
         } else {
             let inventory = Inventory::load(&global.offline.filenames, stdin)?;
+            (now, clock_note) = offline_clock(global.offline.as_of, env.now, inventory.newest());
             (
                 Source::Offline(inventory),
                 explicit.unwrap_or(Namespaces::AsInFiles),
@@ -111,7 +121,8 @@ impl Session {
             namespaces,
             labels,
             fields,
-            now: env.now,
+            now,
+            clock_note,
             palette: palette(global, env),
             headers: !global.headers.no_headers,
         })
@@ -145,6 +156,41 @@ pub(crate) fn connect_options(flags: &ConnectionFlags) -> Result<ConnectOptions>
         request_timeout,
         verbosity: flags.verbosity,
     })
+}
+
+impl Session {
+    /// The note that says what offline ages are measured against, when the input chose it.
+    pub fn write_clock_note(&self, err: &mut dyn Write) -> Result<()> {
+        match &self.clock_note {
+            Some(note) => writeln!(err, "note: {note}").map_err(Error::Output),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The clock of offline input, and the note that says so: `--as-of TIME|now` as given; else
+/// the pinned clock ([`PINNED_CLOCK_ENV`], which stands for an `--as-of`); else the newest time
+/// in the input, so that a dump reads as it did when it was taken; else (no times at all) now.
+fn offline_clock(
+    as_of: Option<AsOf>,
+    now: Timestamp,
+    newest: Option<Timestamp>,
+) -> (Timestamp, Option<String>) {
+    let pinned = std::env::var(PINNED_CLOCK_ENV)
+        .ok()
+        .is_some_and(|t| t.parse::<Timestamp>().is_ok());
+    match (as_of, newest) {
+        (Some(AsOf::Time(time)), _) => (time, None),
+        (Some(AsOf::Now), _) => (now, None),
+        (None, _) if pinned => (now, None),
+        (None, Some(newest)) => (
+            newest,
+            Some(format!(
+                "ages are as of {newest}, the newest time in the input; --as-of now for the current time"
+            )),
+        ),
+        (None, None) => (now, None),
+    }
 }
 
 /// A selector flag, parsed; an empty one (which always parses) is no selector.

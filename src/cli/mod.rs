@@ -3,8 +3,10 @@
 
 pub(crate) mod completion;
 mod definition;
+mod flags;
 pub(crate) mod hoist;
 pub(crate) mod man;
 pub(crate) mod scripts;
 
 pub use definition::*;
+pub use flags::*;

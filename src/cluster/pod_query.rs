@@ -205,8 +205,9 @@ fn offline_workload(
 /// Offline pods are handed over in pages of this many, as a cluster's LIST pages them.
 const OFFLINE_PAGE: usize = 500;
 
-/// The pods of offline input that a query selects, in file order, page by page: only one
-/// page of typed pods exists at a time. Returns how many were selected.
+/// The pods of offline input that a query selects, in file order, page by page, read as the
+/// input streams by: only one page of typed pods exists at a time. Returns how many were
+/// selected.
 fn offline_pods(
     inv: &Inventory,
     query: &PodQuery,
@@ -214,21 +215,56 @@ fn offline_pods(
 ) -> Result<usize> {
     let mut page = Vec::new();
     let mut selected = 0;
-    for pod in inv.pods() {
-        let pod = pod?;
+    inv.for_each_pod(&mut |pod| {
         if !offline_selects(query, &pod)? {
-            continue;
+            return Ok(());
         }
         selected += 1;
         page.push(pod);
         if page.len() == OFFLINE_PAGE {
             on_page(std::mem::take(&mut page))?;
         }
-    }
+        Ok(())
+    })?;
     if !page.is_empty() || selected == 0 {
         on_page(page)?;
     }
     Ok(selected)
+}
+
+/// Every query over offline input, in query order, as a cluster answers them: the pods named
+/// one by one found in one reading of the input (not one per name) and handed over as one
+/// page; each listing query read as the input streams by. Returns the names not found.
+fn offline_fetch(
+    inv: &Inventory,
+    queries: &[PodQuery],
+    on_page: &mut dyn FnMut(Vec<Pod>) -> Result<()>,
+) -> Result<Vec<String>> {
+    let mut found: Vec<Vec<Pod>> = vec![Vec::new(); queries.len()];
+    if queries.iter().any(|q| q.name.is_some()) {
+        inv.for_each_pod(&mut |pod| {
+            for (i, query) in queries.iter().enumerate() {
+                if query.name.is_some() && offline_selects(query, &pod)? {
+                    found[i].push(pod.clone());
+                }
+            }
+            Ok(())
+        })?;
+    }
+    let mut missing = Vec::new();
+    let mut named: Vec<Pod> = Vec::new();
+    for (query, pods) in queries.iter().zip(found) {
+        match &query.name {
+            Some(name) if pods.is_empty() => missing.push(format!("pods {name:?} not found")),
+            Some(_) => named.extend(pods),
+            None => {
+                hand_over(&mut named, on_page)?;
+                offline_pods(inv, query, on_page)?;
+            }
+        }
+    }
+    hand_over(&mut named, on_page)?;
+    Ok(missing)
 }
 
 fn offline_selects(query: &PodQuery, pod: &Pod) -> Result<bool> {
@@ -275,24 +311,14 @@ pub async fn fetch_pods(
     // Pods named one by one (`status a b c`) are handed over as one page, so that they are
     // aligned as one table like every other listing; a LIST's pages go as they come.
     let mut named: Vec<Pod> = Vec::new();
+    if let Source::Offline(inv) = &ctx.source {
+        fetch.missing = offline_fetch(inv, queries, on_page)?;
+        return Ok(fetch);
+    }
     for (i, query) in queries.iter().enumerate() {
         match &ctx.source {
-            Source::Offline(inv) => {
-                let found = if query.name.is_some() {
-                    offline_pods(inv, query, &mut |pods| {
-                        named.extend(pods);
-                        Ok(())
-                    })?
-                } else {
-                    hand_over(&mut named, on_page)?;
-                    offline_pods(inv, query, on_page)?
-                };
-                if found == 0
-                    && let Some(name) = &query.name
-                {
-                    fetch.missing.push(format!("pods {name:?} not found"));
-                }
-            }
+            // Answered above, in one reading of the input.
+            Source::Offline(_) => {}
             Source::Cluster(cluster) => {
                 if let Some(name) = &query.name {
                     let ns = query.namespace.as_deref().unwrap_or("default");

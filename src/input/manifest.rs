@@ -1,16 +1,24 @@
 //! Offline input (`-f FILE`, `-` for stdin): YAML or JSON holding one object, a multi-document
 //! stream, or a `kind: List` as `kubectl get … -o yaml|json` prints it. Every object keeps where
 //! it came from, so a malformed one is reported as file:line:column.
+//!
+//! JSON is streamed in two passes ([`json_stream`]): a dump is never held whole, and its Pods
+//! are typed once, as they are used. YAML is read whole (the engine reads from a text), its Pods
+//! kept as compact JSON without their managedFields.
 
-use std::io::Read;
-use std::path::Path;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
 
 use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::input::yaml::{self, Document, Object};
+use crate::input::json_stream::{self, PodsError, Shape};
+use crate::input::newest::Newest;
+use crate::input::pod_json;
+use crate::input::yaml::{self, Document, Located, Object};
 
 /// The most bytes one input (one `-f` file, or stdin) may hold: reading stops there, so even
 /// an endless input (`-f /dev/zero`) ends in one line. [`MAX_INPUT_BYTES_ENV`] changes it.
@@ -33,16 +41,40 @@ struct SourceFile {
     json: bool,
 }
 
-/// All objects read from the -f inputs, in file order: Pods checked (typed, each with a name),
-/// every other object raw. Pods are typed as the input streams by, so a large dump is never
-/// held as JSON values, and kept as compact JSON text, a fraction of a typed Pod's size: they
-/// are typed again one at a time as they are used ([`Inventory::pods`]). Only `check` keeps
-/// the raw Pods too ([`Inventory::load_raw`]).
+/// All objects read from the -f inputs, in file order: Pods checked (each with a name), every
+/// other object raw. Pods are handed over one at a time as they are used
+/// ([`Inventory::for_each_pod`]): read again from a JSON file, or from the compact JSON kept of
+/// a YAML input. Only `check` keeps the raw Pods too ([`Inventory::load_raw`]).
 pub struct Inventory {
+    inputs: Vec<PodInput>,
+    /// The Pods of the YAML input being read, until it is done.
     pods: Vec<Box<str>>,
     raw_pods: Vec<Value>,
     objects: Vec<Value>,
+    newest: Newest,
 }
+
+/// Where the Pods of one input are read from.
+enum PodInput {
+    /// A JSON input, read again: the places of its Pods as the first pass found them.
+    Json {
+        name: String,
+        text: JsonText,
+        shapes: Vec<Shape>,
+    },
+    /// A YAML input's Pods, as compact JSON.
+    Held(Vec<Box<str>>),
+}
+
+enum JsonText {
+    /// A regular file, read twice and never held.
+    File(PathBuf),
+    /// What could be read only once (stdin, a pipe), held.
+    Bytes(Vec<u8>),
+}
+
+/// The bytes a read of a JSON file asks for at a time.
+const READ_BUFFER: usize = 256 * 1024;
 
 impl Inventory {
     pub fn load(paths: &[impl AsRef<Path>], stdin: &mut dyn Read) -> Result<Inventory> {
@@ -59,11 +91,7 @@ impl Inventory {
         stdin: &mut dyn Read,
     ) -> Result<Inventory> {
         let limit = max_input_bytes()?;
-        let mut inventory = Inventory {
-            pods: Vec::new(),
-            raw_pods: Vec::new(),
-            objects: Vec::new(),
-        };
+        let mut inventory = Inventory::empty();
         for path in paths {
             let path = path.as_ref();
             let (name, bytes) = if path == Path::new("-") {
@@ -73,21 +101,88 @@ impl Inventory {
                 )
             } else {
                 let name = path.display().to_string();
-                let file = std::fs::File::open(path).map_err(|source| Error::ReadFile {
-                    path: name.clone(),
-                    source,
-                })?;
-                let bytes = read_bounded(&mut std::io::BufReader::new(file), &name, limit)?;
+                let file = open(path, &name)?;
+                let regular = file.metadata().is_ok_and(|m| m.is_file());
+                let mut reader = BufReader::with_capacity(READ_BUFFER, file);
+                if regular && TYPED && starts_as_json(&mut reader, &name)? {
+                    // The size is known: over the limit is refused before anything is read.
+                    if reader.get_ref().metadata().is_ok_and(|m| m.len() > limit) {
+                        return Err(too_large(&name, limit));
+                    }
+                    inventory.add_json_file(name, path, reader)?;
+                    continue;
+                }
+                let bytes = read_bounded(&mut reader, &name, limit)?;
                 (name, bytes)
             };
             let text = utf8(&name, bytes)?;
-            inventory.add::<TYPED>(name, text)?;
+            if TYPED && text.trim_start().starts_with('{') {
+                inventory.add_json_bytes(name, text.into_bytes())?;
+            } else {
+                inventory.add::<TYPED>(name, text)?;
+            }
         }
         Ok(inventory)
     }
 
+    fn empty() -> Inventory {
+        Inventory {
+            inputs: Vec::new(),
+            pods: Vec::new(),
+            raw_pods: Vec::new(),
+            objects: Vec::new(),
+            newest: Newest::default(),
+        }
+    }
+
+    /// A JSON file, streamed: its first pass now, its Pods when they are used.
+    fn add_json_file(&mut self, name: String, path: &Path, reader: impl Read) -> Result<()> {
+        let mut de = serde_json::Deserializer::from_reader(reader);
+        let pass = match json_stream::first_pass(&mut de) {
+            Ok(pass) => pass,
+            Err(located) => {
+                let whole = whole_text(&name, path)?;
+                let again =
+                    json_stream::first_pass(&mut serde_json::Deserializer::from_slice(&whole));
+                return Err(parse(&name, again.err().unwrap_or(located)));
+            }
+        };
+        self.add_first_pass(name, JsonText::File(path.to_path_buf()), pass);
+        Ok(())
+    }
+
+    /// JSON that could be read only once (stdin, a pipe), held as bytes.
+    fn add_json_bytes(&mut self, name: String, bytes: Vec<u8>) -> Result<()> {
+        let pass = json_stream::first_pass(&mut serde_json::Deserializer::from_slice(&bytes))
+            .map_err(|located| parse(&name, located))?;
+        self.add_first_pass(name, JsonText::Bytes(bytes), pass);
+        Ok(())
+    }
+
+    fn add_first_pass(&mut self, name: String, text: JsonText, pass: json_stream::FirstPass) {
+        self.objects.extend(pass.objects);
+        self.newest.merge_all(pass.newest);
+        self.inputs.push(PodInput::Json {
+            name,
+            text,
+            shapes: pass.shapes,
+        });
+    }
+
+    /// The newest time the inputs record (see `input::newest`), if any.
+    pub fn newest(&self) -> Option<Timestamp> {
+        self.newest.get()
+    }
+
     /// Parses one input text; `name` is what errors call it.
     fn add<const TYPED: bool>(&mut self, name: String, text: String) -> Result<()> {
+        self.add_documents::<TYPED>(name, text)?;
+        let held = std::mem::take(&mut self.pods);
+        self.inputs.push(PodInput::Held(held));
+        Ok(())
+    }
+
+    fn add_documents<const TYPED: bool>(&mut self, name: String, text: String) -> Result<()> {
         let json = text.trim_start().starts_with('{');
         let parsed = if json {
             yaml::json_objects::<TYPED>(&text)
@@ -133,15 +228,23 @@ impl Inventory {
             let list_version = fields.get("apiVersion").cloned();
             for (i, item) in items.into_iter().enumerate() {
                 match item {
-                    Object::Pod { json, named } => {
+                    Object::Pod {
+                        json,
+                        named,
+                        newest,
+                    } => {
                         if !named {
                             return Err(file.nameless(at(Some(i))));
                         }
+                        self.newest.merge_all(newest);
                         self.pods.push(json);
                     }
                     Object::Unreadable => {
                         // Read from its own text: located error, or YAML read as YAML.
                         let pod = file.reparse::<Pod>(at(Some(i)), None)?;
+                        if let Ok(value) = serde_json::to_value(&pod) {
+                            self.newest.observe_value(&value);
+                        }
                         self.push_pod(pod, &file, at(Some(i)))?;
                     }
                     Object::Raw(Value::Object(mut map)) => {
@@ -165,6 +268,7 @@ impl Inventory {
 
     /// One raw object: a Pod is typed (a malformed one is an error that points into its file).
     fn push(&mut self, value: Value, file: &SourceFile, origin: Origin) -> Result<()> {
+        self.newest.observe_value(&value);
         if value.get("kind").and_then(Value::as_str) != Some("Pod") {
             self.objects.push(value);
             return Ok(());
@@ -180,7 +284,7 @@ impl Inventory {
         if pod.metadata.name.as_deref().is_none_or(str::is_empty) {
             return Err(file.nameless(origin));
         }
-        let compact = serde_json::to_string(&pod)
+        let compact = serde_json::to_string(&without_managed_fields(pod))
             .map_err(|e| file.located(origin, format!("cannot keep the Pod: {e}")))?;
         self.pods.push(compact.into_boxed_str());
         Ok(())
@@ -199,15 +303,117 @@ impl Inventory {
             .filter(move |v| v.get("kind").and_then(Value::as_str) == Some(kind))
     }
 
-    /// Every Pod, typed one at a time, in file order.
-    pub fn pods(&self) -> impl Iterator<Item = Result<Pod>> + '_ {
-        self.pods.iter().map(|text| {
-            serde_json::from_str::<Pod>(text).map_err(|e| {
-                Error::Input(format!(
-                    "a Pod read from the files cannot be read back: {e}"
-                ))
-            })
-        })
+    /// Every Pod, typed one at a time (without its managedFields), in file order, handed to
+    /// `on_pod`; an error it returns stops the reading and is returned.
+    pub fn for_each_pod(&self, on_pod: &mut dyn FnMut(Pod) -> Result<()>) -> Result<()> {
+        for input in &self.inputs {
+            match input {
+                PodInput::Held(pods) => {
+                    for text in pods {
+                        let pod = pod_json::pod_from_slice(text.as_bytes()).map_err(|e| {
+                            Error::Input(format!(
+                                "a Pod read from the files cannot be read back: {e}"
+                            ))
+                        })?;
+                        on_pod(pod)?;
+                    }
+                }
+                PodInput::Json { name, text, shapes } => {
+                    let read = match text {
+                        JsonText::Bytes(bytes) => json_stream::pods(
+                            &mut serde_json::Deserializer::from_slice(bytes),
+                            shapes,
+                            on_pod,
+                        ),
+                        JsonText::File(path) => {
+                            let file = open(path, name)?;
+                            let reader = BufReader::with_capacity(READ_BUFFER, file);
+                            json_stream::pods(
+                                &mut serde_json::Deserializer::from_reader(reader),
+                                shapes,
+                                on_pod,
+                            )
+                        }
+                    };
+                    match read {
+                        Ok(()) => {}
+                        Err(PodsError::Stopped(e)) => return Err(e),
+                        Err(PodsError::Input(located)) => {
+                            let located = match text {
+                                JsonText::File(path) => {
+                                    located_again(name, path, shapes)?.unwrap_or(located)
+                                }
+                                JsonText::Bytes(_) => located,
+                            };
+                            return Err(parse(name, located));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A Pod as it is kept: managedFields, which nothing reads, left out.
+fn without_managed_fields(mut pod: Pod) -> Pod {
+    pod.metadata.managed_fields = None;
+    pod
+}
+
+fn open(path: &Path, name: &str) -> Result<std::fs::File> {
+    std::fs::File::open(path).map_err(|source| Error::ReadFile {
+        path: name.to_string(),
+        source,
+    })
+}
+
+fn parse(name: &str, located: Located) -> Error {
+    Error::Parse {
+        path: name.to_string(),
+        line: located.line,
+        column: located.column,
+        message: located.message,
+    }
+}
+
+/// Whether the input's first non-blank byte opens a JSON object (peeked, not consumed; an
+/// input that starts with a whole buffer of blanks is left to the YAML reader).
+fn starts_as_json(reader: &mut impl BufRead, name: &str) -> Result<bool> {
+    let buffer = reader.fill_buf().map_err(|source| Error::ReadFile {
+        path: name.to_string(),
+        source,
+    })?;
+    Ok(buffer
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'{'))
+}
+
+/// A JSON file that failed to read, read whole: reading from a buffer counts the byte that ends
+/// a number into the position, reading from a text does not, and a text that is not UTF-8 is
+/// named at its first bad byte. So the error is the one the whole text gives, and `check`
+/// (which reads the whole text) says the same. Only ever on the way to an error.
+fn whole_text(name: &str, path: &Path) -> Result<Vec<u8>> {
+    let bytes = read_bounded(&mut open(path, name)?, name, max_input_bytes()?)?;
+    Ok(utf8(name, bytes)?.into_bytes())
+}
+
+/// Where the second pass over a file failed, as the whole text locates it (see [`whole_text`]).
+fn located_again(name: &str, path: &Path, shapes: &[Shape]) -> Result<Option<Located>> {
+    let whole = whole_text(name, path)?;
+    let mut de = serde_json::Deserializer::from_slice(&whole);
+    Ok(match json_stream::pods(&mut de, shapes, &mut |_| Ok(())) {
+        Err(PodsError::Input(located)) => Some(located),
+        _ => None,
+    })
+}
+
+fn too_large(name: &str, limit: u64) -> Error {
+    Error::InputTooLarge {
+        path: name.to_string(),
+        limit,
+        env: MAX_INPUT_BYTES_ENV,
     }
 }
 
@@ -322,11 +528,7 @@ fn read_bounded(input: &mut dyn Read, name: &str, limit: u64) -> Result<Vec<u8>>
             source,
         })?;
     if bytes.len() as u64 > limit {
-        return Err(Error::InputTooLarge {
-            path: name.to_string(),
-            limit,
-            env: MAX_INPUT_BYTES_ENV,
-        });
+        return Err(too_large(name, limit));
     }
     Ok(bytes)
 }
@@ -405,13 +607,19 @@ mod tests {
     use super::*;
 
     fn load(text: &str) -> Result<Inventory> {
-        let mut inv = Inventory {
-            pods: Vec::new(),
-            raw_pods: Vec::new(),
-            objects: Vec::new(),
-        };
+        let mut inv = Inventory::empty();
         inv.add::<true>("pods.yaml".into(), text.into())?;
         Ok(inv)
+    }
+
+    fn all_pods(inv: &Inventory) -> Vec<Pod> {
+        let mut pods = Vec::new();
+        inv.for_each_pod(&mut |pod| {
+            pods.push(pod);
+            Ok(())
+        })
+        .unwrap();
+        pods
     }
 
     const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n  - name: c\n    image: busybox\n";
@@ -419,23 +627,15 @@ mod tests {
     #[test]
     fn reads_streams_and_lists() {
         let stream = format!("{POD}---\n{POD}");
-        assert_eq!(load(&stream).unwrap().pods().count(), 2);
+        assert_eq!(all_pods(&load(&stream).unwrap()).len(), 2);
         let list = format!(
             "apiVersion: v1\nkind: List\nitems:\n- {}",
             POD.lines().collect::<Vec<_>>().join("\n  ")
         );
-        assert_eq!(load(&list).unwrap().pods().count(), 1);
+        assert_eq!(all_pods(&load(&list).unwrap()).len(), 1);
         let raw = r#"{"kind":"PodList","apiVersion":"v1","items":[{"metadata":{"name":"a"}}]}"#;
         assert_eq!(
-            load(raw)
-                .unwrap()
-                .pods()
-                .next()
-                .unwrap()
-                .unwrap()
-                .metadata
-                .name
-                .as_deref(),
+            all_pods(&load(raw).unwrap())[0].metadata.name.as_deref(),
             Some("a")
         );
     }

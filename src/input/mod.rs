@@ -1,7 +1,10 @@
 //! What the user hands the tool: offline files (`-f`), the YAML engine behind them, command-line
 //! targets and selectors. Parsing only; nothing here talks to a cluster.
 
+mod json_stream;
+mod json_walk;
 pub mod manifest;
+pub(crate) mod newest;
 pub(crate) mod pod_json;
 pub mod selector;
 pub mod target;

@@ -9,11 +9,13 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use k8s_openapi::api::core::v1::Pod;
 use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use serde_saphyr::budget::BudgetBreach;
+
+use crate::input::newest::Newest;
+use crate::input::pod_json::LeanPod;
 
 /// A position in a text, 1-based as editors show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +33,8 @@ pub enum Object {
     Pod {
         json: Box<str>,
         named: bool,
+        /// The newest time the Pod records.
+        newest: Newest,
     },
     /// A Pod that does not read as its type: to be read again from its text, for the error.
     Unreadable,
@@ -174,7 +178,7 @@ pub fn reparse<T: DeserializeOwned>(text: &str, item: Option<usize>) -> Result<T
     }
 }
 
-fn json_located(e: &serde_json::Error) -> Located {
+pub(crate) fn json_located(e: &serde_json::Error) -> Located {
     let text = e.to_string();
     let message = match text.rfind(" at line ") {
         Some(i) => text[..i].to_string(),
@@ -339,7 +343,7 @@ fn strip_position(text: &str) -> &str {
 
 /// Any value as JSON, refusing a key that a mapping already holds (the YAML engine refuses
 /// those itself; serde_json would keep the last one silently).
-struct StrictValue;
+pub(crate) struct StrictValue;
 
 impl<'de> DeserializeSeed<'de> for StrictValue {
     type Value = Value;
@@ -415,12 +419,15 @@ fn insert_once<E: serde::de::Error>(
     Ok(())
 }
 
-/// An item of a list, as soon as it is read: a Pod typed (if asked), anything else raw.
+/// An item of a list, as soon as it is read: a Pod typed (if asked) without its managedFields,
+/// anything else raw.
 fn object<const TYPED: bool>(value: Value) -> Object {
     if TYPED && value.get("kind").and_then(Value::as_str) == Some("Pod") {
+        let mut newest = Newest::default();
+        newest.observe_value(&value);
         // By value: no string is copied. A Pod that does not read is read again from its
         // text, which locates the error; its value is not needed for that.
-        let Ok(pod) = serde_json::from_value::<Pod>(value) else {
+        let Ok(LeanPod(pod)) = LeanPod::deserialize(value) else {
             return Object::Unreadable;
         };
         let Ok(json) = serde_json::to_string(&pod) else {
@@ -430,6 +437,7 @@ fn object<const TYPED: bool>(value: Value) -> Object {
         return Object::Pod {
             json: json.into_boxed_str(),
             named,
+            newest,
         };
     }
     Object::Raw(value)

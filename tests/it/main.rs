@@ -19,6 +19,7 @@ mod hostile;
 mod krew;
 mod kubectl_compat;
 mod logs;
+mod offline_clock;
 mod offline_input;
 mod pages;
 mod readme_images;

@@ -266,3 +266,104 @@ fn a_large_dump_is_read_in_bounded_memory() {
         "peak {peak} KiB, baseline {baseline} KiB, input {input_kib} KiB"
     );
 }
+
+/// A Pod of `kubectl get pods -o json`, with managedFields as the API server returns them.
+fn streamed_pod(name: &str, namespace: &str, app: &str) -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace, "uid": format!("uid-{name}"),
+            "labels": {"app": app}, "creationTimestamp": "2026-11-27T11:00:00Z",
+            "managedFields": [{"apiVersion": "v1", "fieldsType": "FieldsV1",
+                "fieldsV1": {"f:metadata": {"f:labels": {".": {}, "f:app": {}}}},
+                "manager": "kube-controller-manager", "operation": "Update",
+                "time": "2026-11-27T11:00:00Z"}]},
+        "spec": {"initContainers": [{"name": "init-db", "image": "busybox:1.36"}],
+                 "containers": [{"name": "app", "image": "nginx:1.27"}]},
+        "status": {"phase": "Pending",
+            "initContainerStatuses": [{"name": "init-db", "image": "busybox:1.36", "imageID": "",
+                "ready": false, "restartCount": 0,
+                "state": {"running": {"startedAt": "2026-11-27T11:00:05Z"}}}]}
+    })
+}
+
+#[test]
+fn a_workload_listed_after_its_pods_selects_them_from_a_file_or_stdin() {
+    // kubectl prints `get pods,deploy -o json` pods first: the selector comes last.
+    let list = serde_json::json!({
+        "apiVersion": "v1",
+        "items": [
+            streamed_pod("web-1", "shop", "web"),
+            streamed_pod("cache-1", "shop", "cache"),
+            streamed_pod("web-2", "other", "web"),
+            streamed_pod("web-3", "shop", "web"),
+            {"apiVersion": "apps/v1", "kind": "Deployment",
+             "metadata": {"name": "web", "namespace": "shop", "uid": "d-1"},
+             "spec": {"selector": {"matchLabels": {"app": "web"}}}}
+        ],
+        "kind": "List", "metadata": {"resourceVersion": ""}
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dump.json");
+    let text = serde_json::to_string_pretty(&list).unwrap();
+    std::fs::write(&file, &text).unwrap();
+    let names = |out: &str| {
+        out.lines()
+            .skip(1)
+            .map(|l| l.split_whitespace().next().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let args = ["status", "deploy/web", "-n", "shop", "-f"];
+    let run = initctl(&[&args[..], &[file.to_str().unwrap()]].concat(), None);
+    assert_eq!(names(run.ok()), ["web-1", "web-3"], "{}", run.stdout);
+    let piped = harness::initctl_stdin(&[&args[..], &["-"]].concat(), &text);
+    assert_eq!(piped.ok(), run.stdout, "stdin reads as the file does");
+}
+
+#[test]
+fn a_stream_of_json_objects_gives_every_pod_once_in_order() {
+    // Objects one after another (`kubectl get pod a -o json; kubectl get pod b -o json`), named
+    // pods found in one reading and printed as one table.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stream.json");
+    let text = ["b-pod", "a-pod", "c-pod"]
+        .map(|n| serde_json::to_string_pretty(&streamed_pod(n, "shop", "x")).unwrap())
+        .join("\n");
+    std::fs::write(&file, text).unwrap();
+    let path = file.to_str().unwrap();
+    let all = initctl(&["status", "-f", path], None);
+    let rows: Vec<&str> = all.ok().lines().skip(1).collect();
+    assert_eq!(rows.len(), 3, "{}", all.stdout);
+    assert!(rows[0].starts_with("b-pod ") && rows[2].starts_with("c-pod "));
+    let named = initctl(
+        &["status", "c-pod", "b-pod", "-n", "shop", "-f", path],
+        None,
+    );
+    assert_eq!(named.ok().lines().count(), 3, "{}", named.stdout);
+    let missing = initctl(&["status", "nope", "-n", "shop", "-f", path], None);
+    assert_eq!(missing.one_error_line(1), "error: pods \"nope\" not found");
+}
+
+#[test]
+fn a_wrongly_typed_field_deep_in_a_streamed_dump_is_located_everywhere() {
+    let mut items: Vec<serde_json::Value> = (0..40)
+        .map(|i| streamed_pod(&format!("web-{i}"), "shop", "web"))
+        .collect();
+    items[33]["spec"]["containers"] = serde_json::json!(7);
+    let list = serde_json::json!({"apiVersion": "v1", "items": items, "kind": "List"});
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dump.json");
+    let text = serde_json::to_string_pretty(&list).unwrap();
+    std::fs::write(&file, &text).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l.trim_start().starts_with("\"containers\": 7"))
+        .unwrap()
+        + 1;
+    let error = same_error_everywhere(&file);
+    let prefix = format!("error: {}:{line}:", file.display());
+    assert!(error.starts_with(&prefix), "{error}");
+    assert!(
+        error.ends_with("invalid type: integer `7`, expected a sequence"),
+        "{error}"
+    );
+}
