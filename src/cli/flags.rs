@@ -114,7 +114,8 @@ pub struct OfflineFlags {
     pub filenames: Vec<PathBuf>,
     /// With -f: measure ages and "stuck for" as of TIME (RFC 3339, e.g. 2026-11-27T10:04:00Z),
     /// or "now". Default: the newest time in the input, so a dump reads as when it was taken.
-    #[arg(long, value_name = "TIME", requires = "filenames", value_parser = parse_as_of)]
+    #[arg(long, value_name = "TIME", requires = "filenames", conflicts_with = "ConnectionFlags",
+        value_parser = parse_as_of)]
     pub as_of: Option<AsOf>,
 }
 

@@ -191,13 +191,24 @@ fn as_of_with_a_cluster_is_refused() {
             ],
             None,
         );
+        // Next to a connection flag it is refused as a conflict (clap does not ask for a
+        // --filename that would conflict with the flag given); alone, -f is asked for.
         assert_eq!(run.code, 2, "{}", run.stderr);
         assert!(
             run.stderr.starts_with(
-                "error: the following required arguments were not provided:\n  --filename <FILE>"
+                "error: the argument '--as-of <TIME>' cannot be used with:\n  --kubeconfig <PATH>"
             ),
             "{}",
             run.stderr
+        );
+        let alone = self::run(&[command, "--as-of", "now"], None);
+        assert_eq!(alone.code, 2, "{}", alone.stderr);
+        assert!(
+            alone.stderr.starts_with(
+                "error: the following required arguments were not provided:\n  --filename <FILE>"
+            ),
+            "{}",
+            alone.stderr
         );
     }
     assert!(server.requests().is_empty(), "refused before any request");
