@@ -14,6 +14,7 @@ mod harness;
 mod hostile;
 mod krew;
 mod kubectl_compat;
+mod kubectl_table;
 mod offline_input;
 mod readme_images;
 mod status;
