@@ -7,6 +7,7 @@
 #   PROFILE=dev SCALES=1000 RUNS=2 bash benches/scale.sh    # a quick functional check only
 #   INITCTL_BIN=/path/to/kubectl-initctl bash benches/scale.sh   # measure another build
 #   SCALE_ENCODE_MBPS=200 bash benches/scale.sh # model kube-apiserver's encode time per page
+#   SKIP=yaml,explain bash benches/scale.sh     # leave out commands whose label has these words
 #
 # The markdown table goes to stdout (progress to stderr): `bash benches/scale.sh | tee results.md`.
 set -euo pipefail

@@ -93,7 +93,7 @@ pub fn hyperfine(env: &Env, case: &Case, runs: usize) -> (f64, f64, f64) {
     env.apply(&mut cmd);
     let status = cmd
         .args(["-N", "--style", "none", "--warmup", "0", "--runs"])
-        .arg(runs.max(2).to_string())
+        .arg(runs.max(1).to_string())
         .arg("--export-json")
         .arg(&json_path)
         .arg(&command_line)
