@@ -63,14 +63,27 @@ fn print_setup(initctl: &str, kubectl: &Path) {
             .unwrap_or_default()
     };
     let dir = env!("CARGO_MANIFEST_DIR");
-    let commit = run(Command::new("git").args(["-C", dir, "log", "-1", "--format=%h %cs %s"]));
+    // The product's code: the last commit that touched src/ (dev-dependencies and benches
+    // change Cargo.toml without changing the binary).
+    let commit = run(Command::new("git").args([
+        "-C",
+        dir,
+        "log",
+        "-1",
+        "--format=%h %cs %s",
+        "--",
+        "src",
+        "build.rs",
+    ]));
+    let head = run(Command::new("git").args(["-C", dir, "log", "-1", "--format=%h"]));
     let dirty =
         run(Command::new("git").args(["-C", dir, "status", "--porcelain", "src", "Cargo.toml"]));
     let kubectl_version = run(Command::new(kubectl).args(["version", "--client", "-o", "json"]));
     let kubectl_version: Value = serde_json::from_str(&kubectl_version).unwrap_or_default();
     println!("initctl:  {initctl}");
+    println!("HEAD:     {head}");
     println!(
-        "commit:   {commit}{}",
+        "src at:   {commit}{}",
         if dirty.is_empty() {
             ""
         } else {
@@ -109,6 +122,12 @@ fn runs_for(n: usize) -> usize {
         .unwrap_or(if n <= 10_000 { 5 } else { 3 })
 }
 
+/// SKIP: whether `label` contains one of its comma-separated words.
+fn skipped(label: &str) -> bool {
+    let skip = std::env::var("SKIP").unwrap_or_default();
+    skip.split(',').any(|w| !w.is_empty() && label.contains(w))
+}
+
 fn write_dumps(pods: &[Value], dir: &Path) -> (PathBuf, PathBuf) {
     let list = json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": pods});
     let json_path = dir.join("dump.json");
@@ -121,6 +140,9 @@ fn write_dumps(pods: &[Value], dir: &Path) -> (PathBuf, PathBuf) {
     serde::Serialize::serialize(&list, &mut ser).expect("write dump.json");
     ser.into_inner().flush().expect("flush");
     let yaml_path = dir.join("dump.yaml");
+    if skipped("yaml") {
+        return (json_path, yaml_path);
+    }
     let mut file = BufWriter::new(std::fs::File::create(&yaml_path).expect("dump.yaml"));
     serde_saphyr::to_io_writer(&mut file, &list).expect("write dump.yaml");
     file.flush().expect("flush");
@@ -311,13 +333,10 @@ fn measure_scale(n: usize, initctl: &str, kubectl: &Path, curl: &Path) -> Vec<Ro
     let mut order = cases(initctl, kubectl, curl, &urls, &dumps);
     // SKIP=yaml,explain: leave out the commands whose label contains one of these words (the
     // kubectl Table and the floor, the references, always run).
-    let skip = std::env::var("SKIP").unwrap_or_default();
     order.retain(|c| {
         c.label.starts_with("floor")
             || c.label.starts_with("`kubectl get pods -A` (Table)")
-            || !skip
-                .split(',')
-                .any(|w| !w.is_empty() && c.label.contains(w))
+            || !skipped(&c.label)
     });
     order.sort_by_key(|c| !c.label.starts_with("`kubectl get pods -A`"));
     let mut reference = None;

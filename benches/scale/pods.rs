@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use serde_json::{Map, Value, json};
 
 /// Fixture and how many of every 20 pods copy it: mostly Running, the rest in the init states
@@ -75,6 +76,62 @@ fn with_managed_fields(mut pod: Value) -> Value {
     pod
 }
 
+/// Every RFC 3339 time in `v` moved by `by`.
+fn shift_times(v: &mut Value, by: SignedDuration) {
+    match v {
+        Value::String(s) => {
+            if let Ok(t) = s.parse::<Timestamp>()
+                && s.len() >= 20
+                && let Ok(moved) = t.checked_add(by)
+            {
+                *s = moved.to_string();
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| shift_times(i, by)),
+        Value::Object(map) => map.values_mut().for_each(|i| shift_times(i, by)),
+        _ => {}
+    }
+}
+
+fn times(v: &Value, out: &mut Vec<Timestamp>) {
+    match v {
+        Value::String(s) if s.len() >= 20 => out.extend(s.parse::<Timestamp>().ok()),
+        Value::Array(items) => items.iter().for_each(|i| times(i, out)),
+        Value::Object(map) => map.values().for_each(|i| times(i, out)),
+        _ => {}
+    }
+}
+
+/// The fixtures' times are minutes to hours before their clock, so AGE and "N (2d23h ago)"
+/// would change on the hour while the benchmark runs, and kubectl's Table (cells computed when
+/// the server starts) would stop matching initctl (computed when it runs). Move every time back
+/// a month or more, where HumanDuration counts whole days, and pick the hour so that no time's
+/// age is within hours of a day boundary: cells stay the same for hours.
+fn age_shift(templates: &[Value]) -> SignedDuration {
+    let mut all = Vec::new();
+    templates.iter().for_each(|t| times(t, &mut all));
+    let now = Timestamp::now();
+    let day = 86_400;
+    let newest = all.iter().max().copied().unwrap_or(now);
+    let distance_to_boundary = |shift: i64| {
+        all.iter()
+            .map(|t| {
+                let age = now.as_second() - (t.as_second() + shift);
+                let into_day = age.rem_euclid(day);
+                into_day.min(day - into_day)
+            })
+            .min()
+            .unwrap_or(day)
+    };
+    // The newest time goes back 30 days, plus the best of 24 hourly offsets.
+    let base = now.as_second() - newest.as_second() - 30 * day;
+    let best = (0..24)
+        .map(|h| base - h * 3600)
+        .max_by_key(|shift| distance_to_boundary(*shift))
+        .unwrap_or(base);
+    SignedDuration::from_secs(best)
+}
+
 fn templates() -> Vec<Value> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pods");
     let mut out = Vec::new();
@@ -84,6 +141,8 @@ fn templates() -> Vec<Value> {
         let pod = with_managed_fields(pod);
         out.extend(std::iter::repeat_n(pod, *weight));
     }
+    let shift = age_shift(&out);
+    out.iter_mut().for_each(|p| shift_times(p, shift));
     out
 }
 
