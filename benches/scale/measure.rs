@@ -41,7 +41,10 @@ impl Env {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", &self.home)
             .env("KUBECONFIG", &self.kubeconfig)
-            .env("LANG", "C.UTF-8");
+            .env("LANG", "C.UTF-8")
+            // A 50k-pod dump as kubectl writes it (4-space indents) is ~1.4 GB, over the
+            // product's default 1 GiB input limit.
+            .env("KUBECTL_INITCTL_MAX_INPUT_BYTES", "8000000000");
     }
 }
 
