@@ -69,10 +69,14 @@ impl Kubectl {
 #[test]
 fn kubectl_get_lists_pods_in_all_output_forms() {
     let Some(k) = Kubectl::new() else { return };
-    // Without server-side Table support kubectl prints its default NAME/AGE columns.
+    // The stand-in renders the pod printer's Table, so kubectl prints its real columns.
     let table = k.ok(&["get", "pods", "-n", "seed"]);
     let first: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
-    assert_eq!(first, ["NAME", "AGE"], "{table}");
+    assert_eq!(
+        first,
+        ["NAME", "READY", "STATUS", "RESTARTS", "AGE"],
+        "{table}"
+    );
     assert!(
         table.contains("myapp-pod") && table.contains("web-0") && table.contains("web-1"),
         "{table}"

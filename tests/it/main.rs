@@ -18,6 +18,7 @@ mod harness;
 mod hostile;
 mod krew;
 mod kubectl_compat;
+mod kubectl_table;
 mod logs;
 mod offline_clock;
 mod offline_input;

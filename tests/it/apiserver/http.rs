@@ -86,6 +86,8 @@ pub(super) struct Call {
     pub(super) method: Method,
     pub(super) query: BTreeMap<String, String>,
     pub(super) content_type: String,
+    /// The `Accept` header: a pod GET/LIST answers a server-side Table when it asks for one.
+    pub(super) accept: String,
     pub(super) body: Bytes,
     pub(super) drop_watch_after: Option<usize>,
     /// A `Fault::loop_continue`: the first page, with a continue token that never changes.

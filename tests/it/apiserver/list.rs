@@ -9,6 +9,7 @@ use super::http::{Call, json_response};
 use super::selector::{FieldSelector, LabelSelector};
 use super::status::ApiError;
 use super::store::meta_str;
+use super::table::{self, IncludeObject};
 use super::{Body, Shared, Target};
 
 /// Continue tokens: hex of `{"rv":…,"start":"ns/name"}`; opaque to clients like the real one.
@@ -32,6 +33,24 @@ fn decode_continue(token: &str) -> Option<(u64, String, String)> {
     let v: Value = serde_json::from_slice(&bytes?).ok()?;
     let (ns, name) = v["start"].as_str()?.split_once('/')?;
     Some((v["rv"].as_u64()?, ns.to_string(), name.to_string()))
+}
+
+/// The Table version a pod GET/LIST asks for in its `Accept` header, with its `includeObject`.
+/// Only pods have a printer here; other kinds answer their objects (kubectl then prints
+/// NAME/AGE itself).
+pub(super) fn pod_table_request(
+    target: &Target,
+    call: &Call,
+) -> Result<Option<(&'static str, IncludeObject)>, ApiError> {
+    if target.res.plural != "pods" || target.sub.is_some() {
+        return Ok(None);
+    }
+    let Some(version) = table::requested_version(&call.accept) else {
+        return Ok(None);
+    };
+    let include =
+        IncludeObject::parse(call.param("includeObject")).map_err(ApiError::bad_request)?;
+    Ok(Some((version, include)))
 }
 
 pub(super) fn selectors(
@@ -100,6 +119,11 @@ pub(super) fn list(
     }
     if call.loop_continue {
         metadata["continue"] = json!(encode_continue(list_rv, "", ""));
+    }
+    if let Some((version, include)) = pod_table_request(target, call)? {
+        let now = shared.lock().now();
+        let table = table::pod_table(&items, metadata, version, include, now);
+        return Ok(json_response(200, &table));
     }
     // Items of a built-in list carry no apiVersion/kind of their own.
     for item in &mut items {

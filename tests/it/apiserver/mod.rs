@@ -24,6 +24,7 @@ mod selector;
 mod slow;
 mod status;
 mod store;
+mod table;
 mod tls;
 mod validation;
 
@@ -93,6 +94,14 @@ struct State {
     token: Option<String>,
     requests: Vec<Request>,
     deletion_delay: Duration,
+    /// `pin_clock`: the "now" of the Table's AGE and RESTARTS cells (else the real clock).
+    clock: Option<k8s_openapi::jiff::Timestamp>,
+}
+
+impl State {
+    fn now(&self) -> k8s_openapi::jiff::Timestamp {
+        self.clock.unwrap_or_else(k8s_openapi::jiff::Timestamp::now)
+    }
 }
 
 struct Shared {
@@ -135,6 +144,7 @@ impl ApiServer {
                 token: None,
                 requests: Vec::new(),
                 deletion_delay: Duration::ZERO,
+                clock: None,
             }),
             in_flight: in_flight::InFlight::default(),
         });
@@ -347,6 +357,12 @@ impl ApiServer {
         self.shared.lock().requests.clear();
     }
 
+    /// The server's clock for the Table cells (AGE, "N (Xm ago)"), e.g. `harness::NOW`, so they
+    /// match what the product prints under `KUBECTL_INITCTL_NOW`.
+    pub fn pin_clock(&self, rfc3339: &str) {
+        self.shared.lock().clock = Some(rfc3339.parse().expect("RFC 3339 time"));
+    }
+
     /// Deleted pods keep a deletionTimestamp this long before they disappear.
     pub fn set_deletion_delay(&self, d: Duration) {
         self.shared.lock().deletion_delay = d;
@@ -511,6 +527,7 @@ async fn handle(
         method: parts.method,
         query,
         content_type: request.content_type.unwrap_or_default(),
+        accept: request.accept.unwrap_or_default(),
         body,
         drop_watch_after: fault.as_ref().and_then(|f| f.drop_watch_after),
         loop_continue: fault.as_ref().is_some_and(|f| f.loop_continue),
@@ -645,7 +662,7 @@ fn resource_request(
     match (verb, target.sub.as_deref()) {
         ("list", None) => list::list(shared, &target, &call),
         ("watch", None) => watch::watch(shared, &target, &call),
-        ("get", None | Some("status")) => get::get(shared, &target),
+        ("get", None | Some("status")) => get::get(shared, &target, &call),
         ("get", Some("log")) if target.res.plural == "pods" => logs::logs(shared, &target, &call),
         ("create", None) if target.name.is_none() => write::create(shared, &target, &call),
         ("update", None | Some("status")) => {
