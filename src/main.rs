@@ -10,6 +10,11 @@ use initctl::util::sanitize::TerminalWriter;
 use initctl::{Environment, Error, cli::Cli};
 use k8s_openapi::jiff::Timestamp;
 
+// Decoding a LIST allocates and frees millions of small strings; glibc's malloc made the cost per
+// pod grow with the list (docs/benchmarks.md, "The fast path"). mimalloc keeps it flat.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse_args(std::env::args_os()).unwrap_or_else(|e| e.exit());
     let env = Environment {
