@@ -97,7 +97,10 @@ fn received(sig: Signal) {
             }
         }
         None => {
-            let _ = std::io::Write::flush(&mut std::io::stdout());
+            // No explicit flush of stdout here: this runs on the runtime's worker thread while
+            // the main thread holds stdout's lock for the whole command, so locking it would
+            // wait forever and the signal would never stop the process. `process::exit` flushes
+            // what it can without waiting (std's cleanup only tries the lock).
             std::process::exit(i32::from(sig.exit_code()));
         }
     }

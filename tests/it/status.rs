@@ -651,3 +651,41 @@ fn several_named_pods_are_one_aligned_table() {
     assert_eq!(run.ok().lines().count(), 4, "{}", run.stdout);
     assert_aligned(run.ok());
 }
+
+/// Ctrl-C, a closed terminal (SIGHUP) or SIGTERM stop a watch at once with the shell's code for
+/// the signal, also while it waits on the server (the signal is handled off the main thread,
+/// which holds stdout).
+#[test]
+fn a_terminating_signal_stops_a_watch_at_once() {
+    let server = seeded_server();
+    let kubeconfig = server.kubeconfig(Some("seed"));
+    for (signal, code) in [("INT", 130), ("TERM", 143), ("HUP", 129)] {
+        let mut child = harness::scrubbed(&harness::bin())
+            .args(["status", "myapp-pod", "-w", "--no-headers"])
+            .env("KUBECONFIG", &kubeconfig)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        assert!(first.contains("Init:0/2"), "{first}");
+        let killed = std::process::Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("SIG{signal} did not stop the watch");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(status.code(), Some(code), "SIG{signal}");
+    }
+}
