@@ -34,11 +34,16 @@ fn scenarios() -> BTreeMap<String, Expected> {
 
 /// Loads a scenario (objects and logs) into a fresh server.
 fn serve(scenario: &str) -> ApiServer {
+    serve_scenario(&dir(), scenario, &scenarios()[scenario].pod)
+}
+
+/// A fresh server with a scenario's objects (`DIR/SCENARIO.yaml`) and the logs of `pod`'s
+/// containers (`DIR/SCENARIO.logs/CONTAINER.log`, `CONTAINER.previous.log`).
+pub(crate) fn serve_scenario(dir: &Path, scenario: &str, pod: &str) -> ApiServer {
     let server = ApiServer::start();
-    server.load_file(dir().join(format!("{scenario}.yaml")));
-    let logs = dir().join(format!("{scenario}.logs"));
+    server.load_file(dir.join(format!("{scenario}.yaml")));
+    let logs = dir.join(format!("{scenario}.logs"));
     if logs.is_dir() {
-        let pod = &scenarios()[scenario].pod;
         for entry in std::fs::read_dir(&logs).unwrap() {
             let path = entry.unwrap().path();
             let file = path.file_name().unwrap().to_str().unwrap().to_string();
@@ -53,13 +58,13 @@ fn serve(scenario: &str) -> ApiServer {
     server
 }
 
-fn explain_json(args: &[&str], kubeconfig: Option<&Path>) -> Value {
+pub(crate) fn explain_json(args: &[&str], kubeconfig: Option<&Path>) -> Value {
     let run = initctl(&[&["explain", "-o", "json"], args].concat(), kubeconfig);
     serde_json::from_str(run.ok()).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
 }
 
 /// Every message, evidence line and next step, as the user reads them.
-fn text_of(item: &Value) -> String {
+pub(crate) fn text_of(item: &Value) -> String {
     let mut text = String::new();
     for f in item["findings"].as_array().unwrap() {
         text.push_str(f["message"].as_str().unwrap());

@@ -5,11 +5,12 @@
 //! are made only when needed; `--tail 0` reads no log.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value;
 
 use crate::apiserver::{ApiServer, Request};
+use crate::explain::{explain_json, serve_scenario, text_of};
 use crate::harness::{self, NOW, initctl};
 
 #[derive(Debug, serde::Deserialize)]
@@ -41,43 +42,7 @@ fn scenarios() -> BTreeMap<String, Expected> {
 
 /// A fresh server with a scenario's objects and logs.
 fn serve(scenario: &str, pod: &str) -> ApiServer {
-    let server = ApiServer::start();
-    server.load_file(dir().join(format!("{scenario}.yaml")));
-    let logs = dir().join(format!("{scenario}.logs"));
-    if logs.is_dir() {
-        for entry in std::fs::read_dir(&logs).unwrap() {
-            let path = entry.unwrap().path();
-            let file = path.file_name().unwrap().to_str().unwrap().to_string();
-            let text = std::fs::read_to_string(&path).unwrap();
-            let (container, previous) = match file.strip_suffix(".previous.log") {
-                Some(c) => (c.to_string(), true),
-                None => (file.trim_end_matches(".log").to_string(), false),
-            };
-            server.set_log("seed", pod, &container, previous, &text);
-        }
-    }
-    server
-}
-
-fn explain_json(args: &[&str], kubeconfig: Option<&Path>) -> Value {
-    let run = initctl(&[&["explain", "-o", "json"], args].concat(), kubeconfig);
-    serde_json::from_str(run.ok()).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
-}
-
-/// Every message, evidence line and next step, as the user reads them.
-fn text_of(item: &Value) -> String {
-    let mut text = String::new();
-    for f in item["findings"].as_array().unwrap() {
-        text.push_str(f["message"].as_str().unwrap());
-        text.push('\n');
-        for e in f["evidence"].as_array().unwrap() {
-            text.push_str(e.as_str().unwrap());
-            text.push('\n');
-        }
-        text.push_str(f["next"].as_str().unwrap());
-        text.push('\n');
-    }
-    text
+    serve_scenario(&dir(), scenario, pod)
 }
 
 fn codes(item: &Value) -> Vec<String> {
