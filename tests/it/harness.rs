@@ -155,3 +155,21 @@ pub fn table(text: &str) -> Vec<Vec<String>> {
         })
         .collect()
 }
+
+/// Text without its escape sequences (colours, cursor moves), as a reader sees it.
+pub fn strip_ansi(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

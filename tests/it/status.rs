@@ -400,25 +400,8 @@ fn colour_only_when_asked_or_on_a_terminal() {
     let forced = initctl(&["status", "--color", "always", "-f", path], None);
     assert!(forced.ok().contains("\u{1b}["), "--color always colours");
     // Widths ignore escape codes: the columns still line up.
-    let stripped: String = strip_ansi(forced.ok());
+    let stripped: String = harness::strip_ansi(forced.ok());
     assert_eq!(table(&stripped), table(plain.ok()));
-}
-
-fn strip_ansi(text: &str) -> String {
-    let mut out = String::new();
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[test]

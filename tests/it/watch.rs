@@ -204,24 +204,6 @@ fn after_410_the_relist_shows_only_what_changed_and_who_was_deleted() {
     );
 }
 
-/// Text without colour codes.
-fn plain(text: &str) -> String {
-    let mut out = String::new();
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 #[test]
 fn on_a_terminal_the_table_is_redrawn_in_place() {
     // A pseudo-terminal from util-linux `script`, as a user's terminal would be.
@@ -266,15 +248,17 @@ fn on_a_terminal_the_table_is_redrawn_in_place() {
         }
         seen.clone()
     };
-    let first = until(&|s| plain(s).contains("Every change"));
+    let first = until(&|s| harness::strip_ansi(s).contains("Every change"));
     wait_for_watches(&server, 1);
     server.insert(pod("cart-7d9f8-x2x9z", "Running", true));
-    let after = until(&|s| plain(s).matches("Every change").count() >= 2 && s.ends_with("\x1b[J"));
+    let after = until(&|s| {
+        harness::strip_ansi(s).matches("Every change").count() >= 2 && s.ends_with("\x1b[J")
+    });
     let _ = child.kill();
     let _ = child.wait();
     assert!(first.contains("\x1b[H"), "drawn from the top: {first:?}");
     // The last frame, as the user sees it.
-    let frame = plain(after.rsplit("\x1b[H").next().unwrap());
+    let frame = harness::strip_ansi(after.rsplit("\x1b[H").next().unwrap());
     let lines: Vec<&str> = frame.lines().map(str::trim_end).collect();
     assert!(lines[0].starts_with("Every change · "), "{frame}");
     assert!(lines[0].ends_with(" · 2 pods, 0 stuck"), "{frame}");
@@ -291,7 +275,10 @@ fn on_a_terminal_the_table_is_redrawn_in_place() {
     assert_eq!(lines[2].find("Running"), Some(status), "{frame}");
     assert_eq!(lines[3].find("Running"), Some(status), "{frame}");
     // The first frame counted the pending pod as stuck.
-    assert!(plain(&first).contains(" · 2 pods, 1 stuck"), "{first:?}");
+    assert!(
+        harness::strip_ansi(&first).contains(" · 2 pods, 1 stuck"),
+        "{first:?}"
+    );
 }
 
 fn which(program: &str) -> Result<std::path::PathBuf, ()> {
