@@ -297,6 +297,22 @@ pub struct PodFetch {
     pub resume: Vec<(usize, String)>,
 }
 
+/// Every pod one target means, held together (for commands that pick among them or aggregate
+/// them); a named pod or workload that does not exist is an error.
+pub(crate) async fn target_pods(ctx: &Session, target: &Target) -> Result<Vec<Pod>> {
+    let queries = resolve(ctx, std::slice::from_ref(target)).await?;
+    let mut pods: Vec<Pod> = Vec::new();
+    let fetch = fetch_pods(ctx, &queries, &mut |page| {
+        pods.extend(page);
+        Ok(())
+    })
+    .await?;
+    if !fetch.missing.is_empty() {
+        return Err(Error::TargetsNotFound(fetch.missing));
+    }
+    Ok(pods)
+}
+
 /// Fetches the pods of every query, handing them over page by page: one GET per named pod, one
 /// paginated LIST per other query, never a request per pod. Offline, pages of 500 per query.
 pub async fn fetch_pods(

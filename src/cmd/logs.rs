@@ -116,16 +116,7 @@ fn names(pod: &Pod) -> String {
 /// The pod a target means: a pod by name; of a workload's pods the newest stuck in init, else
 /// the newest — said on stderr, as kubectl says which pod `logs deploy/x` reads.
 async fn pick_pod(ctx: &Session, target: &Target, text: &str, err: &mut dyn Write) -> Result<Pod> {
-    let queries = pod_query::resolve(ctx, std::slice::from_ref(target)).await?;
-    let mut pods: Vec<Pod> = Vec::new();
-    let fetch = pod_query::fetch_pods(ctx, &queries, &mut |page| {
-        pods.extend(page);
-        Ok(())
-    })
-    .await?;
-    if !fetch.missing.is_empty() {
-        return Err(Error::TargetsNotFound(fetch.missing));
-    }
+    let mut pods = pod_query::target_pods(ctx, target).await?;
     if matches!(target, Target::Pod(_)) {
         return pods
             .pop()

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::api::core::v1::Event;
 
 use crate::cli::{DocumentOutput, TimelineArgs};
 use crate::cluster::{events, pod_query};
@@ -23,16 +23,7 @@ pub async fn run(
     out: &mut dyn Write,
 ) -> Result<()> {
     let target = Target::parse(&args.target)?;
-    let queries = pod_query::resolve(ctx, std::slice::from_ref(&target)).await?;
-    let mut pods: Vec<Pod> = Vec::new();
-    let fetch = pod_query::fetch_pods(ctx, &queries, &mut |page| {
-        pods.extend(page);
-        Ok(())
-    })
-    .await?;
-    if !fetch.missing.is_empty() {
-        return Err(Error::TargetsNotFound(fetch.missing));
-    }
+    let pods = pod_query::target_pods(ctx, &target).await?;
     if pods.is_empty() {
         return Err(Error::Input(format!("{} selects no pods", args.target)));
     }
