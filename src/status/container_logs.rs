@@ -212,10 +212,9 @@ pub fn since_seconds(text: &str) -> Result<i64, String> {
     let invalid = || {
         format!("invalid --since {text:?}: use a duration such as 10s, 5m, 1h (a unit is required)")
     };
-    let seconds = crate::status::startup_timeline::go_duration_seconds(text.trim())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .ok_or_else(invalid)?;
-    let d = SignedDuration::from_secs_f64(seconds);
+    let seconds = crate::util::duration::go_duration_seconds(text.trim()).ok_or_else(invalid)?;
+    // Too big for a duration is bad input, not a panic.
+    let d = SignedDuration::try_from_secs_f64(seconds).map_err(|_| invalid())?;
     Ok(d.as_secs() + i64::from(d.subsec_nanos() > 0))
 }
 
@@ -230,5 +229,6 @@ mod tests {
         assert_eq!(since_seconds("1.5s"), Ok(2));
         assert!(since_seconds("5").is_err(), "a unit is required");
         assert!(since_seconds("five").is_err());
+        assert!(since_seconds("99999999999999999999999h").is_err());
     }
 }

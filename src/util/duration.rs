@@ -75,6 +75,46 @@ pub fn human(d: SignedDuration) -> String {
     format!("{}y", hours / 24 / 365)
 }
 
+/// The units of a Go `time.Duration` string, in seconds.
+const GO_UNITS: &[(&str, f64)] = &[
+    ("h", 3600.0),
+    ("m", 60.0),
+    ("s", 1.0),
+    ("ms", 1e-3),
+    ("µs", 1e-6),
+    ("us", 1e-6),
+    ("ns", 1e-9),
+];
+
+/// The units `--request-timeout` takes.
+const TIMEOUT_UNITS: &[(&str, f64)] = &[("h", 3600.0), ("m", 60.0), ("s", 1.0), ("ms", 1e-3)];
+
+/// A Go `time.Duration` string (`1h2m3.5s`, `512ms`, `1.2µs`) in seconds; a unit is required.
+pub(crate) fn go_duration_seconds(text: &str) -> Option<f64> {
+    go_duration_in(text, GO_UNITS)
+}
+
+/// A Go duration whose units are all among `units`.
+fn go_duration_in(text: &str, units: &[(&str, f64)]) -> Option<f64> {
+    if text.is_empty() {
+        return None;
+    }
+    let mut total = 0.0;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        let value: f64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let (_, scale) = units.iter().find(|(unit, _)| *unit == &rest[..unit_len])?;
+        total += value * scale;
+        rest = &rest[unit_len..];
+    }
+    Some(total)
+}
+
 /// kubectl's `--request-timeout`: a bare integer is seconds, otherwise a Go duration with
 /// units h, m, s, ms (e.g. "1m30s"). "0" means no limit.
 pub fn parse_timeout(text: &str) -> Result<Option<Duration>, Error> {
@@ -87,30 +127,9 @@ pub fn parse_timeout(text: &str) -> Result<Option<Duration>, Error> {
     if let Ok(secs) = text.parse::<u64>() {
         return Ok((secs > 0).then(|| Duration::from_secs(secs)));
     }
-    let mut total = Duration::ZERO;
-    let mut rest = text;
-    if rest.is_empty() {
-        return Err(invalid());
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(invalid)?;
-        let value: f64 = rest[..digits].parse().map_err(|_| invalid())?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 0.001,
-            _ => return Err(invalid()),
-        };
-        total += Duration::from_secs_f64(value * scale);
-        rest = &rest[unit_len..];
-    }
+    let seconds = go_duration_in(text, TIMEOUT_UNITS).ok_or_else(invalid)?;
+    // A finite but enormous value ("99999999999999999999h") is bad input, not a panic.
+    let total = Duration::try_from_secs_f64(seconds).map_err(|_| invalid())?;
     Ok((!total.is_zero()).then_some(total))
 }
 
@@ -120,6 +139,14 @@ mod tests {
 
     fn h(secs: i64) -> String {
         human(SignedDuration::from_secs(secs))
+    }
+
+    #[test]
+    fn go_durations_in_seconds() {
+        assert_eq!(go_duration_seconds("1h2m3s"), Some(3723.0));
+        assert_eq!(go_duration_seconds("512ms"), Some(0.512));
+        assert_eq!(go_duration_seconds("5"), None, "a unit is required");
+        assert_eq!(go_duration_seconds("5x"), None);
     }
 
     #[test]
@@ -159,5 +186,10 @@ mod tests {
         );
         assert!(parse_timeout("soon").is_err());
         assert!(parse_timeout("5x").is_err());
+        assert!(parse_timeout("1us").is_err(), "only h, m, s and ms");
+        assert!(
+            parse_timeout("99999999999999999999999h").is_err(),
+            "too big is an error, not a panic"
+        );
     }
 }

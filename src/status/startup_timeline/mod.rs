@@ -12,7 +12,6 @@ use serde::Serialize;
 
 mod pulls;
 
-pub(crate) use pulls::go_duration_seconds;
 use pulls::{container_of, first_time};
 
 use crate::status::init_timeline::{self, InitContainerState, InitKind, RunState};

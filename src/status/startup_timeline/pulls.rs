@@ -7,6 +7,7 @@ use k8s_openapi::api::core::v1::{Event, Pod};
 use k8s_openapi::jiff::Timestamp;
 
 use super::{Builder, Span, StepKind, StepState};
+use crate::util::duration::go_duration_seconds;
 
 pub(super) fn first_time(e: &Event) -> Option<Timestamp> {
     e.first_timestamp
@@ -118,35 +119,6 @@ fn pulled_in(message: &str) -> Option<f64> {
     go_duration_seconds(word)
 }
 
-/// A Go `time.Duration.String()`: `1h2m3.5s`, `512ms`, `1.2µs`.
-pub(crate) fn go_duration_seconds(text: &str) -> Option<f64> {
-    let mut total = 0.0;
-    let mut rest = text;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
-        let value: f64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 1e-3,
-            "µs" | "us" => 1e-6,
-            "ns" => 1e-9,
-            _ => return None,
-        };
-        total += value * scale;
-        rest = &rest[unit_len..];
-    }
-    Some(total)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,7 +137,5 @@ mod tests {
             pulled_in(r#"Container image "busybox:1.36" already present on machine"#),
             None
         );
-        assert_eq!(go_duration_seconds("1h2m3s"), Some(3723.0));
-        assert_eq!(go_duration_seconds("5"), None, "a unit is required");
     }
 }
