@@ -39,23 +39,15 @@ pub(crate) struct Screen {
 impl Screen {
     /// A pod as listed (not marked as changed).
     pub(crate) fn listed(&mut self, item: InitStatus, stuck: bool) {
-        let key = (
-            item.namespace.raw().to_string(),
-            item.name.raw().to_string(),
-        );
-        self.rows.insert(
-            key,
-            Entry {
-                item,
-                stuck,
-                changed: None,
-                gone: None,
-            },
-        );
+        self.put(item, stuck, None);
     }
 
     /// A pod added or changed at `at`.
     pub(crate) fn changed(&mut self, item: InitStatus, stuck: bool, at: Timestamp) {
+        self.put(item, stuck, Some(at));
+    }
+
+    fn put(&mut self, item: InitStatus, stuck: bool, changed: Option<Timestamp>) {
         let key = (
             item.namespace.raw().to_string(),
             item.name.raw().to_string(),
@@ -65,7 +57,7 @@ impl Screen {
             Entry {
                 item,
                 stuck,
-                changed: Some(at),
+                changed,
                 gone: None,
             },
         );
