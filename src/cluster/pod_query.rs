@@ -16,6 +16,7 @@ use crate::cluster::client::Pages;
 use crate::cluster::pod_pages::{PodSelection, Prefetch};
 use crate::error::{Error, Result};
 use crate::input::manifest::Inventory;
+use crate::input::pod_json::PodView;
 use crate::input::selector::{FieldSelector, Selector};
 use crate::input::target::{Target, WorkloadKind};
 use crate::session::{Namespaces, Session, Source};
@@ -211,11 +212,12 @@ const OFFLINE_PAGE: usize = 500;
 fn offline_pods(
     inv: &Inventory,
     query: &PodQuery,
+    view: PodView,
     on_page: &mut dyn FnMut(Vec<Pod>) -> Result<()>,
 ) -> Result<usize> {
     let mut page = Vec::new();
     let mut selected = 0;
-    inv.for_each_pod(&mut |pod| {
+    inv.for_each_pod(view, &mut |pod| {
         if !offline_selects(query, &pod)? {
             return Ok(());
         }
@@ -238,11 +240,12 @@ fn offline_pods(
 fn offline_fetch(
     inv: &Inventory,
     queries: &[PodQuery],
+    view: PodView,
     on_page: &mut dyn FnMut(Vec<Pod>) -> Result<()>,
 ) -> Result<Vec<String>> {
     let mut found: Vec<Vec<Pod>> = vec![Vec::new(); queries.len()];
     if queries.iter().any(|q| q.name.is_some()) {
-        inv.for_each_pod(&mut |pod| {
+        inv.for_each_pod(view, &mut |pod| {
             for (i, query) in queries.iter().enumerate() {
                 if query.name.is_some() && offline_selects(query, &pod)? {
                     found[i].push(pod.clone());
@@ -259,7 +262,7 @@ fn offline_fetch(
             Some(_) => named.extend(pods),
             None => {
                 hand_over(&mut named, on_page)?;
-                offline_pods(inv, query, on_page)?;
+                offline_pods(inv, query, view, on_page)?;
             }
         }
     }
@@ -302,7 +305,7 @@ pub struct PodFetch {
 pub(crate) async fn target_pods(ctx: &Session, target: &Target) -> Result<Vec<Pod>> {
     let queries = resolve(ctx, std::slice::from_ref(target)).await?;
     let mut pods: Vec<Pod> = Vec::new();
-    let fetch = fetch_pods(ctx, &queries, &mut |page| {
+    let fetch = fetch_pods(ctx, &queries, PodView::Whole, &mut |page| {
         pods.extend(page);
         Ok(())
     })
@@ -318,6 +321,7 @@ pub(crate) async fn target_pods(ctx: &Session, target: &Target) -> Result<Vec<Po
 pub async fn fetch_pods(
     ctx: &Session,
     queries: &[PodQuery],
+    view: PodView,
     on_page: &mut dyn FnMut(Vec<Pod>) -> Result<()>,
 ) -> Result<PodFetch> {
     let mut fetch = PodFetch {
@@ -328,7 +332,7 @@ pub async fn fetch_pods(
     // aligned as one table like every other listing; a LIST's pages go as they come.
     let mut named: Vec<Pod> = Vec::new();
     if let Source::Offline(inv) = &ctx.source {
-        fetch.missing = offline_fetch(inv, queries, on_page)?;
+        fetch.missing = offline_fetch(inv, queries, view, on_page)?;
         return Ok(fetch);
     }
     for (i, query) in queries.iter().enumerate() {
@@ -352,7 +356,7 @@ pub async fn fetch_pods(
                     continue;
                 }
                 hand_over(&mut named, on_page)?;
-                let rv = list_query(cluster, query, &mut |pods| on_page(pods)).await?;
+                let rv = list_query(cluster, query, view, &mut |pods| on_page(pods)).await?;
                 fetch.resume.push((i, rv));
             }
         }
@@ -383,6 +387,7 @@ fn is_gone(e: &Error) -> bool {
 async fn list_query(
     cluster: &Cluster,
     query: &PodQuery,
+    view: PodView,
     on_page: &mut dyn FnMut(Vec<Pod>) -> Result<()>,
 ) -> Result<String> {
     let selection = PodSelection {
@@ -409,10 +414,11 @@ async fn list_query(
                 fetching = Prefetch::start(cluster, &selection, Some(token.clone()));
                 continuing = true;
             }
-            on_page(cluster.decode_pods(&page)?)?;
+            on_page(cluster.decode_pods(&page, view)?)?;
             if next?.is_none() {
                 return Ok(page.resource_version);
             }
+            cluster.recycle(page);
         }
     }
 }
@@ -601,7 +607,8 @@ async fn relist(
         ..query.clone()
     };
     let mut listed = HashSet::new();
-    let rv = list_query(cluster, &query, &mut |pods| {
+    // Only `status` watches, and its rows need only the Rows view.
+    let rv = list_query(cluster, &query, PodView::Rows, &mut |pods| {
         for pod in &pods {
             let key = pod_key(pod);
             let version = resource_version(pod);

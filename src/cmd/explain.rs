@@ -12,6 +12,7 @@ use crate::cluster::pod_query;
 use crate::cluster::related::{self, LogScope};
 use crate::diagnosis::{self, grouping};
 use crate::error::{Error, Result};
+use crate::input::pod_json::PodView;
 use crate::input::target::Target;
 use crate::render::explain::{ExplanationList, Report, write_report, write_text};
 use crate::render::{write_json, write_yaml};
@@ -26,7 +27,12 @@ pub async fn run(ctx: &Session, args: &ExplainArgs, out: &mut dyn Write) -> Resu
     let queries = pod_query::resolve(ctx, &targets).await?;
     let mut pods: Vec<Pod> = Vec::new();
     let mut seen = BTreeSet::new();
-    let fetch = pod_query::fetch_pods(ctx, &queries, &mut |page| {
+    // Listing everything, only the pods worth explaining need decoding in full.
+    let view = match targets.is_empty() {
+        true => PodView::WholeIf(diagnosis::needs_explaining, ctx.now),
+        false => PodView::Whole,
+    };
+    let fetch = pod_query::fetch_pods(ctx, &queries, view, &mut |page| {
         for pod in page {
             let key = (pod.metadata.namespace.clone(), pod.metadata.name.clone());
             if seen.insert(key)

@@ -7,6 +7,7 @@ use crate::cli::{StatusArgs, StatusOutput};
 use crate::cluster::pod_query::{self, Known};
 use crate::diagnosis;
 use crate::error::{Error, Result};
+use crate::input::pod_json::PodView;
 use crate::input::target::Target;
 use crate::render::status_printer::{Format, StatusPrinter};
 use crate::session::{Environment, Namespaces, Session, Source};
@@ -47,7 +48,7 @@ pub async fn run(
         .sorted_by(sort_by)
         .watching(args.watch, args.output_watch_events, env.stdout_is_terminal);
     let mut known = Known::default();
-    let fetch = pod_query::fetch_pods(ctx, &queries, &mut |mut pods| {
+    let fetch = pod_query::fetch_pods(ctx, &queries, PodView::Rows, &mut |mut pods| {
         if args.stuck {
             pods.retain(|pod| diagnosis::needs_explaining(pod, ctx.now));
         }

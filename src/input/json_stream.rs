@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 
 use crate::input::json_walk::{KeySeed, KeySet, MetaSeed, NameSeen, Role, Walk};
 use crate::input::newest::Newest;
-use crate::input::pod_json::LeanPod;
+use crate::input::pod_json::PodView;
 use crate::input::yaml::{Located, StrictValue, json_located};
 
 /// What the first pass found in one document: where its Pods are.
@@ -80,18 +80,20 @@ pub(crate) fn first_pass<'de, R: serde_json::de::Read<'de>>(
 pub(crate) fn pods<'de, R: serde_json::de::Read<'de>>(
     de: &mut serde_json::Deserializer<R>,
     shapes: &[Shape],
+    view: PodView,
     on_pod: &mut dyn FnMut(Pod) -> crate::error::Result<()>,
 ) -> Result<(), PodsError> {
     let mut stopped = None;
     for shape in shapes {
         let result = match shape {
-            Shape::Pod => LeanPod::deserialize(&mut *de).map(|lean| {
-                if let Err(e) = on_pod(lean.0) {
+            Shape::Pod => view.deserialize(&mut *de).map(|pod| {
+                if let Err(e) = on_pod(pod) {
                     stopped = Some(e);
                 }
             }),
             Shape::List(is_pod) => ListSeed {
                 is_pod,
+                view,
                 on_pod: &mut *on_pod,
                 stopped: &mut stopped,
             }
@@ -458,6 +460,7 @@ impl<'de> Visitor<'de> for ItemsSeed<'_> {
 /// A list in the second pass: its Pods typed and handed over, everything else skipped.
 struct ListSeed<'a, 'b> {
     is_pod: &'a [bool],
+    view: PodView,
     on_pod: &'a mut dyn FnMut(Pod) -> crate::error::Result<()>,
     stopped: &'b mut Option<crate::error::Error>,
 }
@@ -487,6 +490,7 @@ impl<'de> Visitor<'de> for ListSeed<'_, '_> {
                 done = true;
                 map.next_value_seed(PodItems {
                     is_pod: self.is_pod,
+                    view: self.view,
                     on_pod: &mut *self.on_pod,
                     stopped: &mut *self.stopped,
                 })?;
@@ -500,6 +504,7 @@ impl<'de> Visitor<'de> for ListSeed<'_, '_> {
 
 struct PodItems<'a, 'b> {
     is_pod: &'a [bool],
+    view: PodView,
     on_pod: &'a mut dyn FnMut(Pod) -> crate::error::Result<()>,
     stopped: &'b mut Option<crate::error::Error>,
 }
@@ -526,10 +531,10 @@ impl<'de> Visitor<'de> for PodItems<'_, '_> {
                 }
                 continue;
             }
-            let Some(lean) = seq.next_element::<LeanPod>()? else {
+            let Some(pod) = seq.next_element_seed(self.view)? else {
                 return Ok(());
             };
-            if let Err(e) = (self.on_pod)(lean.0) {
+            if let Err(e) = (self.on_pod)(pod) {
                 *self.stopped = Some(e);
                 return Err(A::Error::custom("stopped"));
             }
@@ -550,7 +555,7 @@ mod tests {
     fn names(text: &str, shapes: &[Shape]) -> Vec<String> {
         let mut names = Vec::new();
         let mut de = serde_json::Deserializer::from_str(text);
-        let done = pods(&mut de, shapes, &mut |pod| {
+        let done = pods(&mut de, shapes, PodView::Rows, &mut |pod| {
             names.push(pod.metadata.name.unwrap_or_default());
             Ok(())
         });

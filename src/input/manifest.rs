@@ -17,7 +17,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::input::json_stream::{self, PodsError, Shape};
 use crate::input::newest::Newest;
-use crate::input::pod_json;
+use crate::input::pod_json::{self, PodView};
 use crate::input::yaml::{self, Document, Located, Object};
 
 /// The most bytes one input (one `-f` file, or stdin) may hold: reading stops there, so even
@@ -305,16 +305,21 @@ impl Inventory {
 
     /// Every Pod, typed one at a time (without its managedFields), in file order, handed to
     /// `on_pod`; an error it returns stops the reading and is returned.
-    pub fn for_each_pod(&self, on_pod: &mut dyn FnMut(Pod) -> Result<()>) -> Result<()> {
+    pub fn for_each_pod(
+        &self,
+        view: PodView,
+        on_pod: &mut dyn FnMut(Pod) -> Result<()>,
+    ) -> Result<()> {
         for input in &self.inputs {
             match input {
                 PodInput::Held(pods) => {
                     for text in pods {
-                        let pod = pod_json::pod_from_slice(text.as_bytes()).map_err(|e| {
-                            Error::Input(format!(
-                                "a Pod read from the files cannot be read back: {e}"
-                            ))
-                        })?;
+                        let pod =
+                            pod_json::pod_from_slice_as(view, text.as_bytes()).map_err(|e| {
+                                Error::Input(format!(
+                                    "a Pod read from the files cannot be read back: {e}"
+                                ))
+                            })?;
                         on_pod(pod)?;
                     }
                 }
@@ -323,6 +328,7 @@ impl Inventory {
                         JsonText::Bytes(bytes) => json_stream::pods(
                             &mut serde_json::Deserializer::from_slice(bytes),
                             shapes,
+                            view,
                             on_pod,
                         ),
                         JsonText::File(path) => {
@@ -331,6 +337,7 @@ impl Inventory {
                             json_stream::pods(
                                 &mut serde_json::Deserializer::from_reader(reader),
                                 shapes,
+                                view,
                                 on_pod,
                             )
                         }
@@ -341,7 +348,7 @@ impl Inventory {
                         Err(PodsError::Input(located)) => {
                             let located = match text {
                                 JsonText::File(path) => {
-                                    located_again(name, path, shapes)?.unwrap_or(located)
+                                    located_again(name, path, shapes, view)?.unwrap_or(located)
                                 }
                                 JsonText::Bytes(_) => located,
                             };
@@ -400,13 +407,20 @@ fn whole_text(name: &str, path: &Path) -> Result<Vec<u8>> {
 }
 
 /// Where the second pass over a file failed, as the whole text locates it (see [`whole_text`]).
-fn located_again(name: &str, path: &Path, shapes: &[Shape]) -> Result<Option<Located>> {
+fn located_again(
+    name: &str,
+    path: &Path,
+    shapes: &[Shape],
+    view: PodView,
+) -> Result<Option<Located>> {
     let whole = whole_text(name, path)?;
     let mut de = serde_json::Deserializer::from_slice(&whole);
-    Ok(match json_stream::pods(&mut de, shapes, &mut |_| Ok(())) {
-        Err(PodsError::Input(located)) => Some(located),
-        _ => None,
-    })
+    Ok(
+        match json_stream::pods(&mut de, shapes, view, &mut |_| Ok(())) {
+            Err(PodsError::Input(located)) => Some(located),
+            _ => None,
+        },
+    )
 }
 
 fn too_large(name: &str, limit: u64) -> Error {
@@ -614,7 +628,7 @@ mod tests {
 
     fn all_pods(inv: &Inventory) -> Vec<Pod> {
         let mut pods = Vec::new();
-        inv.for_each_pod(&mut |pod| {
+        inv.for_each_pod(PodView::Whole, &mut |pod| {
             pods.push(pod);
             Ok(())
         })

@@ -6,6 +6,7 @@ mod json_walk;
 pub mod manifest;
 pub(crate) mod newest;
 pub(crate) mod pod_json;
+mod row_pod;
 pub mod selector;
 pub mod target;
 pub mod yaml;

@@ -4,13 +4,46 @@
 //! tree of JSON values); skipped here they are scanned and never built.
 //!
 //! Used for pod LIST pages from the API server and for Pods in `-f` input, so online and offline
-//! decode the same way. `edit` and `check` read whole objects elsewhere.
+//! decode the same way. `edit` and `check` read whole objects elsewhere. [`PodView::Rows`] is the
+//! narrower reading `status` asks for (`input::row_pod`).
 
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Pod, PodSpec, PodStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
+use k8s_openapi::jiff::Timestamp;
+use serde::de::DeserializeSeed;
 use serde::{Deserialize, Deserializer};
+
+use crate::input::row_pod::RowPod;
+
+/// How much of each Pod a reading command needs decoded.
+#[derive(Debug, Clone, Copy)]
+pub enum PodView {
+    /// The whole Pod but its managedFields: explain, logs, timeline, anything that diagnoses.
+    Whole,
+    /// Only what a `status` row is computed from (`input::row_pod`).
+    Rows,
+    /// The whole Pod where `picks(rows, now)` holds; a pod it does not pick may come in the Rows
+    /// view only. `explain -A` decodes in full only the pods it will explain (a LIST page's
+    /// items, `cluster::pod_pages`); elsewhere this reads as `Whole`.
+    WholeIf(fn(&Pod, Timestamp) -> bool, Timestamp),
+}
+
+/// Reads one Pod in this view: `view.deserialize(deserializer)`, or as a sequence element
+/// (`next_element_seed(view)`).
+impl<'de> DeserializeSeed<'de> for PodView {
+    type Value = Pod;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Pod, D::Error> {
+        match self {
+            PodView::Whole | PodView::WholeIf(..) => {
+                LeanPod::deserialize(deserializer).map(|lean| lean.0)
+            }
+            PodView::Rows => RowPod::deserialize(deserializer).map(RowPod::into_pod),
+        }
+    }
+}
 
 /// A Pod decoded without its managedFields: `LeanPod::deserialize(…)?.0`, or as the element type
 /// of a sequence (`Vec<LeanPod>`, a streaming `items` visitor).
@@ -26,7 +59,15 @@ impl<'de> Deserialize<'de> for LeanPod {
 
 /// Decodes one Pod from JSON bytes, without its managedFields.
 pub(crate) fn pod_from_slice(bytes: &[u8]) -> serde_json::Result<Pod> {
-    serde_json::from_slice::<LeanPod>(bytes).map(|lean| lean.0)
+    pod_from_slice_as(PodView::Whole, bytes)
+}
+
+/// Decodes one Pod from JSON bytes in `view`.
+pub(crate) fn pod_from_slice_as(view: PodView, bytes: &[u8]) -> serde_json::Result<Pod> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let pod = view.deserialize(&mut de)?;
+    de.end()?;
+    Ok(pod)
 }
 
 // Unknown keys (apiVersion, kind, managedFields, selfLink, fields of newer API versions) are

@@ -1,0 +1,299 @@
+//! The Rows view of a Pod: only the fields a `status` row is computed from (kubectl's
+//! READY/STATUS/RESTARTS, the init sequence, AGE, NODE, the owner) and the fields pod selectors
+//! match on. Everything else (env, probes, volumes, mounts, resources, managedFields, …) is
+//! scanned past and never built: at 10k pods this decodes a LIST about 8x faster than the whole
+//! Pod (docs/benchmarks.md).
+//!
+//! The result is still a `Pod`, so `status::print_pod` and `status::report` are the same code for
+//! both views; a field outside this list is `None` in it. A test checks that every fixture's
+//! status rows (table, wide and document) are the same from both views.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{
+    Container, ContainerState, ContainerStatus, Pod, PodCondition, PodSpec, PodStatus,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
+use serde::Deserialize;
+
+// Unknown keys are skipped by serde's default; each field keeps k8s-openapi's wire name and type,
+// so a value of the wrong type is the same error the whole Pod gives. Fields k8s-openapi calls
+// required are Options here too: its decoder takes them missing or null as their default.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RowPod {
+    #[serde(default)]
+    metadata: RowMeta,
+    spec: Option<RowSpec>,
+    status: Option<RowStatus>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct RowMeta {
+    creation_timestamp: Option<Time>,
+    deletion_timestamp: Option<Time>,
+    // Label selectors match on all of them (offline), the owner on pod-template-hash.
+    labels: Option<BTreeMap<String, String>>,
+    name: Option<String>,
+    namespace: Option<String>,
+    owner_references: Option<Vec<OwnerReference>>,
+    // A watch resumes from the newest one.
+    resource_version: Option<String>,
+    uid: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RowSpec {
+    containers: Option<Vec<RowContainer>>,
+    host_network: Option<bool>,
+    init_containers: Option<Vec<RowContainer>>,
+    node_name: Option<String>,
+    restart_policy: Option<String>,
+    scheduler_name: Option<String>,
+    service_account_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RowContainer {
+    name: Option<String>,
+    image: Option<String>,
+    // `Always` on an init container: a native sidecar.
+    restart_policy: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RowStatus {
+    conditions: Option<Vec<RowCondition>>,
+    container_statuses: Option<Vec<RowContainerStatus>>,
+    init_container_statuses: Option<Vec<RowContainerStatus>>,
+    message: Option<String>,
+    nominated_node_name: Option<String>,
+    phase: Option<String>,
+    #[serde(rename = "podIP")]
+    pod_ip: Option<String>,
+    reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RowCondition {
+    #[serde(rename = "type")]
+    type_: Option<String>,
+    status: Option<String>,
+    reason: Option<String>,
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RowContainerStatus {
+    container_id: Option<String>,
+    image: Option<String>,
+    #[serde(rename = "imageID")]
+    image_id: Option<String>,
+    last_state: Option<ContainerState>,
+    name: Option<String>,
+    ready: Option<bool>,
+    restart_count: Option<i32>,
+    started: Option<bool>,
+    state: Option<ContainerState>,
+}
+
+impl RowPod {
+    pub(crate) fn into_pod(self) -> Pod {
+        let m = self.metadata;
+        Pod {
+            metadata: ObjectMeta {
+                creation_timestamp: m.creation_timestamp,
+                deletion_timestamp: m.deletion_timestamp,
+                labels: m.labels,
+                name: m.name,
+                namespace: m.namespace,
+                owner_references: m.owner_references,
+                resource_version: m.resource_version,
+                uid: m.uid,
+                ..ObjectMeta::default()
+            },
+            spec: self.spec.map(RowSpec::into_spec),
+            status: self.status.map(RowStatus::into_status),
+        }
+    }
+}
+
+impl RowSpec {
+    fn into_spec(self) -> PodSpec {
+        let containers = |list: Vec<RowContainer>| -> Vec<Container> {
+            list.into_iter().map(RowContainer::into_container).collect()
+        };
+        PodSpec {
+            containers: containers(self.containers.unwrap_or_default()),
+            host_network: self.host_network,
+            init_containers: self.init_containers.map(containers),
+            node_name: self.node_name,
+            restart_policy: self.restart_policy,
+            scheduler_name: self.scheduler_name,
+            service_account_name: self.service_account_name,
+            ..PodSpec::default()
+        }
+    }
+}
+
+impl RowContainer {
+    fn into_container(self) -> Container {
+        Container {
+            name: self.name.unwrap_or_default(),
+            image: self.image,
+            restart_policy: self.restart_policy,
+            ..Container::default()
+        }
+    }
+}
+
+impl RowStatus {
+    fn into_status(self) -> PodStatus {
+        let statuses = |list: Vec<RowContainerStatus>| -> Vec<ContainerStatus> {
+            list.into_iter()
+                .map(RowContainerStatus::into_status)
+                .collect()
+        };
+        PodStatus {
+            conditions: self.conditions.map(|list| {
+                list.into_iter()
+                    .map(|c| PodCondition {
+                        type_: c.type_.unwrap_or_default(),
+                        status: c.status.unwrap_or_default(),
+                        reason: c.reason,
+                        message: c.message,
+                        ..PodCondition::default()
+                    })
+                    .collect()
+            }),
+            container_statuses: self.container_statuses.map(statuses),
+            init_container_statuses: self.init_container_statuses.map(statuses),
+            message: self.message,
+            nominated_node_name: self.nominated_node_name,
+            phase: self.phase,
+            pod_ip: self.pod_ip,
+            reason: self.reason,
+            ..PodStatus::default()
+        }
+    }
+}
+
+impl RowContainerStatus {
+    fn into_status(self) -> ContainerStatus {
+        ContainerStatus {
+            container_id: self.container_id,
+            image: self.image.unwrap_or_default(),
+            image_id: self.image_id.unwrap_or_default(),
+            last_state: self.last_state,
+            name: self.name.unwrap_or_default(),
+            ready: self.ready.unwrap_or_default(),
+            restart_count: self.restart_count.unwrap_or_default(),
+            started: self.started,
+            state: self.state,
+            ..ContainerStatus::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use serde_json::Value;
+
+    use crate::input::pod_json::{PodView, pod_from_slice_as};
+    use crate::input::yaml;
+    use crate::status::report;
+
+    /// Every Pod in the project's fixtures, as JSON bytes.
+    fn fixture_pods() -> Vec<(String, Vec<u8>)> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut pods = Vec::new();
+        for dir in ["pods", "explain", "explain-rows", "startup"] {
+            let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+                .collect();
+            files.sort();
+            for file in files {
+                let text = std::fs::read_to_string(&file).unwrap();
+                let Ok(docs) = yaml::documents(&text) else {
+                    continue;
+                };
+                let mut objects: Vec<Value> = Vec::new();
+                for doc in docs {
+                    match doc["items"].as_array() {
+                        Some(items) => objects.extend(items.iter().cloned()),
+                        None => objects.push(doc),
+                    }
+                }
+                for object in objects.into_iter().filter(|o| o["kind"] == "Pod") {
+                    let name = format!("{}: {}", file.display(), object["metadata"]["name"]);
+                    pods.push((name, serde_json::to_vec(&object).unwrap()));
+                }
+            }
+        }
+        pods
+    }
+
+    #[test]
+    fn status_rows_are_the_same_from_the_rows_view_as_from_the_whole_pod() {
+        let now = "2026-11-27T12:00:00Z".parse().unwrap();
+        let pods = fixture_pods();
+        assert!(pods.len() > 100, "only {} fixture pods", pods.len());
+        for (name, json) in pods {
+            let whole = pod_from_slice_as(PodView::Whole, &json).unwrap();
+            let rows = pod_from_slice_as(PodView::Rows, &json).unwrap();
+            // The record behind the table, -o wide and the InitStatusList document.
+            assert_eq!(
+                report::report(&rows, now),
+                report::report(&whole, now),
+                "{name}"
+            );
+            assert_eq!(
+                crate::diagnosis::needs_explaining(&rows, now),
+                crate::diagnosis::needs_explaining(&whole, now),
+                "--stuck: {name}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_or_null_required_fields_read_as_k8s_openapi_reads_them() {
+        for text in [
+            r#"{"spec": {}}"#,
+            r#"{"spec": {"containers": null, "initContainers": [{"name": null}]}}"#,
+            r#"{"status": {"containerStatuses": [{"name": "a"}], "conditions": [{}]}}"#,
+        ] {
+            let rows = pod_from_slice_as(PodView::Rows, text.as_bytes()).unwrap();
+            let whole = pod_from_slice_as(PodView::Whole, text.as_bytes()).unwrap();
+            assert_eq!(rows, whole, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_wrongly_typed_field_the_rows_read_is_an_error() {
+        for text in [
+            r#"{"metadata": {"name": 7}}"#,
+            r#"{"spec": {"containers": [{"name": "a", "image": 1}]}}"#,
+            r#"{"status": {"containerStatuses": [{"name": "a", "ready": "yes"}]}}"#,
+            r#"{"status": {"conditions": [{"type": "Ready", "status": true}]}}"#,
+        ] {
+            assert!(
+                pod_from_slice_as(PodView::Rows, text.as_bytes()).is_err(),
+                "{text}"
+            );
+            assert!(
+                pod_from_slice_as(PodView::Whole, text.as_bytes()).is_err(),
+                "{text}"
+            );
+        }
+    }
+}
