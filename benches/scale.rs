@@ -330,6 +330,17 @@ fn measure_scale(n: usize, initctl: &str, kubectl: &Path, curl: &Path) -> Vec<Ro
         work: work.path().to_path_buf(),
     };
     let urls = walk_pages(curl, &base, n);
+    if std::env::var_os("SCALE_HOLD").is_some() {
+        // For profiling by hand: the server stays up with its kubeconfig and dumps until killed.
+        eprintln!(
+            "   holding: KUBECONFIG={} dumps in {}",
+            env.kubeconfig.display(),
+            env.work.display()
+        );
+        loop {
+            std::thread::park();
+        }
+    }
     let runs = runs_for(n);
     // kubectl's Table is the reference, so it is checked first.
     let mut order = cases(initctl, kubectl, curl, &urls, &dumps);

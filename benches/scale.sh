@@ -8,6 +8,7 @@
 #   INITCTL_BIN=/path/to/kubectl-initctl bash benches/scale.sh   # measure another build
 #   SCALE_ENCODE_MBPS=200 bash benches/scale.sh # model kube-apiserver's encode time per page
 #   SKIP=yaml,explain bash benches/scale.sh     # leave out commands whose label has these words
+#   SCALE_HOLD=1 SCALES=10000 bash benches/scale.sh  # keep the server up for profiling by hand
 #
 # The markdown table goes to stdout (progress to stderr): `bash benches/scale.sh | tee results.md`.
 set -euo pipefail
