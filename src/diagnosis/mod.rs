@@ -13,7 +13,7 @@ mod scheduling;
 mod startup;
 pub mod wait_for;
 
-use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod, PodCondition};
+use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod, PodCondition, PodSpec, PodStatus};
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
@@ -303,9 +303,11 @@ pub fn explain(pod: &Pod, related: &RelatedObjects, now: Timestamp, tail: u32) -
     if let Some(why) = unreadable {
         d.note(why);
     }
-    let status = pod.status.clone().unwrap_or_default();
+    // Borrowed, not cloned: a clone of the spec and status was a tenth of `explain -A`.
+    let (empty_status, empty_spec) = (PodStatus::default(), PodSpec::default());
+    let status = pod.status.as_ref().unwrap_or(&empty_status);
     let phase = status.phase.as_deref().unwrap_or_default();
-    let spec = pod.spec.clone().unwrap_or_default();
+    let spec = pod.spec.as_ref().unwrap_or(&empty_spec);
 
     // A dead node first: everything else the pod's status says is stale. A pod being deleted
     // is left to `terminating`, which names the lost node and how to finish the deletion.

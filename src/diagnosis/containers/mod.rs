@@ -217,11 +217,11 @@ pub(super) fn app_containers(d: &mut Diagnosis) {
     if !crate::status::print_pod::has_condition(d.pod, "Initialized") {
         return;
     }
-    let specs = d
-        .pod
+    let pod = d.pod;
+    let specs: &[Container] = pod
         .spec
         .as_ref()
-        .map(|s| s.containers.clone())
+        .map(|s| s.containers.as_slice())
         .unwrap_or_default();
     for cs in status.container_statuses.iter().flatten() {
         let Some(spec) = specs.iter().find(|c| c.name == cs.name) else {
