@@ -118,7 +118,7 @@ pub(crate) enum PodsError {
 
 /// One document done: its objects kept, its Pods' places noted; an error that has no better
 /// position than the document's start is returned as its message.
-fn settle(facts: Facts, pass: &mut FirstPass) -> Result<(), String> {
+pub(super) fn settle(facts: Facts, pass: &mut FirstPass) -> Result<(), String> {
     let ObjectFacts {
         kind,
         mut fields,
@@ -206,40 +206,50 @@ fn keep(value: Value, pass: &mut FirstPass) -> Result<bool, String> {
 }
 
 /// One value of the stream as the first pass sees it.
-enum Facts {
+pub(super) enum Facts {
     Empty,
     NotAnObject,
     Object(ObjectFacts),
 }
 
-struct ObjectFacts {
-    kind: Option<String>,
+pub(super) struct ObjectFacts {
+    pub(super) kind: Option<String>,
     /// The fields read whole (all of them, unless it is a Pod).
     fields: Map<String, Value>,
     /// Some fields were walked and not kept: it is a Pod, checked.
     walked: bool,
     /// It is a Pod whose every field was walked (none kept).
     pod_seen: bool,
-    items: Option<Vec<Item>>,
+    pub(super) items: Option<Vec<Item>>,
 }
 
 /// An item of a list after the first pass.
-enum Item {
+pub(super) enum Item {
     Pod,
     Object(Map<String, Value>),
     NotAnObject,
 }
 
+impl Item {
+    pub(super) fn of(facts: Facts) -> Item {
+        match facts {
+            Facts::Object(facts) if facts.pod_seen => Item::Pod,
+            Facts::Object(facts) => Item::Object(facts.fields),
+            Facts::Empty | Facts::NotAnObject => Item::NotAnObject,
+        }
+    }
+}
+
 /// Reads one object: its fields whole, until it is known to be a Pod (its own `kind`, or the
 /// kind of the typed list it is in); from then on its fields are walked and not kept.
-struct ObjectSeed<'a> {
-    newest: &'a mut Newest,
+pub(super) struct ObjectSeed<'a> {
+    pub(super) newest: &'a mut Newest,
     /// A typed list's item kind ("Pod" for a PodList), for items that leave theirs off.
-    inherited: Option<&'a str>,
+    pub(super) inherited: Option<&'a str>,
     /// A document of the stream (it may hold `items`), not a list item.
-    top: bool,
+    pub(super) top: bool,
     /// Set as soon as anything is read: an end of input before that is the stream's end.
-    started: &'a mut bool,
+    pub(super) started: &'a mut bool,
 }
 
 impl<'de> DeserializeSeed<'de> for ObjectSeed<'_> {
@@ -424,11 +434,7 @@ impl<'de> Visitor<'de> for ItemsSeed<'_> {
             let Some(facts) = seq.next_element_seed(seed)? else {
                 break;
             };
-            items.push(match facts {
-                Facts::Object(facts) if facts.pod_seen => Item::Pod,
-                Facts::Object(facts) => Item::Object(facts.fields),
-                Facts::Empty | Facts::NotAnObject => Item::NotAnObject,
-            });
+            items.push(Item::of(facts));
         }
         Ok(Some(items))
     }

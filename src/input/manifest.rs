@@ -15,6 +15,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::input::json_pieces;
+use crate::input::json_split::Split;
 use crate::input::json_stream::{self, PodsError, Shape};
 use crate::input::newest::Newest;
 use crate::input::pod_json::{self, PodView};
@@ -137,6 +139,16 @@ impl Inventory {
 
     /// A JSON file, streamed: its first pass now, its Pods when they are used.
     fn add_json_file(&mut self, name: String, path: &Path, reader: impl Read) -> Result<()> {
+        match json_pieces::first_pass(reader) {
+            Ok(pass) => {
+                self.add_first_pass(name, JsonText::File(path.to_path_buf()), pass);
+                return Ok(());
+            }
+            Err(Split::Io(source)) => return Err(Error::ReadFile { path: name, source }),
+            // Read again the slow way, which says what is wrong and where.
+            Err(Split::Unsupported | Split::Stopped(())) => {}
+        }
+        let reader = BufReader::with_capacity(READ_BUFFER, open(path, &name)?);
         let mut de = serde_json::Deserializer::from_reader(reader);
         let pass = match json_stream::first_pass(&mut de) {
             Ok(pass) => pass,
@@ -332,14 +344,7 @@ impl Inventory {
                             on_pod,
                         ),
                         JsonText::File(path) => {
-                            let file = open(path, name)?;
-                            let reader = BufReader::with_capacity(READ_BUFFER, file);
-                            json_stream::pods(
-                                &mut serde_json::Deserializer::from_reader(reader),
-                                shapes,
-                                view,
-                                on_pod,
-                            )
+                            json_pieces::pods(open(path, name)?, shapes, view, on_pod)
                         }
                     };
                     match read {

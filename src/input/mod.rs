@@ -1,6 +1,8 @@
 //! What the user hands the tool: offline files (`-f`), the YAML engine behind them, command-line
 //! targets and selectors. Parsing only; nothing here talks to a cluster.
 
+mod json_pieces;
+mod json_split;
 mod json_stream;
 mod json_walk;
 pub mod manifest;

@@ -1,0 +1,410 @@
+//! The fast way through a JSON file: a stream of objects read in large chunks and cut, by its
+//! brackets and quotes alone, into pieces small enough to parse from memory. A top-level
+//! object's `items` array (`kubectl get … -o json`, a `kind: List`) is cut into its elements, so
+//! neither a dump nor its Pods are ever held whole. serde_json reads each piece from a slice,
+//! several times faster than byte by byte from a reader (docs/benchmarks.md).
+//!
+//! Nothing is checked here beyond where values end: each piece is parsed by the same seeds as the
+//! slow path. Input outside this shape (a top-level array or scalar, text that is not UTF-8,
+//! brackets that do not close) is [`Split::Unsupported`]: the caller reads it the slow way, which
+//! reports its errors exactly as before.
+
+use std::io::{self, Read};
+
+/// One piece of the input, in input order.
+pub(crate) enum Piece<'a> {
+    /// A document's text up to its `items` array, closed as `…"items":[]}`: what the items are
+    /// read in the light of (a typed list's kind).
+    Head(&'a [u8]),
+    /// One element of the document's `items` array.
+    Item(&'a [u8]),
+    /// A whole document, its `items` array (if it was cut) left as `[]`.
+    Document(&'a [u8]),
+}
+
+/// Why splitting stopped.
+pub(crate) enum Split<E> {
+    /// Not a stream of well-formed objects in UTF-8: to be read the slow way.
+    Unsupported,
+    Io(io::Error),
+    /// What the receiver of the pieces returned.
+    Stopped(E),
+}
+
+impl<E> From<io::Error> for Split<E> {
+    fn from(e: io::Error) -> Self {
+        Split::Io(e)
+    }
+}
+
+/// How much is read at a time.
+const CHUNK: usize = 1 << 20;
+
+/// Cuts `reader` into pieces, handing each to `on_piece` as soon as it is complete.
+pub(crate) fn split<E>(
+    reader: impl Read,
+    on_piece: &mut dyn FnMut(Piece<'_>) -> Result<(), E>,
+) -> Result<(), Split<E>> {
+    let mut src = Source {
+        reader,
+        buf: Vec::with_capacity(CHUNK),
+        base: 0,
+        pos: 0,
+        keep: 0,
+        eof: false,
+    };
+    let mut skeleton = Vec::new();
+    loop {
+        src.keep = src.pos;
+        match src.skip_ws()? {
+            None => return Ok(()),
+            Some(b'{') => {}
+            Some(_) => return Err(Split::Unsupported),
+        }
+        skeleton.clear();
+        // The part of the document not yet copied into the skeleton starts here.
+        let mut copied_to = src.pos;
+        src.pos += 1;
+        let mut depth = 1usize;
+        let mut expect_key = true;
+        let mut items_seen = false;
+        while depth > 0 {
+            let b = src.next_structural()?.ok_or(Split::Unsupported)?;
+            match b {
+                b'"' => {
+                    let key_start = src.pos + 1;
+                    src.skip_string()?;
+                    let is_key = depth == 1 && expect_key;
+                    expect_key = false;
+                    // Only the first `items` key counts (a second one is refused when read).
+                    if is_key && !items_seen && src.slice(key_start, src.pos - 1) == b"items" {
+                        items_seen = true;
+                        if src.skip_ws()? != Some(b':') {
+                            return Err(Split::Unsupported);
+                        }
+                        src.pos += 1;
+                        if src.skip_ws()? == Some(b'[') {
+                            skeleton.extend_from_slice(src.slice(copied_to, src.pos));
+                            skeleton.extend_from_slice(b"[]");
+                            let head = skeleton.len();
+                            skeleton.push(b'}');
+                            piece(on_piece, Piece::Head(&skeleton))?;
+                            skeleton.truncate(head);
+                            src.pos += 1;
+                            split_items(&mut src, on_piece)?;
+                            copied_to = src.pos;
+                            src.keep = copied_to;
+                        }
+                    }
+                }
+                b'{' | b'[' => {
+                    depth += 1;
+                    src.pos += 1;
+                }
+                b'}' | b']' => {
+                    depth -= 1;
+                    src.pos += 1;
+                }
+                _ => {
+                    // A comma: the next string at the top of the object is a key.
+                    expect_key = depth == 1;
+                    src.pos += 1;
+                }
+            }
+        }
+        skeleton.extend_from_slice(src.slice(copied_to, src.pos));
+        piece(on_piece, Piece::Document(&skeleton))?;
+    }
+}
+
+fn piece<E>(
+    on_piece: &mut dyn FnMut(Piece<'_>) -> Result<(), E>,
+    piece: Piece<'_>,
+) -> Result<(), Split<E>> {
+    let bytes = match &piece {
+        Piece::Head(b) | Piece::Item(b) | Piece::Document(b) => b,
+    };
+    if std::str::from_utf8(bytes).is_err() {
+        return Err(Split::Unsupported);
+    }
+    on_piece(piece).map_err(Split::Stopped)
+}
+
+/// The elements of an `items` array whose `[` was just read, through its `]`.
+fn split_items<E, R: Read>(
+    src: &mut Source<R>,
+    on_piece: &mut dyn FnMut(Piece<'_>) -> Result<(), E>,
+) -> Result<(), Split<E>> {
+    if src.skip_ws()? == Some(b']') {
+        src.pos += 1;
+        return Ok(());
+    }
+    loop {
+        let start = src.pos;
+        src.keep = start;
+        src.skip_value()?;
+        piece(on_piece, Piece::Item(src.slice(start, src.pos)))?;
+        match src.skip_ws()? {
+            Some(b',') => src.pos += 1,
+            Some(b']') => {
+                src.pos += 1;
+                return Ok(());
+            }
+            _ => return Err(Split::Unsupported),
+        }
+        if matches!(src.skip_ws()?, Some(b']') | None) {
+            // A trailing comma: not JSON.
+            return Err(Split::Unsupported);
+        }
+    }
+}
+
+/// The input, read a chunk at a time into one buffer; positions count from the input's start.
+struct Source<R> {
+    reader: R,
+    buf: Vec<u8>,
+    /// The input position of `buf[0]`.
+    base: usize,
+    pos: usize,
+    /// Nothing before this position is needed any more.
+    keep: usize,
+    eof: bool,
+}
+
+/// Bytes that end a run of bytes the structure does not care about.
+static STRUCTURAL: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'"' as usize] = true;
+    table[b'{' as usize] = true;
+    table[b'}' as usize] = true;
+    table[b'[' as usize] = true;
+    table[b']' as usize] = true;
+    table[b',' as usize] = true;
+    table
+};
+
+impl<R: Read> Source<R> {
+    fn slice(&self, from: usize, to: usize) -> &[u8] {
+        &self.buf[from - self.base..to - self.base]
+    }
+
+    fn rest(&self) -> &[u8] {
+        &self.buf[self.pos - self.base..]
+    }
+
+    /// Reads another chunk (dropping what is no longer kept); false at the end of input.
+    fn more(&mut self) -> io::Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        let unneeded = self.keep - self.base;
+        if unneeded > 0 && unneeded >= self.buf.len() / 2 {
+            self.buf.drain(..unneeded);
+            self.base = self.keep;
+        }
+        let len = self.buf.len();
+        self.buf.resize(len + CHUNK, 0);
+        let read = loop {
+            match self.reader.read(&mut self.buf[len..]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                read => break read,
+            }
+        };
+        let read = read.inspect_err(|_| self.buf.truncate(len))?;
+        self.buf.truncate(len + read);
+        self.eof = read == 0;
+        Ok(read > 0)
+    }
+
+    /// The next byte that is not JSON whitespace (not consumed), or None at the end of input.
+    fn skip_ws(&mut self) -> io::Result<Option<u8>> {
+        loop {
+            match self
+                .rest()
+                .iter()
+                .position(|b| !matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+            {
+                Some(i) => {
+                    self.pos += i;
+                    return Ok(Some(self.rest()[0]));
+                }
+                None => {
+                    self.pos = self.base + self.buf.len();
+                    if !self.more()? {
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The next quote, bracket, brace or comma (not consumed).
+    fn next_structural(&mut self) -> io::Result<Option<u8>> {
+        loop {
+            match self.rest().iter().position(|&b| STRUCTURAL[usize::from(b)]) {
+                Some(i) => {
+                    self.pos += i;
+                    return Ok(Some(self.rest()[0]));
+                }
+                None => {
+                    self.pos = self.base + self.buf.len();
+                    if !self.more()? {
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Past a string whose opening quote is at `pos`, through its closing quote.
+    fn skip_string<E>(&mut self) -> Result<(), Split<E>> {
+        self.pos += 1;
+        loop {
+            match memchr::memchr2(b'"', b'\\', self.rest()) {
+                Some(i) if self.rest()[i] == b'"' => {
+                    self.pos += i + 1;
+                    return Ok(());
+                }
+                Some(i) => {
+                    // An escape: the byte after the backslash is part of it.
+                    self.pos += i;
+                    if self.rest().len() < 2 && !self.more()? {
+                        return Err(Split::Unsupported);
+                    }
+                    if self.rest().len() < 2 {
+                        continue;
+                    }
+                    self.pos += 2;
+                }
+                None => {
+                    self.pos = self.base + self.buf.len();
+                    if !self.more()? {
+                        return Err(Split::Unsupported);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Past one value starting at `pos` (an object, array, string or scalar).
+    fn skip_value<E>(&mut self) -> Result<(), Split<E>> {
+        match self.skip_ws()?.ok_or(Split::Unsupported)? {
+            b'"' => self.skip_string(),
+            b'{' | b'[' => {
+                self.pos += 1;
+                let mut depth = 1usize;
+                while depth > 0 {
+                    match self.next_structural()?.ok_or(Split::Unsupported)? {
+                        b'"' => self.skip_string()?,
+                        b'{' | b'[' => {
+                            depth += 1;
+                            self.pos += 1;
+                        }
+                        b'}' | b']' => {
+                            depth -= 1;
+                            self.pos += 1;
+                        }
+                        _ => self.pos += 1,
+                    }
+                }
+                Ok(())
+            }
+            _ => {
+                // A number or a literal: it ends where the next delimiter or blank begins.
+                loop {
+                    match self.rest().iter().position(|b| {
+                        matches!(b, b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t')
+                    }) {
+                        Some(i) => {
+                            self.pos += i;
+                            return Ok(());
+                        }
+                        None => {
+                            self.pos = self.base + self.buf.len();
+                            if !self.more()? {
+                                return Ok(());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces(text: &str) -> Result<Vec<String>, ()> {
+        let mut out = Vec::new();
+        let done = split::<()>(text.as_bytes(), &mut |piece| {
+            out.push(match piece {
+                Piece::Head(b) => format!("head {}", String::from_utf8_lossy(b)),
+                Piece::Item(b) => format!("item {}", String::from_utf8_lossy(b)),
+                Piece::Document(b) => format!("doc {}", String::from_utf8_lossy(b)),
+            });
+            Ok(())
+        });
+        match done {
+            Ok(()) => Ok(out),
+            Err(_) => Err(()),
+        }
+    }
+
+    #[test]
+    fn a_list_is_cut_into_its_items() {
+        let text = r#" {"apiVersion": "v1", "items": [ {"a": "x,]}\"y"}, 7 , [1, {}] ],
+            "kind": "List", "metadata": {"items": [1]}} {"kind":"Pod"}"#;
+        assert_eq!(
+            pieces(text).unwrap(),
+            [
+                r#"head {"apiVersion": "v1", "items": []}"#,
+                r#"item {"a": "x,]}\"y"}"#,
+                "item 7",
+                "item [1, {}]",
+                "doc {\"apiVersion\": \"v1\", \"items\": [],\n            \"kind\": \"List\", \"metadata\": {\"items\": [1]}}",
+                r#"doc {"kind":"Pod"}"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn only_the_first_top_level_items_array_is_cut() {
+        let text = r#"{"items": {"k": 1}, "x": {"items": [1]}, "items": []}"#;
+        assert_eq!(pieces(text).unwrap(), [format!("doc {text}")]);
+        let text = r#"{"items": [], "items": [2]}"#;
+        assert_eq!(
+            pieces(text).unwrap(),
+            [
+                r#"head {"items": []}"#,
+                r#"doc {"items": [], "items": [2]}"#
+            ]
+        );
+    }
+
+    #[test]
+    fn what_is_not_a_stream_of_objects_is_left_to_the_slow_path() {
+        for text in [
+            "[1, 2]",
+            "7",
+            r#"{"items": [1,]}"#,
+            r#"{"items": [1"#,
+            r#"{"a": "unterminated"#,
+            "{\"a\": \"\u{0}\"",
+        ] {
+            assert!(pieces(text).is_err(), "{text:?}");
+        }
+        assert!(split::<()>(&b"{\"a\": \"\xff\"}"[..], &mut |_| Ok(())).is_err());
+        assert_eq!(pieces("  \n").unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn pieces_span_chunk_boundaries() {
+        let item = format!(r#"{{"pad": "{}", "q": "\\\""}}"#, "x".repeat(CHUNK / 3));
+        let text = format!(r#"{{"items": [{item}, {item}, {item}, {item}]}}"#);
+        let got = pieces(&text).unwrap();
+        assert_eq!(got.len(), 6);
+        assert!(got[1..5].iter().all(|p| *p == format!("item {item}")));
+    }
+}
