@@ -5,7 +5,6 @@
 //! the caller decodes and prints the current one.
 
 use k8s_openapi::api::core::v1::Pod;
-use k8s_openapi::jiff::Timestamp;
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -210,43 +209,40 @@ impl<'de> Visitor<'de> for PodSeq {
     }
 }
 
-/// The pods of a pod list body, decoded straight from its bytes.
+/// The pods of a pod list body, decoded straight from its bytes: the items are located first
+/// (borrowed, not copied), then decoded in `view` on every core (`util::parallel`). A page that
+/// does not read is read again as one, so the error keeps its place in the body.
 pub(crate) fn list_items(body: &[u8], view: PodView) -> serde_json::Result<Vec<Pod>> {
-    if let PodView::WholeIf(picks, now) = view {
-        return picked_items(body, picks, now);
-    }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let pods = ItemsSeed(view).deserialize(&mut de)?;
-    de.end()?;
-    Ok(pods)
-}
-
-/// [`PodView::WholeIf`] over a page: each item is located (borrowed, not copied), read in the
-/// Rows view, and read again whole only if `picks` it. A page that does not read is read again
-/// whole, so its error is the one the whole view gives, with its place in the body.
-fn picked_items(
-    body: &[u8],
-    picks: fn(&Pod, Timestamp) -> bool,
-    now: Timestamp,
-) -> serde_json::Result<Vec<Pod>> {
     #[derive(Deserialize)]
     struct RawItems<'a> {
-        #[serde(borrow)]
-        items: Option<Vec<&'a RawValue>>,
+        #[serde(borrow, deserialize_with = "null_as_empty")]
+        items: Vec<&'a RawValue>,
     }
-    let picked = || -> serde_json::Result<Vec<Pod>> {
-        let items = serde_json::from_slice::<RawItems>(body)?.items;
-        let mut pods = Vec::new();
-        for item in items.unwrap_or_default() {
-            let rows = pod_from_slice_as(PodView::Rows, item.get().as_bytes())?;
-            pods.push(match picks(&rows, now) {
-                true => pod_from_slice_as(PodView::Whole, item.get().as_bytes())?,
-                false => rows,
-            });
+    fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<&'de RawValue>, D::Error> {
+        Ok(Option::<Vec<&'de RawValue>>::deserialize(d)?.unwrap_or_default())
+    }
+    let decode = |item: &&RawValue| -> serde_json::Result<Pod> {
+        let bytes = item.get().as_bytes();
+        match view {
+            // Read whole only if picked (explain -A decodes in full only what it explains).
+            PodView::WholeIf(picks, now) => {
+                let rows = pod_from_slice_as(PodView::Rows, bytes)?;
+                match picks(&rows, now) {
+                    true => pod_from_slice_as(PodView::Whole, bytes),
+                    false => Ok(rows),
+                }
+            }
+            view => pod_from_slice_as(view, bytes),
         }
-        Ok(pods)
     };
-    picked().or_else(|_| list_items(body, PodView::Whole))
+    let items = serde_json::from_slice::<RawItems>(body)
+        .and_then(|list| crate::util::parallel::try_map(&list.items, decode));
+    items.or_else(|_| {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        let pods = ItemsSeed(view).deserialize(&mut de)?;
+        de.end()?;
+        Ok(pods)
+    })
 }
 
 /// The next page, being fetched on the runtime's worker while the caller works on the one
@@ -283,6 +279,7 @@ impl Drop for Prefetch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use k8s_openapi::jiff::Timestamp;
     use serde_json::json;
 
     fn head(text: &str) -> ListHead {
