@@ -20,6 +20,7 @@ use crate::diagnosis::{self, Explanation, grouping};
 use crate::error::Error;
 use crate::input::manifest::Inventory;
 use crate::session::Source;
+use crate::util::parallel;
 
 /// What to fetch is discovered as the diagnosis learns more (events first, then what they point
 /// at, then the logs); each round fetches only new kinds, so this bounds the rounds, not the
@@ -115,10 +116,7 @@ pub(crate) async fn explain_all(
                 }
             }
         } else {
-            explanations = pods
-                .iter()
-                .map(|p| diagnosis::explain(p, &objects, now, tail))
-                .collect();
+            explanations = parallel::map(pods, |p| diagnosis::explain(p, &objects, now, tail));
         }
         asked = objects.take_unfetched();
     }

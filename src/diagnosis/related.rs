@@ -4,8 +4,8 @@
 //! (`cluster::related::fetch`) fetches exactly what the findings asked for (and nothing when they
 //! asked for nothing), then the diagnosis runs again. Offline, they are whatever the files held.
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use k8s_openapi::api::core::v1::{
     ConfigMap, Event, Node, PersistentVolume, PersistentVolumeClaim, Pod, Service,
@@ -90,7 +90,8 @@ pub struct RelatedObjects {
     pub storage_classes: Option<Fetched<Vec<StorageClass>>>,
     /// Services by name, from every namespace.
     pub services_named: BTreeMap<String, Fetched<Vec<Service>>>,
-    unfetched: RefCell<Unfetched>,
+    // A Mutex, not a RefCell: pods are diagnosed on every core (util::parallel).
+    unfetched: Mutex<Unfetched>,
 }
 
 /// What the diagnosis looked up and was not fetched yet: kinds by namespace, and logs.
@@ -106,9 +107,14 @@ impl Unfetched {
     }
 }
 
+/// A panic aborts the process (panic = "abort"), so a poisoned lock still holds a good value.
+fn locked(unfetched: &Mutex<Unfetched>) -> MutexGuard<'_, Unfetched> {
+    unfetched.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 fn lookup<'a, T>(
     map: &'a BTreeMap<String, Fetched<T>>,
-    unfetched: &RefCell<Unfetched>,
+    unfetched: &Mutex<Unfetched>,
     kind: RelatedKind,
     namespace: &str,
 ) -> Lookup<'a, T> {
@@ -116,8 +122,7 @@ fn lookup<'a, T>(
         Some(Fetched::Got(v)) => Lookup::Got(v),
         Some(Fetched::Unavailable(why)) => Lookup::Unavailable(why),
         None => {
-            unfetched
-                .borrow_mut()
+            locked(unfetched)
                 .objects
                 .insert((kind, namespace.to_string()));
             Lookup::Unfetched
@@ -212,8 +217,7 @@ impl RelatedObjects {
             Some(Fetched::Got(v)) => Lookup::Got(v),
             Some(Fetched::Unavailable(why)) => Lookup::Unavailable(why),
             None => {
-                self.unfetched
-                    .borrow_mut()
+                locked(&self.unfetched)
                     .objects
                     .insert((kind, String::new()));
                 Lookup::Unfetched
@@ -236,7 +240,7 @@ impl RelatedObjects {
             Some(Fetched::Got(v)) => Lookup::Got(v),
             Some(Fetched::Unavailable(why)) => Lookup::Unavailable(why),
             None => {
-                self.unfetched.borrow_mut().logs.insert(key.clone());
+                locked(&self.unfetched).logs.insert(key.clone());
                 Lookup::Unfetched
             }
         }
@@ -244,7 +248,7 @@ impl RelatedObjects {
 
     /// Everything looked up since the last call that was not fetched yet.
     pub fn take_unfetched(&self) -> Unfetched {
-        std::mem::take(&mut self.unfetched.borrow_mut())
+        std::mem::take(&mut locked(&self.unfetched))
     }
 
     /// The events about one pod (and its containers), oldest first.

@@ -7,6 +7,14 @@ use std::num::NonZeroUsize;
 const SPLIT_FROM: usize = 64;
 const MAX_THREADS: usize = 4;
 
+/// `f` over `items`, in order.
+pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    match try_map(items, |item| Ok::<_, std::convert::Infallible>(f(item))) {
+        Ok(out) => out,
+        Err(never) => match never {},
+    }
+}
+
 /// `f` over `items`, in order; the first error (in item order) wins.
 pub fn try_map<T: Sync, R: Send, E: Send>(
     items: &[T],
