@@ -97,14 +97,7 @@ pub(crate) fn split<E>(
                         }
                     }
                 }
-                b'{' | b'[' => {
-                    depth += 1;
-                    src.pos += 1;
-                }
-                b'}' | b']' => {
-                    depth -= 1;
-                    src.pos += 1;
-                }
+                b'{' | b'[' | b'}' | b']' => src.bracket(b, &mut depth),
                 _ => {
                     // A comma: the next string at the top of the object is a key.
                     expect_key = depth == 1;
@@ -216,14 +209,10 @@ impl<R: Read> Source<R> {
         Ok(read > 0)
     }
 
-    /// The next byte that is not JSON whitespace (not consumed), or None at the end of input.
-    fn skip_ws(&mut self) -> io::Result<Option<u8>> {
+    /// The next byte `wanted` takes (not consumed), reading on as needed; None at the end.
+    fn find(&mut self, wanted: impl Fn(u8) -> bool) -> io::Result<Option<u8>> {
         loop {
-            match self
-                .rest()
-                .iter()
-                .position(|b| !matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
-            {
+            match self.rest().iter().position(|&b| wanted(b)) {
                 Some(i) => {
                     self.pos += i;
                     return Ok(Some(self.rest()[0]));
@@ -238,22 +227,23 @@ impl<R: Read> Source<R> {
         }
     }
 
+    /// The next byte that is not JSON whitespace (not consumed), or None at the end of input.
+    fn skip_ws(&mut self) -> io::Result<Option<u8>> {
+        self.find(|b| !matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+    }
+
     /// The next quote, bracket, brace or comma (not consumed).
     fn next_structural(&mut self) -> io::Result<Option<u8>> {
-        loop {
-            match self.rest().iter().position(|&b| STRUCTURAL[usize::from(b)]) {
-                Some(i) => {
-                    self.pos += i;
-                    return Ok(Some(self.rest()[0]));
-                }
-                None => {
-                    self.pos = self.base + self.buf.len();
-                    if !self.more()? {
-                        return Ok(None);
-                    }
-                }
-            }
+        self.find(|b| STRUCTURAL[usize::from(b)])
+    }
+
+    /// Past the bracket or brace `b` at `pos`, counted into `depth`.
+    fn bracket(&mut self, b: u8, depth: &mut usize) {
+        match b {
+            b'{' | b'[' => *depth += 1,
+            _ => *depth -= 1,
         }
+        self.pos += 1;
     }
 
     /// Past a string whose opening quote is at `pos`, through its closing quote.
@@ -296,14 +286,7 @@ impl<R: Read> Source<R> {
                 while depth > 0 {
                     match self.next_structural()?.ok_or(Split::Unsupported)? {
                         b'"' => self.skip_string()?,
-                        b'{' | b'[' => {
-                            depth += 1;
-                            self.pos += 1;
-                        }
-                        b'}' | b']' => {
-                            depth -= 1;
-                            self.pos += 1;
-                        }
+                        b @ (b'{' | b'[' | b'}' | b']') => self.bracket(b, &mut depth),
                         _ => self.pos += 1,
                     }
                 }
@@ -311,22 +294,8 @@ impl<R: Read> Source<R> {
             }
             _ => {
                 // A number or a literal: it ends where the next delimiter or blank begins.
-                loop {
-                    match self.rest().iter().position(|b| {
-                        matches!(b, b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t')
-                    }) {
-                        Some(i) => {
-                            self.pos += i;
-                            return Ok(());
-                        }
-                        None => {
-                            self.pos = self.base + self.buf.len();
-                            if !self.more()? {
-                                return Ok(());
-                            }
-                        }
-                    }
-                }
+                self.find(|b| matches!(b, b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t'))?;
+                Ok(())
             }
         }
     }

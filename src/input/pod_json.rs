@@ -81,9 +81,11 @@ struct WirePod {
     status: Option<PodStatus>,
 }
 
+/// A Pod's metadata without managedFields and selfLink (both views read it whole: it is small
+/// next to a spec and a status).
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-struct WireMeta {
+pub(super) struct WireMeta {
     annotations: Option<BTreeMap<String, String>>,
     creation_timestamp: Option<Time>,
     deletion_grace_period_seconds: Option<i64>,
@@ -101,27 +103,33 @@ struct WireMeta {
 
 impl WirePod {
     fn into_pod(self) -> Pod {
-        let m = self.metadata;
         Pod {
-            metadata: ObjectMeta {
-                annotations: m.annotations,
-                creation_timestamp: m.creation_timestamp,
-                deletion_grace_period_seconds: m.deletion_grace_period_seconds,
-                deletion_timestamp: m.deletion_timestamp,
-                finalizers: m.finalizers,
-                generate_name: m.generate_name,
-                generation: m.generation,
-                labels: m.labels,
-                managed_fields: None,
-                name: m.name,
-                namespace: m.namespace,
-                owner_references: m.owner_references,
-                resource_version: m.resource_version,
-                self_link: None,
-                uid: m.uid,
-            },
+            metadata: self.metadata.into_meta(),
             spec: self.spec,
             status: self.status,
+        }
+    }
+}
+
+impl WireMeta {
+    pub(super) fn into_meta(self) -> ObjectMeta {
+        let m = self;
+        ObjectMeta {
+            annotations: m.annotations,
+            creation_timestamp: m.creation_timestamp,
+            deletion_grace_period_seconds: m.deletion_grace_period_seconds,
+            deletion_timestamp: m.deletion_timestamp,
+            finalizers: m.finalizers,
+            generate_name: m.generate_name,
+            generation: m.generation,
+            labels: m.labels,
+            managed_fields: None,
+            name: m.name,
+            namespace: m.namespace,
+            owner_references: m.owner_references,
+            resource_version: m.resource_version,
+            self_link: None,
+            uid: m.uid,
         }
     }
 }

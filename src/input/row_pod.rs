@@ -8,13 +8,12 @@
 //! both views; a field outside this list is `None` in it. A test checks that every fixture's
 //! status rows (table, wide and document) are the same from both views.
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::api::core::v1::{
     Container, ContainerState, ContainerStatus, Pod, PodCondition, PodSpec, PodStatus,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 use serde::Deserialize;
+
+use crate::input::pod_json::WireMeta;
 
 // Unknown keys are skipped by serde's default; each field keeps k8s-openapi's wire name and type,
 // so a value of the wrong type is the same error the whole Pod gives. Fields k8s-openapi calls
@@ -22,25 +21,11 @@ use serde::Deserialize;
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct RowPod {
+    // The metadata whole (but managedFields): small, and selectors match any label.
     #[serde(default)]
-    metadata: RowMeta,
+    metadata: WireMeta,
     spec: Option<RowSpec>,
     status: Option<RowStatus>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct RowMeta {
-    creation_timestamp: Option<Time>,
-    deletion_timestamp: Option<Time>,
-    // Label selectors match on all of them (offline), the owner on pod-template-hash.
-    labels: Option<BTreeMap<String, String>>,
-    name: Option<String>,
-    namespace: Option<String>,
-    owner_references: Option<Vec<OwnerReference>>,
-    // A watch resumes from the newest one.
-    resource_version: Option<String>,
-    uid: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -105,19 +90,8 @@ struct RowContainerStatus {
 
 impl RowPod {
     pub(crate) fn into_pod(self) -> Pod {
-        let m = self.metadata;
         Pod {
-            metadata: ObjectMeta {
-                creation_timestamp: m.creation_timestamp,
-                deletion_timestamp: m.deletion_timestamp,
-                labels: m.labels,
-                name: m.name,
-                namespace: m.namespace,
-                owner_references: m.owner_references,
-                resource_version: m.resource_version,
-                uid: m.uid,
-                ..ObjectMeta::default()
-            },
+            metadata: self.metadata.into_meta(),
             spec: self.spec.map(RowSpec::into_spec),
             status: self.status.map(RowStatus::into_status),
         }
