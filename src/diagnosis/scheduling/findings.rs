@@ -264,12 +264,7 @@ fn untolerated_taint(
     ];
     // The message names key and value only; the nodes tell the effect.
     evidence.extend(per_node(d, |node| {
-        let taints = node
-            .spec
-            .as_ref()
-            .and_then(|s| s.taints.clone())
-            .unwrap_or_default();
-        let blocking = super::untolerated_taints(&taints, &tolerations);
+        let blocking = super::untolerated_on(node, &tolerations);
         if blocking.is_empty() {
             return Vec::new();
         }
@@ -317,14 +312,7 @@ fn nodes_down(d: &Diagnosis, key: Option<&str>, tolerations: &[Toleration]) -> b
     };
     let blocking: Vec<Taint> = nodes
         .iter()
-        .flat_map(|n| {
-            let taints = n
-                .spec
-                .as_ref()
-                .and_then(|s| s.taints.clone())
-                .unwrap_or_default();
-            super::untolerated_taints(&taints, tolerations)
-        })
+        .flat_map(|n| super::untolerated_on(n, tolerations))
         .collect();
     !blocking.is_empty()
         && blocking

@@ -348,6 +348,16 @@ pub(super) fn untolerated_taints(taints: &[Taint], tolerations: &[Toleration]) -
         .collect()
 }
 
+/// [`untolerated_taints`] among `node`'s taints (borrowed, not cloned per node).
+pub(super) fn untolerated_on(node: &Node, tolerations: &[Toleration]) -> Vec<Taint> {
+    let taints = node
+        .spec
+        .as_ref()
+        .and_then(|s| s.taints.as_deref())
+        .unwrap_or_default();
+    untolerated_taints(taints, tolerations)
+}
+
 /// `Toleration.ToleratesTaint` (k8s.io/api core/v1): an empty effect matches every effect, an
 /// empty key matches every key (valid only with `Exists`, so `Exists` without a key tolerates
 /// everything), the operator defaults to `Equal`. The alpha numeric operators (`Gt`/`Lt`,

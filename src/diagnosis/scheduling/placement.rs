@@ -40,12 +40,7 @@ pub(super) fn too_many_pods(d: &mut Diagnosis, reason: &FitReason) {
         .unwrap_or_default();
     evidence.extend(per_node(d, |node| {
         // Nodes the pod cannot use anyway (tainted against it) are not the full ones.
-        let taints = node
-            .spec
-            .as_ref()
-            .and_then(|s| s.taints.clone())
-            .unwrap_or_default();
-        if !super::untolerated_taints(&taints, &tolerations).is_empty() {
+        if !super::untolerated_on(node, &tolerations).is_empty() {
             return Vec::new();
         }
         vec![format!(
