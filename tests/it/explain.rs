@@ -25,8 +25,13 @@ fn dir() -> PathBuf {
 }
 
 fn scenarios() -> BTreeMap<String, Expected> {
+    read_scenarios(&dir())
+}
+
+/// The scenarios of `dir/expected.yaml` (written for the clock `NOW`), by name.
+pub(crate) fn read_scenarios<T: serde::de::DeserializeOwned>(dir: &Path) -> BTreeMap<String, T> {
     let doc: Value =
-        serde_saphyr::from_str(&std::fs::read_to_string(dir().join("expected.yaml")).unwrap())
+        serde_saphyr::from_str(&std::fs::read_to_string(dir.join("expected.yaml")).unwrap())
             .unwrap();
     assert_eq!(doc["now"], NOW);
     serde_json::from_value(doc["scenarios"].clone()).unwrap()

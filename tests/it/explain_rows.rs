@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use crate::apiserver::{ApiServer, Request};
-use crate::explain::{explain_json, serve_scenario, text_of};
-use crate::harness::{self, NOW, initctl};
+use crate::explain::{explain_json, read_scenarios, serve_scenario, text_of};
+use crate::harness::{self, initctl};
 
 #[derive(Debug, serde::Deserialize)]
 struct Expected {
@@ -33,11 +33,7 @@ fn dir() -> PathBuf {
 }
 
 fn scenarios() -> BTreeMap<String, Expected> {
-    let doc: Value =
-        serde_saphyr::from_str(&std::fs::read_to_string(dir().join("expected.yaml")).unwrap())
-            .unwrap();
-    assert_eq!(doc["now"], NOW);
-    serde_json::from_value(doc["scenarios"].clone()).unwrap()
+    read_scenarios(&dir())
 }
 
 /// A fresh server with a scenario's objects and logs.
