@@ -541,10 +541,9 @@ enum Read<'a> {
     List(&'a ListParams),
 }
 
-/// The body of a GET's or LIST's answer in one buffer; a 4xx/5xx answer is the `Status` it
-/// carries (or its text), exactly as kube's own requests turn it into `kube::Error::Api`.
-/// The body of a GET or LIST, read into `buffer` (emptied first; a spare one keeps its capacity)
-/// as it comes; an error answer is the server's Status.
+/// The body of a GET's or LIST's answer, read frame by frame into `buffer` (emptied first; a
+/// spare one keeps its capacity); a 4xx/5xx answer is the `Status` it carries (or its text),
+/// exactly as kube's own requests turn it into `kube::Error::Api`.
 async fn read_body(
     client: &Client,
     path: &str,

@@ -248,9 +248,10 @@ fn picked_items(
     let decode = |item: &&RawValue| -> serde_json::Result<Pod> {
         let bytes = item.get().as_bytes();
         let rows = pod_from_slice_as(PodView::Rows, bytes)?;
-        match picks(&rows, now) {
-            true => pod_from_slice_as(PodView::Whole, bytes),
-            false => Ok(rows),
+        if picks(&rows, now) {
+            pod_from_slice_as(PodView::Whole, bytes)
+        } else {
+            Ok(rows)
         }
     };
     let list = serde_json::from_slice::<RawItems>(body)?;

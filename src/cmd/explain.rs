@@ -28,9 +28,10 @@ pub async fn run(ctx: &Session, args: &ExplainArgs, out: &mut dyn Write) -> Resu
     let mut pods: Vec<Pod> = Vec::new();
     let mut seen = BTreeSet::new();
     // Listing everything, only the pods worth explaining need decoding in full.
-    let view = match targets.is_empty() {
-        true => PodView::WholeIf(diagnosis::needs_explaining, ctx.now),
-        false => PodView::Whole,
+    let view = if targets.is_empty() {
+        PodView::WholeIf(diagnosis::needs_explaining, ctx.now)
+    } else {
+        PodView::Whole
     };
     let fetch = pod_query::fetch_pods(ctx, &queries, view, &mut |page| {
         for pod in page {
