@@ -97,7 +97,15 @@ pub(crate) fn split<E>(
                         }
                     }
                 }
-                b'{' | b'[' | b'}' | b']' => src.bracket(b, &mut depth),
+                // A value within the document: nothing in it is cut.
+                b'{' | b'[' => {
+                    src.pos += 1;
+                    src.skip_container()?;
+                }
+                b'}' | b']' => {
+                    src.pos += 1;
+                    depth -= 1;
+                }
                 _ => {
                     // A comma: the next string at the top of the object is a key.
                     expect_key = depth == 1;
@@ -195,16 +203,13 @@ impl<R: Read> Source<R> {
             self.buf.drain(..unneeded);
             self.base = self.keep;
         }
+        // Read into spare capacity: zero-filling each chunk first cost 3% of an offline run.
         let len = self.buf.len();
-        self.buf.resize(len + CHUNK, 0);
-        let read = loop {
-            match self.reader.read(&mut self.buf[len..]) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                read => break read,
-            }
-        };
-        let read = read.inspect_err(|_| self.buf.truncate(len))?;
-        self.buf.truncate(len + read);
+        self.buf.reserve(CHUNK);
+        let read = (&mut self.reader)
+            .take(CHUNK as u64)
+            .read_to_end(&mut self.buf)
+            .inspect_err(|_| self.buf.truncate(len))?;
         self.eof = read == 0;
         Ok(read > 0)
     }
@@ -237,15 +242,6 @@ impl<R: Read> Source<R> {
         self.find(|b| STRUCTURAL[usize::from(b)])
     }
 
-    /// Past the bracket or brace `b` at `pos`, counted into `depth`.
-    fn bracket(&mut self, b: u8, depth: &mut usize) {
-        match b {
-            b'{' | b'[' => *depth += 1,
-            _ => *depth -= 1,
-        }
-        self.pos += 1;
-    }
-
     /// Past a string whose opening quote is at `pos`, through its closing quote.
     fn skip_string<E>(&mut self) -> Result<(), Split<E>> {
         self.pos += 1;
@@ -276,21 +272,28 @@ impl<R: Read> Source<R> {
         }
     }
 
+    /// Past the object or array whose opening bracket was just read, through its closing one.
+    fn skip_container<E>(&mut self) -> Result<(), Split<E>> {
+        let mut scan = Scan::default();
+        loop {
+            if let Some(end) = scan.end_in(self.rest()) {
+                self.pos += end;
+                return Ok(());
+            }
+            self.pos = self.base + self.buf.len();
+            if !self.more()? {
+                return Err(Split::Unsupported);
+            }
+        }
+    }
+
     /// Past one value starting at `pos` (an object, array, string or scalar).
     fn skip_value<E>(&mut self) -> Result<(), Split<E>> {
         match self.skip_ws()?.ok_or(Split::Unsupported)? {
             b'"' => self.skip_string(),
             b'{' | b'[' => {
                 self.pos += 1;
-                let mut depth = 1usize;
-                while depth > 0 {
-                    match self.next_structural()?.ok_or(Split::Unsupported)? {
-                        b'"' => self.skip_string()?,
-                        b @ (b'{' | b'[' | b'}' | b']') => self.bracket(b, &mut depth),
-                        _ => self.pos += 1,
-                    }
-                }
-                Ok(())
+                self.skip_container()
             }
             _ => {
                 // A number or a literal: it ends where the next delimiter or blank begins.
@@ -298,6 +301,94 @@ impl<R: Read> Source<R> {
                 Ok(())
             }
         }
+    }
+}
+
+/// Where an object or array whose opening bracket has been read ends, found eight bytes at a
+/// time (SWAR): each word's quotes, backslashes and brackets are marked at once, and only the
+/// marked bytes are looked at. Byte by byte, this search was a third of an offline run's
+/// instructions. Like the rest of the cutter it trusts the input to be JSON: what is not is
+/// caught when the piece is parsed.
+#[derive(Default)]
+struct Scan {
+    /// Brackets open beyond the first (the one read before the scan).
+    depth: usize,
+    in_string: bool,
+    /// The next byte is escaped (a backslash ended the bytes scanned so far).
+    escaped: bool,
+}
+
+const ONES: u64 = u64::from_le_bytes([1; 8]);
+const LOW7: u64 = ONES * 0x7f;
+
+/// A word with every byte `b`.
+const fn every(b: u8) -> u64 {
+    ONES * b as u64
+}
+
+/// The high bit of exactly the zero bytes of `v` (no borrow crosses bytes: 0x7f + 0x7f < 0x100).
+const fn zero_bytes(v: u64) -> u64 {
+    !(((v & LOW7).wrapping_add(LOW7)) | v | LOW7)
+}
+
+/// `"`, `\`, `{`, `[`, `}` and `]` of a word: setting bit 0x20 turns `[` into `{` and `]` into
+/// `}`, and nothing else into either.
+const fn marks(word: u64) -> u64 {
+    let folded = word | every(0x20);
+    zero_bytes(word ^ every(b'"'))
+        | zero_bytes(word ^ every(b'\\'))
+        | zero_bytes(folded ^ every(b'{'))
+        | zero_bytes(folded ^ every(b'}'))
+}
+
+impl Scan {
+    /// Scans on through `bytes`: the length up to and including the closing bracket, or None
+    /// if it is not in them (the scan goes on with the bytes that follow).
+    fn end_in(&mut self, bytes: &[u8]) -> Option<usize> {
+        let mut words = bytes.chunks_exact(8);
+        for (n, word) in (&mut words).enumerate() {
+            let word: [u8; 8] = word.try_into().unwrap_or_default();
+            if let Some(i) = self.end_in_word(word, 8) {
+                return Some(n * 8 + i + 1);
+            }
+        }
+        let tail = words.remainder();
+        if tail.is_empty() {
+            // (An escape that ended the last word is still pending.)
+            return None;
+        }
+        let mut padded = [0u8; 8];
+        padded[..tail.len()].copy_from_slice(tail);
+        // A zero byte is never marked, so the padding is passed over.
+        self.end_in_word(padded, tail.len())
+            .map(|i| bytes.len() - tail.len() + i + 1)
+    }
+
+    /// The index of the closing bracket in the first `len` bytes of `word`, if it is there.
+    fn end_in_word(&mut self, word: [u8; 8], len: usize) -> Option<usize> {
+        let mut marked = marks(u64::from_le_bytes(word));
+        if std::mem::take(&mut self.escaped) {
+            marked &= !0x80;
+        }
+        while marked != 0 {
+            let i = marked.trailing_zeros() as usize / 8;
+            marked &= marked - 1;
+            match (self.in_string, word[i]) {
+                (true, b'"') => self.in_string = false,
+                (true, b'\\') if i + 1 < len => marked &= !(0x80 << ((i + 1) * 8)),
+                (true, b'\\') => self.escaped = true,
+                (true, _) => {}
+                (false, b'"') => self.in_string = true,
+                (false, b'{' | b'[') => self.depth += 1,
+                (false, b'}' | b']') => match self.depth.checked_sub(1) {
+                    Some(depth) => self.depth = depth,
+                    None => return Some(i),
+                },
+                // A backslash outside a string is not JSON: the parser will say so.
+                (false, _) => {}
+            }
+        }
+        None
     }
 }
 
@@ -366,6 +457,51 @@ mod tests {
         }
         assert!(split::<()>(&b"{\"a\": \"\xff\"}"[..], &mut |_| Ok(())).is_err());
         assert_eq!(pieces("  \n").unwrap(), Vec::<String>::new());
+    }
+
+    /// The end of the container opened just before `text`, byte by byte.
+    fn end_byte_by_byte(text: &[u8]) -> Option<usize> {
+        let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+        for (i, &b) in text.iter().enumerate() {
+            match (in_string, b) {
+                _ if escaped => escaped = false,
+                (true, b'\\') => escaped = true,
+                (true, b'"') | (false, b'"') => in_string = !in_string,
+                (false, b'{' | b'[') => depth += 1,
+                (false, b'}' | b']') if depth == 0 => return Some(i + 1),
+                (false, b'}' | b']') => depth -= 1,
+                _ => {}
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn the_word_scan_ends_containers_where_a_byte_scan_does() {
+        let cases: &[&[u8]] = &[
+            br#""a": 1}, 2"#,
+            br##""k": "x}]\"\\", "l": [1, {"m": "{["}], "#{}", "\\\\\""}]]"##,
+            "\"caf\u{e9} \u{2014} \u{7b}\": [\"]\"]} tail".as_bytes(),
+            br#"1, 2, [3, [4]], "]"], {}"#,
+            br#""a\"#,
+            br#"{"open": ["#,
+        ];
+        for text in cases {
+            // Every cut into two reads, so escapes and brackets fall on both sides of a word
+            // and of a chunk.
+            for cut in 0..=text.len() {
+                let mut scan = Scan::default();
+                let got = scan
+                    .end_in(&text[..cut])
+                    .or_else(|| scan.end_in(&text[cut..]).map(|end| cut + end));
+                assert_eq!(
+                    got,
+                    end_byte_by_byte(text),
+                    "{} cut at {cut}",
+                    String::from_utf8_lossy(text)
+                );
+            }
+        }
     }
 
     #[test]
