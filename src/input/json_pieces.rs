@@ -4,6 +4,7 @@
 //! the caller read the file the slow way, which finds and places the error as it always has.
 
 use std::io::Read;
+use std::sync::mpsc;
 
 use k8s_openapi::api::core::v1::Pod;
 use serde::de::DeserializeSeed;
@@ -18,49 +19,187 @@ use crate::input::yaml::{Located, json_located};
 pub(crate) fn first_pass(reader: impl Read) -> Result<FirstPass, Split<()>> {
     let mut pass = FirstPass::default();
     let mut items: Vec<Item> = Vec::new();
-    let mut item_kind: Option<String> = None;
     let mut cut = false;
-    split(reader, &mut |piece| {
-        match piece {
-            Piece::Head(head) => {
-                let Facts::Object(facts) = read(head, &mut pass.newest, None, true)? else {
-                    return Err(());
-                };
-                // As the slow way reads `items`: as a list's while the kind is unknown or a
-                // list's, a typed list's items taking its kind.
-                item_kind = match facts.kind.as_deref() {
-                    None | Some("List") => None,
-                    Some(kind) if kind.ends_with("List") => {
-                        Some(kind.trim_end_matches("List").to_string())
-                    }
-                    Some(_) => return Err(()),
-                };
-                items.clear();
-                cut = true;
-            }
-            Piece::Item(item) => {
-                let facts = read(item, &mut pass.newest, item_kind.as_deref(), false)?;
-                items.push(Item::of(facts));
-            }
-            Piece::Document(document) => {
-                let mut facts = read(document, &mut pass.newest, None, true)?;
-                let was_cut = std::mem::take(&mut cut);
-                if was_cut {
-                    let Facts::Object(object) = &mut facts else {
+    std::thread::scope(|scope| {
+        let mut reading = Alternating::start(scope, &item_facts);
+        split(reader, &mut |piece| {
+            let newest = &mut pass.newest;
+            let mut on_read = |read: Result<(Item, Newest), ()>| {
+                let (item, own) = read?;
+                items.push(item);
+                newest.merge_all(own);
+                Ok(())
+            };
+            match piece {
+                Piece::Head(head) => {
+                    let Facts::Object(facts) = read(head, newest, None, true)? else {
                         return Err(());
                     };
-                    object.items = Some(std::mem::take(&mut items));
+                    // As the slow way reads `items`: as a list's while the kind is unknown or
+                    // a list's, a typed list's items taking its kind.
+                    reading.filling.kind = match facts.kind.as_deref() {
+                        None | Some("List") => None,
+                        Some(kind) if kind.ends_with("List") => {
+                            Some(kind.trim_end_matches("List").to_string())
+                        }
+                        Some(_) => return Err(()),
+                    };
+                    items.clear();
+                    cut = true;
                 }
-                settle(facts, &mut pass).map_err(|_| ())?;
-                // The second pass takes a cut document's Pods from its items only.
-                if was_cut && !matches!(pass.shapes.last(), Some(Shape::List(_))) {
-                    return Err(());
+                Piece::Item(item) => reading.add(item, &item_facts, &mut on_read)?,
+                Piece::Document(document) => {
+                    reading.flush(&item_facts, &mut on_read)?;
+                    let mut facts = read(document, newest, None, true)?;
+                    let was_cut = std::mem::take(&mut cut);
+                    if was_cut {
+                        let Facts::Object(object) = &mut facts else {
+                            return Err(());
+                        };
+                        object.items = Some(std::mem::take(&mut items));
+                    }
+                    settle(facts, &mut pass).map_err(|_| ())?;
+                    // The second pass takes a cut document's Pods from its items only.
+                    if was_cut && !matches!(pass.shapes.last(), Some(Shape::List(_))) {
+                        return Err(());
+                    }
                 }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     })?;
     Ok(pass)
+}
+
+/// Items cut but not yet read, copied out of the cutter's buffer a few MiB at a time.
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    /// The kind a typed list gives its items (`PodList`: Pod).
+    kind: Option<String>,
+}
+
+/// Enough items to be worth handing to another thread, few enough to keep memory flat: a
+/// decoded Pod takes several times its text (k8s-openapi's structs hold every field), and two
+/// batches of them can be waiting to be handed on.
+const BATCH_ITEMS: usize = 64;
+const BATCH_BYTES: usize = 1 << 20;
+
+impl Batch {
+    /// Adds an item; true once the batch is full.
+    fn add(&mut self, item: &[u8]) -> bool {
+        self.bytes.extend_from_slice(item);
+        self.ends.push(self.bytes.len());
+        self.ends.len() >= BATCH_ITEMS || self.bytes.len() >= BATCH_BYTES
+    }
+
+    fn read<R>(&self, f: &impl Fn(&[u8], Option<&str>) -> R) -> Vec<R> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(&self.ends)
+            .map(|(start, &end)| f(&self.bytes[start..end], self.kind.as_deref()))
+            .collect()
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+    }
+}
+
+/// Reading shared with one helper thread: reading is most of either pass and the cutter only
+/// a fraction, so while the helper reads one batch this thread cuts and reads the next, and the
+/// results are handed on in input order. One thread for the whole pass, not one per batch:
+/// each new thread's allocator heap would add to the peak memory.
+struct Alternating<'s, R> {
+    /// Cut, not yet read.
+    filling: Batch,
+    to_helper: mpsc::SyncSender<Batch>,
+    from_helper: mpsc::Receiver<(Batch, Vec<R>)>,
+    /// A batch is with the helper (always older than `filling`).
+    helper_busy: bool,
+    _scope: std::marker::PhantomData<&'s ()>,
+}
+
+impl<'s, R: Send + 's> Alternating<'s, R> {
+    fn start<'e>(
+        scope: &'s std::thread::Scope<'s, 'e>,
+        read: &'s (impl Fn(&[u8], Option<&str>) -> R + Sync),
+    ) -> Self {
+        let (to_helper, batches) = mpsc::sync_channel::<Batch>(1);
+        let (results, from_helper) = mpsc::sync_channel(1);
+        scope.spawn(move || {
+            for batch in batches {
+                let read = batch.read(read);
+                if results.send((batch, read)).is_err() {
+                    break;
+                }
+            }
+        });
+        Alternating {
+            filling: Batch::default(),
+            to_helper,
+            from_helper,
+            helper_busy: false,
+            _scope: std::marker::PhantomData,
+        }
+    }
+
+    /// Adds an item; once a batch is full, hands it to the helper or reads it here, and gives
+    /// `on_read` every result that is ready, in order.
+    fn add<E>(
+        &mut self,
+        item: &[u8],
+        read: &impl Fn(&[u8], Option<&str>) -> R,
+        on_read: &mut impl FnMut(R) -> Result<(), E>,
+    ) -> Result<(), E> {
+        if !self.filling.add(item) {
+            return Ok(());
+        }
+        if self.helper_busy {
+            return self.flush(read, on_read);
+        }
+        match self.to_helper.send(std::mem::take(&mut self.filling)) {
+            Ok(()) => {
+                self.helper_busy = true;
+                Ok(())
+            }
+            // No helper (it cannot be gone short of a panic, which ends the scope): read here.
+            Err(mpsc::SendError(full)) => {
+                self.filling = full;
+                self.flush(read, on_read)
+            }
+        }
+    }
+
+    /// Every item added so far, read and given to `on_read` in order.
+    fn flush<E>(
+        &mut self,
+        read: &impl Fn(&[u8], Option<&str>) -> R,
+        on_read: &mut impl FnMut(R) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let here = self.filling.read(read);
+        // The helper answers every batch it takes; only a panic there (which the scope
+        // re-raises) leaves `recv` empty.
+        if std::mem::take(&mut self.helper_busy)
+            && let Ok((mut spare, older)) = self.from_helper.recv()
+        {
+            older.into_iter().try_for_each(&mut *on_read)?;
+            spare.clear();
+            spare.kind = self.filling.kind.take();
+            self.filling = spare;
+        }
+        self.filling.clear();
+        here.into_iter().try_for_each(on_read)
+    }
+}
+
+/// The first pass's reading of one item of a list whose items are of `kind`: its facts and its
+/// newest time.
+fn item_facts(bytes: &[u8], kind: Option<&str>) -> Result<(Item, Newest), ()> {
+    let mut own = Newest::default();
+    read(bytes, &mut own, kind, false).map(|facts| (Item::of(facts), own))
 }
 
 /// One piece through the first pass's seed; any error is left to the slow way.
@@ -93,29 +232,36 @@ pub(crate) fn pods(
 ) -> Result<(), PodsError> {
     let mut document = 0;
     let mut item = 0;
-    let mut decode = |bytes: &[u8]| -> Result<(), PodsError> {
-        let pod = pod_from_slice_as(view, bytes).map_err(|e| PodsError::Input(json_located(&e)))?;
+    let decode = |bytes: &[u8], _: Option<&str>| pod_from_slice_as(view, bytes);
+    let mut on_read = |pod: serde_json::Result<Pod>| {
+        let pod = pod.map_err(|e| PodsError::Input(json_located(&e)))?;
         on_pod(pod).map_err(PodsError::Stopped)
     };
-    let read = split(reader, &mut |piece| {
-        let shape = shapes.get(document).ok_or_else(changed)?;
-        match (piece, shape) {
-            (Piece::Head(_), _) => item = 0,
-            (Piece::Item(bytes), Shape::List(is_pod)) => {
-                if *is_pod.get(item).ok_or_else(changed)? {
-                    decode(bytes)?;
+    // A list's Pods are decoded a batch at a time, on this thread and a helper, and handed over
+    // in order: the first that does not read stops the pass where a one-by-one reading would.
+    let read = std::thread::scope(|scope| {
+        let mut reading = Alternating::start(scope, &decode);
+        split(reader, &mut |piece| {
+            let shape = shapes.get(document).ok_or_else(changed)?;
+            match (piece, shape) {
+                (Piece::Head(_), _) => item = 0,
+                (Piece::Item(bytes), Shape::List(is_pod)) => {
+                    if *is_pod.get(item).ok_or_else(changed)? {
+                        reading.add(bytes, &decode, &mut on_read)?;
+                    }
+                    item += 1;
                 }
-                item += 1;
-            }
-            (Piece::Item(_), _) => return Err(changed()),
-            (Piece::Document(bytes), shape) => {
-                if matches!(shape, Shape::Pod) {
-                    decode(bytes)?;
+                (Piece::Item(_), _) => return Err(changed()),
+                (Piece::Document(bytes), shape) => {
+                    reading.flush(&decode, &mut on_read)?;
+                    if matches!(shape, Shape::Pod) {
+                        on_read(decode(bytes, None))?;
+                    }
+                    document += 1;
                 }
-                document += 1;
             }
-        }
-        Ok(())
+            Ok(())
+        })
     });
     match read {
         Ok(()) if document == shapes.len() => Ok(()),
@@ -203,6 +349,61 @@ mod tests {
         }
         let shapes = first_pass(INPUTS[0].as_bytes()).ok().unwrap().shapes;
         assert_eq!(names(INPUTS[0], &shapes, true), ["a", "b"]);
+    }
+
+    /// A typed list then a mixed one, each several batches long, so that batches are read on
+    /// both threads and handed on across documents.
+    fn long_lists() -> String {
+        let typed: Vec<String> = (0..3 * BATCH_ITEMS + 5)
+            .map(|i| format!(r#"{{"metadata": {{"name": "p{i}", "creationTimestamp": "2026-11-{:02}T10:00:00Z"}}}}"#, 1 + i % 28))
+            .collect();
+        let mixed: Vec<String> = (0..2 * BATCH_ITEMS + 9)
+            .map(|i| match i % 3 {
+                0 => format!(r#"{{"kind": "Event", "metadata": {{"name": "e{i}"}}}}"#),
+                _ => format!(r#"{{"kind": "Pod", "metadata": {{"name": "m{i}"}}}}"#),
+            })
+            .collect();
+        format!(
+            r#"{{"kind": "PodList", "items": [{}]}} {{"kind": "List", "items": [{}]}}"#,
+            typed.join(", "),
+            mixed.join(",\n")
+        )
+    }
+
+    #[test]
+    fn long_lists_read_in_batches_keep_their_order() {
+        let text = long_lists();
+        let fast = first_pass(text.as_bytes()).map_err(|_| ());
+        assert_eq!(format!("{fast:?}"), slow(&text));
+        let shapes = fast.unwrap().shapes;
+        let got = names(&text, &shapes, true);
+        assert_eq!(got, names(&text, &shapes, false));
+        assert_eq!(
+            got.len(),
+            3 * BATCH_ITEMS + 5 + (2 * BATCH_ITEMS + 9) * 2 / 3
+        );
+        assert_eq!(got[..2], ["p0", "p1"]);
+    }
+
+    #[test]
+    fn a_pod_that_does_not_read_stops_the_pass_after_the_pods_before_it() {
+        let text = long_lists();
+        let shapes = first_pass(text.as_bytes()).ok().unwrap().shapes;
+        // The same file, but pod 150 (in the third batch) now has a name of the wrong type.
+        let broken = text.replace(r#""name": "p150""#, r#""name": 150"#);
+        let mut seen = Vec::new();
+        let done = pods(
+            broken.as_bytes(),
+            &shapes,
+            PodView::Rows,
+            &mut |pod: Pod| {
+                seen.push(pod.metadata.name.unwrap_or_default());
+                Ok(())
+            },
+        );
+        assert!(matches!(done, Err(PodsError::Input(_))));
+        assert_eq!(seen.len(), 150);
+        assert_eq!(seen.last().map(String::as_str), Some("p149"));
     }
 
     #[test]
