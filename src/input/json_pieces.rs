@@ -4,7 +4,7 @@
 //! the caller read the file the slow way, which finds and places the error as it always has.
 
 use std::io::Read;
-use std::sync::mpsc;
+use std::thread::Scope;
 
 use k8s_openapi::api::core::v1::Pod;
 use serde::de::DeserializeSeed;
@@ -14,14 +14,16 @@ use crate::input::json_stream::{Facts, FirstPass, Item, ObjectSeed, PodsError, S
 use crate::input::newest::Newest;
 use crate::input::pod_json::{PodView, pod_from_slice_as};
 use crate::input::yaml::{Located, json_located};
+use crate::util::parallel::Relay;
 
 /// The first pass; `Split::Unsupported` for anything the slow way must read (or reject).
 pub(crate) fn first_pass(reader: impl Read) -> Result<FirstPass, Split<()>> {
     let mut pass = FirstPass::default();
     let mut items: Vec<Item> = Vec::new();
     let mut cut = false;
+    let work = |batch: &Batch| batch.read(item_facts);
     std::thread::scope(|scope| {
-        let mut reading = Alternating::start(scope, &item_facts);
+        let mut reading = Batched::start(scope, &work);
         split(reader, &mut |piece| {
             let newest = &mut pass.newest;
             let mut on_read = |read: Result<(Item, Newest), ()>| {
@@ -47,9 +49,9 @@ pub(crate) fn first_pass(reader: impl Read) -> Result<FirstPass, Split<()>> {
                     items.clear();
                     cut = true;
                 }
-                Piece::Item(item) => reading.add(item, &item_facts, &mut on_read)?,
+                Piece::Item(item) => reading.add(item, &work, &mut on_read)?,
                 Piece::Document(document) => {
-                    reading.flush(&item_facts, &mut on_read)?;
+                    reading.flush(&work, &mut on_read)?;
                     let mut facts = read(document, newest, None, true)?;
                     let was_cut = std::mem::take(&mut cut);
                     if was_cut {
@@ -94,7 +96,8 @@ impl Batch {
         self.ends.len() >= BATCH_ITEMS || self.bytes.len() >= BATCH_BYTES
     }
 
-    fn read<R>(&self, f: &impl Fn(&[u8], Option<&str>) -> R) -> Vec<R> {
+    /// `f` over the items, in order.
+    fn read<R>(&self, f: impl Fn(&[u8], Option<&str>) -> R) -> Vec<R> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
         starts
             .zip(&self.ends)
@@ -108,91 +111,80 @@ impl Batch {
     }
 }
 
-/// Reading shared with one helper thread: reading is most of either pass and the cutter only
-/// a fraction, so while the helper reads one batch this thread cuts and reads the next, and the
-/// results are handed on in input order. One thread for the whole pass, not one per batch:
-/// each new thread's allocator heap would add to the peak memory.
-struct Alternating<'s, R> {
+/// A list's items cut into batches and read with one helper thread (`util::parallel::Relay`):
+/// reading is most of either pass and cutting a fraction, so this thread cuts and the helper
+/// reads, this thread reading a batch too whenever the helper is behind. Results are handed
+/// on in input order.
+struct Batched<'s, R> {
     /// Cut, not yet read.
     filling: Batch,
-    to_helper: mpsc::SyncSender<Batch>,
-    from_helper: mpsc::Receiver<(Batch, Vec<R>)>,
-    /// A batch is with the helper (always older than `filling`).
-    helper_busy: bool,
-    _scope: std::marker::PhantomData<&'s ()>,
+    /// Batches read and handed on, to be filled again.
+    spare: Vec<Batch>,
+    relay: Relay<'s, Batch, Vec<R>>,
 }
 
-impl<'s, R: Send + 's> Alternating<'s, R> {
-    fn start<'e>(
-        scope: &'s std::thread::Scope<'s, 'e>,
-        read: &'s (impl Fn(&[u8], Option<&str>) -> R + Sync),
-    ) -> Self {
-        let (to_helper, batches) = mpsc::sync_channel::<Batch>(1);
-        let (results, from_helper) = mpsc::sync_channel(1);
-        scope.spawn(move || {
-            for batch in batches {
-                let read = batch.read(read);
-                if results.send((batch, read)).is_err() {
-                    break;
-                }
-            }
-        });
-        Alternating {
+impl<'s, R: Send + 's> Batched<'s, R> {
+    fn start<'e>(scope: &'s Scope<'s, 'e>, work: &'s (impl Fn(&Batch) -> Vec<R> + Sync)) -> Self {
+        Batched {
             filling: Batch::default(),
-            to_helper,
-            from_helper,
-            helper_busy: false,
-            _scope: std::marker::PhantomData,
+            spare: Vec::new(),
+            relay: Relay::start(scope, work),
         }
     }
 
-    /// Adds an item; once a batch is full, hands it to the helper or reads it here, and gives
-    /// `on_read` every result that is ready, in order.
+    /// Adds an item; once the batch is full, it is read, and every result that is ready is
+    /// given to `on_read`, in order.
     fn add<E>(
         &mut self,
         item: &[u8],
-        read: &impl Fn(&[u8], Option<&str>) -> R,
+        work: &impl Fn(&Batch) -> Vec<R>,
         on_read: &mut impl FnMut(R) -> Result<(), E>,
     ) -> Result<(), E> {
         if !self.filling.add(item) {
             return Ok(());
         }
-        if self.helper_busy {
-            return self.flush(read, on_read);
-        }
-        match self.to_helper.send(std::mem::take(&mut self.filling)) {
-            Ok(()) => {
-                self.helper_busy = true;
-                Ok(())
-            }
-            // No helper (it cannot be gone short of a panic, which ends the scope): read here.
-            Err(mpsc::SendError(full)) => {
-                self.filling = full;
-                self.flush(read, on_read)
-            }
-        }
+        self.submit(work, on_read)
     }
 
     /// Every item added so far, read and given to `on_read` in order.
     fn flush<E>(
         &mut self,
-        read: &impl Fn(&[u8], Option<&str>) -> R,
+        work: &impl Fn(&Batch) -> Vec<R>,
         on_read: &mut impl FnMut(R) -> Result<(), E>,
     ) -> Result<(), E> {
-        let here = self.filling.read(read);
-        // The helper answers every batch it takes; only a panic there (which the scope
-        // re-raises) leaves `recv` empty.
-        if std::mem::take(&mut self.helper_busy)
-            && let Ok((mut spare, older)) = self.from_helper.recv()
-        {
-            older.into_iter().try_for_each(&mut *on_read)?;
-            spare.clear();
-            spare.kind = self.filling.kind.take();
-            self.filling = spare;
+        if !self.filling.ends.is_empty() {
+            self.submit(work, on_read)?;
         }
-        self.filling.clear();
-        here.into_iter().try_for_each(on_read)
+        let spare = &mut self.spare;
+        self.relay
+            .finish(&mut |batch, read| hand_on(spare, batch, read, on_read))
     }
+
+    fn submit<E>(
+        &mut self,
+        work: &impl Fn(&Batch) -> Vec<R>,
+        on_read: &mut impl FnMut(R) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut next = self.spare.pop().unwrap_or_default();
+        next.kind = self.filling.kind.clone();
+        let full = std::mem::replace(&mut self.filling, next);
+        let spare = &mut self.spare;
+        self.relay.submit(full, work, &mut |batch, read| {
+            hand_on(spare, batch, read, on_read)
+        })
+    }
+}
+
+/// A batch's results given to `on_read`, the batch kept to be filled again.
+fn hand_on<R, E>(
+    spare: &mut Vec<Batch>,
+    mut batch: Batch,
+    read: Vec<R>,
+    on_read: &mut impl FnMut(R) -> Result<(), E>,
+) -> Result<(), E> {
+    batch.clear();
+    spare.push(batch);
+    read.into_iter().try_for_each(on_read)
 }
 
 /// The first pass's reading of one item of a list whose items are of `kind`: its facts and its
@@ -233,6 +225,7 @@ pub(crate) fn pods(
     let mut document = 0;
     let mut item = 0;
     let decode = |bytes: &[u8], _: Option<&str>| pod_from_slice_as(view, bytes);
+    let work = |batch: &Batch| batch.read(decode);
     let mut on_read = |pod: serde_json::Result<Pod>| {
         let pod = pod.map_err(|e| PodsError::Input(json_located(&e)))?;
         on_pod(pod).map_err(PodsError::Stopped)
@@ -240,20 +233,20 @@ pub(crate) fn pods(
     // A list's Pods are decoded a batch at a time, on this thread and a helper, and handed over
     // in order: the first that does not read stops the pass where a one-by-one reading would.
     let read = std::thread::scope(|scope| {
-        let mut reading = Alternating::start(scope, &decode);
+        let mut reading = Batched::start(scope, &work);
         split(reader, &mut |piece| {
             let shape = shapes.get(document).ok_or_else(changed)?;
             match (piece, shape) {
                 (Piece::Head(_), _) => item = 0,
                 (Piece::Item(bytes), Shape::List(is_pod)) => {
                     if *is_pod.get(item).ok_or_else(changed)? {
-                        reading.add(bytes, &decode, &mut on_read)?;
+                        reading.add(bytes, &work, &mut on_read)?;
                     }
                     item += 1;
                 }
                 (Piece::Item(_), _) => return Err(changed()),
                 (Piece::Document(bytes), shape) => {
-                    reading.flush(&decode, &mut on_read)?;
+                    reading.flush(&work, &mut on_read)?;
                     if matches!(shape, Shape::Pod) {
                         on_read(decode(bytes, None))?;
                     }

@@ -1,7 +1,12 @@
 //! CPU-bound work over a slice, split across the machine's cores (at most four) with scoped
-//! threads; in order, and on the calling thread alone when there is little of it.
+//! threads; in order, and on the calling thread alone when there is little of it. [`Relay`]
+//! shares a stream of jobs with one helper thread.
 
+use std::collections::VecDeque;
+use std::marker::PhantomData;
 use std::num::NonZeroUsize;
+use std::sync::mpsc;
+use std::thread::Scope;
 
 /// Below this many items a thread costs more than it saves.
 const SPLIT_FROM: usize = 64;
@@ -50,6 +55,96 @@ pub fn try_map<T: Sync, R: Send, E: Send>(
     Ok(out)
 }
 
+/// Jobs made one after another on the calling thread (a file being cut, say) and worked on by
+/// one helper thread, or here when the helper is behind, with their results taken in the
+/// order the jobs were made. The helper lives for the whole scope (a thread per job would add
+/// its allocator heap to the peak memory); at most [`RELAY_PENDING`] jobs are in flight.
+pub struct Relay<'s, J, R> {
+    to_helper: mpsc::SyncSender<J>,
+    from_helper: mpsc::Receiver<(J, R)>,
+    /// Jobs not yet taken, oldest first: `None` while with the helper, else done here.
+    pending: VecDeque<Option<(J, R)>>,
+    _scope: PhantomData<&'s ()>,
+}
+
+/// How many jobs may be made and not yet taken.
+pub const RELAY_PENDING: usize = 4;
+
+impl<'s, J: Send + 's, R: Send + 's> Relay<'s, J, R> {
+    pub fn start<'e>(scope: &'s Scope<'s, 'e>, work: &'s (impl Fn(&J) -> R + Sync)) -> Self {
+        // One job queued behind the one being worked on: the helper never waits for this thread.
+        let (to_helper, jobs) = mpsc::sync_channel::<J>(1);
+        let (results, from_helper) = mpsc::sync_channel(RELAY_PENDING);
+        scope.spawn(move || {
+            for job in jobs {
+                let result = work(&job);
+                if results.send((job, result)).is_err() {
+                    break;
+                }
+            }
+        });
+        Relay {
+            to_helper,
+            from_helper,
+            pending: VecDeque::new(),
+            _scope: PhantomData,
+        }
+    }
+
+    /// Hands `job` to the helper, or works on it here if the helper has one queued already;
+    /// then gives `take` every result that is ready, in order (waiting only to keep at most
+    /// [`RELAY_PENDING`] in flight).
+    pub fn submit<E>(
+        &mut self,
+        job: J,
+        work: &impl Fn(&J) -> R,
+        take: &mut impl FnMut(J, R) -> Result<(), E>,
+    ) -> Result<(), E> {
+        match self.to_helper.try_send(job) {
+            Ok(()) => self.pending.push_back(None),
+            Err(mpsc::TrySendError::Full(job) | mpsc::TrySendError::Disconnected(job)) => {
+                let result = work(&job);
+                self.pending.push_back(Some((job, result)));
+            }
+        }
+        self.take_ready(take, RELAY_PENDING)
+    }
+
+    /// Every result, in order.
+    pub fn finish<E>(&mut self, take: &mut impl FnMut(J, R) -> Result<(), E>) -> Result<(), E> {
+        self.take_ready(take, 0)
+    }
+
+    /// Takes results from the front while they are ready, and waits for them while more than
+    /// `keep` are pending.
+    fn take_ready<E>(
+        &mut self,
+        take: &mut impl FnMut(J, R) -> Result<(), E>,
+        keep: usize,
+    ) -> Result<(), E> {
+        while let Some(front) = self.pending.pop_front() {
+            let done = match front {
+                Some(done) => Some(done),
+                None if self.pending.len() >= keep => self.from_helper.recv().ok(),
+                None => self.from_helper.try_recv().ok(),
+            };
+            match done {
+                Some((job, result)) => take(job, result)?,
+                None if self.pending.len() >= keep => {
+                    // The helper is gone: only a panic there does that, and the scope
+                    // re-raises it.
+                    return Ok(());
+                }
+                None => {
+                    self.pending.push_front(None);
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +160,58 @@ mod tests {
             try_map(&items[..3], |i| Ok::<_, ()>(*i)).unwrap(),
             [0, 1, 2]
         );
+    }
+
+    #[test]
+    fn a_relay_shares_the_jobs_and_hands_results_on_in_order() {
+        let caller = std::thread::current().id();
+        // Slow jobs, so that the helper falls behind and the caller works on some too.
+        let work = |job: &u32| {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            (*job * 10, std::thread::current().id() == caller)
+        };
+        let mut taken = Vec::new();
+        let mut here = 0;
+        std::thread::scope(|scope| {
+            let mut relay = Relay::start(scope, &work);
+            let mut take = |job: u32, (result, on_caller): (u32, bool)| {
+                assert_eq!(result, job * 10);
+                taken.push(job);
+                here += usize::from(on_caller);
+                Ok::<_, ()>(())
+            };
+            for job in 0..100 {
+                relay.submit(job, &work, &mut take).unwrap();
+                assert!(relay.pending.len() <= RELAY_PENDING + 1);
+            }
+            relay.finish(&mut take).unwrap();
+        });
+        assert_eq!(taken, (0..100).collect::<Vec<_>>());
+        assert!(
+            (1..100).contains(&here),
+            "{here} of 100 jobs on the calling thread"
+        );
+    }
+
+    #[test]
+    fn a_relay_stops_at_the_first_result_refused() {
+        let work = |job: &u32| *job;
+        let mut taken = Vec::new();
+        let stopped = std::thread::scope(|scope| {
+            let mut relay = Relay::start(scope, &work);
+            let mut take = |job: u32, _| {
+                if job == 7 {
+                    return Err(job);
+                }
+                taken.push(job);
+                Ok(())
+            };
+            for job in 0..20 {
+                relay.submit(job, &work, &mut take)?;
+            }
+            relay.finish(&mut take)
+        });
+        assert_eq!(stopped, Err(7));
+        assert_eq!(taken, (0..7).collect::<Vec<_>>());
     }
 }
