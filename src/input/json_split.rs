@@ -348,6 +348,10 @@ impl Scan {
         let mut words = bytes.chunks_exact(8);
         for (n, word) in (&mut words).enumerate() {
             let word: [u8; 8] = word.try_into().unwrap_or_default();
+            // Indentation (`kubectl -o json` indents by four a level) is a run of such words.
+            if word == [b' '; 8] && !self.escaped {
+                continue;
+            }
             if let Some(i) = self.end_in_word(word, 8) {
                 return Some(n * 8 + i + 1);
             }
