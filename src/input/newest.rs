@@ -27,7 +27,9 @@ const TIME_KEYS: &[&str] = &[
 
 /// Whether a key names a moment (see [`TIME_KEYS`]).
 pub(crate) fn is_time_key(key: &str) -> bool {
-    TIME_KEYS.contains(&key)
+    // Every key the first pass meets is asked: most are turned away by their ending alone.
+    (key.ends_with("Time") || key.ends_with("Timestamp") || key.ends_with("At"))
+        && TIME_KEYS.contains(&key)
 }
 
 /// The newest of the times seen so far.
@@ -97,6 +99,14 @@ impl Newest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_time_key_is_known_by_its_ending_too() {
+        assert!(TIME_KEYS.iter().all(|k| is_time_key(k)));
+        for other in ["time", "Timestamp", "restartedAt", "name", "lastTimes"] {
+            assert!(!is_time_key(other), "{other}");
+        }
+    }
 
     #[test]
     fn the_newest_moment_wins_whatever_its_form() {
