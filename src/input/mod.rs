@@ -12,3 +12,4 @@ mod row_pod;
 pub mod selector;
 pub mod target;
 pub mod yaml;
+mod yaml_split;

@@ -94,6 +94,13 @@ impl<'de> Deserialize<'de> for Strict {
 
 /// Every document of a YAML stream as objects, Pods typed as they stream by if `TYPED`.
 pub fn objects<const TYPED: bool>(text: &str) -> Result<Vec<Document<TYPED>>, Located> {
+    match objects_cut::<TYPED>(text) {
+        Some(docs) => Ok(docs),
+        None => objects_whole::<TYPED>(text),
+    }
+}
+
+fn objects_whole<const TYPED: bool>(text: &str) -> Result<Vec<Document<TYPED>>, Located> {
     let docs: Vec<Document<TYPED>> =
         serde_saphyr::from_str_multiple_with_options(text, options_for(text, false))
             .map_err(|e| describe(&e, text))?;
@@ -101,6 +108,37 @@ pub fn objects<const TYPED: bool>(text: &str) -> Result<Vec<Document<TYPED>>, Lo
         .into_iter()
         .filter(|d| !matches!(d, Document::Empty))
         .collect())
+}
+
+/// A `kubectl -o yaml` list read as its head and its items apart (`input::yaml_split`), the
+/// items on every core (`util::parallel`): the engine's parsing is nearly all of reading a large
+/// YAML dump, and it reads one item as it would in the whole text. None, and the text is read
+/// whole (which places any error), if it is not of that shape or a piece does not read alone.
+fn objects_cut<const TYPED: bool>(text: &str) -> Option<Vec<Document<TYPED>>> {
+    let cut = crate::input::yaml_split::cut(text)?;
+    let mut docs: Vec<Document<TYPED>> =
+        serde_saphyr::from_str_multiple_with_options(&cut.head, options_for(&cut.head, false))
+            .ok()?;
+    docs.retain(|d| !matches!(d, Document::Empty));
+    let [Document::Object { items, .. }] = docs.as_mut_slice() else {
+        return None;
+    };
+    if !items.as_ref().is_some_and(Vec::is_empty) {
+        return None;
+    }
+    let read = crate::util::parallel::try_map(&cut.items, |item| {
+        let text = crate::input::yaml_split::item_document(item, cut.indent).ok_or(())?;
+        let value = serde_saphyr::with_deserializer_from_str_with_options(
+            &text,
+            options_for(&text, false),
+            |de| StrictValue.deserialize(de),
+        )
+        .map_err(|_| ())?;
+        Ok::<_, ()>(object::<TYPED>(value))
+    })
+    .ok()?;
+    *items = Some(read);
+    Some(docs)
 }
 
 /// Every document of a JSON stream as objects, located on a syntax error.
@@ -649,6 +687,79 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for NthItem<T> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// What a reading gives, comparable: each document's fields and its items.
+    fn summary<const TYPED: bool>(docs: Vec<Document<TYPED>>) -> Vec<String> {
+        let object = |o: Object| match o {
+            Object::Pod {
+                json,
+                named,
+                newest,
+            } => format!("pod {named} {:?} {json}", newest.get()),
+            Object::Unreadable => "unreadable".into(),
+            Object::Raw(v) => format!("raw {v}"),
+        };
+        docs.into_iter()
+            .map(|d| match d {
+                Document::Empty => "empty".into(),
+                Document::NotAnObject => "not an object".into(),
+                Document::Object { fields, items } => format!(
+                    "{} {:?}",
+                    Value::Object(fields),
+                    items.map(|i| i.into_iter().map(object).collect::<Vec<_>>())
+                ),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lists_read_in_pieces_read_as_they_do_whole() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut dirs = vec![root.join("tests/fixtures"), root.join("examples")];
+        let mut cut = 0;
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                if path.extension().is_none_or(|e| e != "yaml") {
+                    continue;
+                }
+                // (Some fixtures are not UTF-8 on purpose.)
+                let Ok(text) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
+                let Some(pieces) = objects_cut::<true>(&text) else {
+                    continue;
+                };
+                cut += 1;
+                let whole = objects_whole::<true>(&text).unwrap();
+                assert_eq!(summary(pieces), summary(whole), "{}", path.display());
+                let untyped = objects_cut::<false>(&text).unwrap();
+                let whole = objects_whole::<false>(&text).unwrap();
+                assert_eq!(summary(untyped), summary(whole), "{}", path.display());
+            }
+        }
+        assert!(cut >= 40, "only {cut} fixture lists were cut");
+    }
+
+    #[test]
+    fn what_does_not_read_in_pieces_is_read_whole() {
+        // An alias of an anchor in another item, and a key twice in one item.
+        for text in [
+            "items:\n- &a {kind: Pod, metadata: {name: x}}\n- *a\nkind: List\n",
+            "items:\n- kind: Pod\n  kind: Pod\nkind: List\n",
+        ] {
+            assert!(objects_cut::<true>(text).is_none(), "{text}");
+        }
+        let docs = objects::<true>("items:\n- &a {kind: Event}\n- *a\nkind: List\n").unwrap();
+        assert_eq!(summary(docs).len(), 1);
+        assert!(objects::<true>("items:\n- kind: Pod\n  kind: Pod\nkind: List\n").is_err());
+    }
+
     #[test]
     fn large_dumps_fit_the_budget() {
         // More nodes than the engine's default cap of 250,000, as a big cluster's dump has.
