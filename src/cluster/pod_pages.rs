@@ -246,13 +246,7 @@ fn picked_items(
         Ok(Option::<Vec<&'de RawValue>>::deserialize(d)?.unwrap_or_default())
     }
     let decode = |item: &&RawValue| -> serde_json::Result<Pod> {
-        let bytes = item.get().as_bytes();
-        let rows = pod_from_slice_as(PodView::Rows, bytes)?;
-        if picks(&rows, now) {
-            pod_from_slice_as(PodView::Whole, bytes)
-        } else {
-            Ok(rows)
-        }
+        pod_from_slice_as(PodView::WholeIf(picks, now), item.get().as_bytes())
     };
     let list = serde_json::from_slice::<RawItems>(body)?;
     crate::util::parallel::try_map(&list.items, decode)

@@ -25,8 +25,9 @@ pub enum PodView {
     /// Only what a `status` row is computed from (`input::row_pod`).
     Rows,
     /// The whole Pod where `picks(rows, now)` holds; a pod it does not pick may come in the Rows
-    /// view only. `explain -A` decodes in full only the pods it will explain (a LIST page's
-    /// items, `cluster::pod_pages`); elsewhere this reads as `Whole`.
+    /// view only. `explain -A` decodes in full only the pods it will explain: a LIST page's
+    /// items (`cluster::pod_pages`) and any Pod read from bytes (`pod_from_slice_as`: offline
+    /// input); read from a stream (the slow way through a file) it reads as `Whole`.
     WholeIf(fn(&Pod, Timestamp) -> bool, Timestamp),
 }
 
@@ -62,12 +63,26 @@ pub(crate) fn pod_from_slice(bytes: &[u8]) -> serde_json::Result<Pod> {
     pod_from_slice_as(PodView::Whole, bytes)
 }
 
-/// Decodes one Pod from JSON bytes in `view`.
+/// Decodes one Pod from JSON bytes in `view`. From bytes, [`PodView::WholeIf`] reads the Pod
+/// in the Rows view first, and again whole only if it is picked.
 pub(crate) fn pod_from_slice_as(view: PodView, bytes: &[u8]) -> serde_json::Result<Pod> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let pod = view.deserialize(&mut de)?;
-    de.end()?;
-    Ok(pod)
+    let read = |view: PodView| {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let pod = view.deserialize(&mut de)?;
+        de.end()?;
+        Ok(pod)
+    };
+    match view {
+        PodView::WholeIf(picks, now) => {
+            let rows = read(PodView::Rows)?;
+            if picks(&rows, now) {
+                read(PodView::Whole)
+            } else {
+                Ok(rows)
+            }
+        }
+        view => read(view),
+    }
 }
 
 // Unknown keys (apiVersion, kind, managedFields, selfLink, fields of newer API versions) are
