@@ -49,9 +49,9 @@ pub(crate) fn first_pass(reader: impl Read) -> Result<FirstPass, Split<()>> {
                     items.clear();
                     cut = true;
                 }
-                Piece::Item(item) => reading.add(item, &work, &mut on_read)?,
+                Piece::Item(item) => reading.add(item, &mut on_read)?,
                 Piece::Document(document) => {
-                    reading.flush(&work, &mut on_read)?;
+                    reading.flush(&mut on_read)?;
                     let mut facts = read(document, newest, None, true)?;
                     let was_cut = std::mem::take(&mut cut);
                     if was_cut {
@@ -137,39 +137,30 @@ impl<'s, R: Send + 's> Batched<'s, R> {
     fn add<E>(
         &mut self,
         item: &[u8],
-        work: &impl Fn(&Batch) -> Vec<R>,
         on_read: &mut impl FnMut(R) -> Result<(), E>,
     ) -> Result<(), E> {
         if !self.filling.add(item) {
             return Ok(());
         }
-        self.submit(work, on_read)
+        self.submit(on_read)
     }
 
     /// Every item added so far, read and given to `on_read` in order.
-    fn flush<E>(
-        &mut self,
-        work: &impl Fn(&Batch) -> Vec<R>,
-        on_read: &mut impl FnMut(R) -> Result<(), E>,
-    ) -> Result<(), E> {
+    fn flush<E>(&mut self, on_read: &mut impl FnMut(R) -> Result<(), E>) -> Result<(), E> {
         if !self.filling.ends.is_empty() {
-            self.submit(work, on_read)?;
+            self.submit(on_read)?;
         }
         let spare = &mut self.spare;
         self.relay
             .finish(&mut |batch, read| hand_on(spare, batch, read, on_read))
     }
 
-    fn submit<E>(
-        &mut self,
-        work: &impl Fn(&Batch) -> Vec<R>,
-        on_read: &mut impl FnMut(R) -> Result<(), E>,
-    ) -> Result<(), E> {
+    fn submit<E>(&mut self, on_read: &mut impl FnMut(R) -> Result<(), E>) -> Result<(), E> {
         let mut next = self.spare.pop().unwrap_or_default();
         next.kind = self.filling.kind.clone();
         let full = std::mem::replace(&mut self.filling, next);
         let spare = &mut self.spare;
-        self.relay.submit(full, work, &mut |batch, read| {
+        self.relay.submit(full, &mut |batch, read| {
             hand_on(spare, batch, read, on_read)
         })
     }
@@ -240,13 +231,13 @@ pub(crate) fn pods(
                 (Piece::Head(_), _) => item = 0,
                 (Piece::Item(bytes), Shape::List(is_pod)) => {
                     if *is_pod.get(item).ok_or_else(changed)? {
-                        reading.add(bytes, &work, &mut on_read)?;
+                        reading.add(bytes, &mut on_read)?;
                     }
                     item += 1;
                 }
                 (Piece::Item(_), _) => return Err(changed()),
                 (Piece::Document(bytes), shape) => {
-                    reading.flush(&work, &mut on_read)?;
+                    reading.flush(&mut on_read)?;
                     if matches!(shape, Shape::Pod) {
                         on_read(decode(bytes, None))?;
                     }

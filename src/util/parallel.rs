@@ -3,7 +3,6 @@
 //! shares a stream of jobs with one helper thread.
 
 use std::collections::VecDeque;
-use std::marker::PhantomData;
 use std::num::NonZeroUsize;
 use std::sync::mpsc;
 use std::thread::Scope;
@@ -60,11 +59,12 @@ pub fn try_map<T: Sync, R: Send, E: Send>(
 /// order the jobs were made. The helper lives for the whole scope (a thread per job would add
 /// its allocator heap to the peak memory); at most [`RELAY_PENDING`] jobs are in flight.
 pub struct Relay<'s, J, R> {
+    /// What is done to each job, by the helper or here.
+    work: &'s (dyn Fn(&J) -> R + Sync),
     to_helper: mpsc::SyncSender<J>,
     from_helper: mpsc::Receiver<(J, R)>,
     /// Jobs not yet taken, oldest first: `None` while with the helper, else done here.
     pending: VecDeque<Option<(J, R)>>,
-    _scope: PhantomData<&'s ()>,
 }
 
 /// How many jobs may be made and not yet taken.
@@ -84,10 +84,10 @@ impl<'s, J: Send + 's, R: Send + 's> Relay<'s, J, R> {
             }
         });
         Relay {
+            work,
             to_helper,
             from_helper,
             pending: VecDeque::new(),
-            _scope: PhantomData,
         }
     }
 
@@ -97,13 +97,12 @@ impl<'s, J: Send + 's, R: Send + 's> Relay<'s, J, R> {
     pub fn submit<E>(
         &mut self,
         job: J,
-        work: &impl Fn(&J) -> R,
         take: &mut impl FnMut(J, R) -> Result<(), E>,
     ) -> Result<(), E> {
         match self.to_helper.try_send(job) {
             Ok(()) => self.pending.push_back(None),
             Err(mpsc::TrySendError::Full(job) | mpsc::TrySendError::Disconnected(job)) => {
-                let result = work(&job);
+                let result = (self.work)(&job);
                 self.pending.push_back(Some((job, result)));
             }
         }
@@ -181,7 +180,7 @@ mod tests {
                 Ok::<_, ()>(())
             };
             for job in 0..100 {
-                relay.submit(job, &work, &mut take).unwrap();
+                relay.submit(job, &mut take).unwrap();
                 assert!(relay.pending.len() <= RELAY_PENDING + 1);
             }
             relay.finish(&mut take).unwrap();
@@ -207,7 +206,7 @@ mod tests {
                 Ok(())
             };
             for job in 0..20 {
-                relay.submit(job, &work, &mut take)?;
+                relay.submit(job, &mut take)?;
             }
             relay.finish(&mut take)
         });
