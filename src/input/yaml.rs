@@ -116,10 +116,7 @@ fn objects_whole<const TYPED: bool>(text: &str) -> Result<Vec<Document<TYPED>>, 
 /// whole (which places any error), if it is not of that shape or a piece does not read alone.
 fn objects_cut<const TYPED: bool>(text: &str) -> Option<Vec<Document<TYPED>>> {
     let cut = crate::input::yaml_split::cut(text)?;
-    let mut docs: Vec<Document<TYPED>> =
-        serde_saphyr::from_str_multiple_with_options(&cut.head, options_for(&cut.head, false))
-            .ok()?;
-    docs.retain(|d| !matches!(d, Document::Empty));
+    let mut docs = objects_whole::<TYPED>(&cut.head).ok()?;
     let [Document::Object { items, .. }] = docs.as_mut_slice() else {
         return None;
     };

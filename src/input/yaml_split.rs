@@ -37,7 +37,6 @@ pub(crate) fn cut(text: &str) -> Option<Cut<'_>> {
             Some(*at)
         }))
         .collect();
-    let offset = |i: usize| starts[i];
     for (i, line) in lines.iter().enumerate().skip(first + 1) {
         if is_blank(line) {
             continue;
@@ -51,7 +50,7 @@ pub(crate) fn cut(text: &str) -> Option<Cut<'_>> {
             return None;
         }
         if column == indent && line[column..].starts_with("- ") {
-            items.push(&text[offset(start)..offset(i)]);
+            items.push(&text[starts[start]..starts[i]]);
             start = i;
         } else if column <= indent {
             end = i;
@@ -60,9 +59,12 @@ pub(crate) fn cut(text: &str) -> Option<Cut<'_>> {
             return None;
         }
     }
-    items.push(&text[offset(start)..offset(end)]);
-    let around = lines[..at].iter().chain(&lines[end..]);
-    if !around.clone().all(|l| is_simple(l)) {
+    items.push(&text[starts[start]..starts[end]]);
+    if !lines[..at]
+        .iter()
+        .chain(&lines[end..])
+        .all(|l| is_simple(l))
+    {
         return None;
     }
     let mut head: String = lines[..at].concat();
@@ -75,8 +77,8 @@ pub(crate) fn cut(text: &str) -> Option<Cut<'_>> {
     })
 }
 
-/// An item's text as a document of its own: its dash replaced by a space and every line moved
-/// left by the item's indentation; None if a line is indented less than that.
+/// An item's text as a document of its own: every line moved left past the dash's column and
+/// the dash (`- `); None if a line is indented less than that.
 pub(crate) fn item_document(item: &str, indent: usize) -> Option<String> {
     let shift = indent + 2;
     let mut out = String::with_capacity(item.len());
