@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use crate::cluster::connect::{self, Bound};
 use crate::cluster::pod_pages::{PodSelection, RawPodPage};
-use crate::cluster::{failure, throttle};
+use crate::cluster::{failure, gzip, throttle};
 use crate::error::{Error, Result};
 use crate::input::pod_json::{PodView, pod_from_slice};
 use crate::input::target::WorkloadKind;
@@ -213,7 +213,7 @@ impl Cluster {
         })
     }
 
-    /// One page of a pod LIST as the server sent it (gzip negotiated by kube's client stack), its
+    /// One page of a pod LIST as the server sent it (gzipped answers inflated here: `gzip`), its
     /// list metadata read; the pods are decoded with [`Cluster::decode_pods`]. The body is read
     /// into one buffer and parsed from there, unlike kube's typed `list` (which copies it into a
     /// `String` first and decodes every managedFields entry).
@@ -558,14 +558,27 @@ async fn read_body(
     let mut request = request.map_err(kube::Error::BuildRequest)?;
     // As kube's own Api marks its requests (the name of their trace span).
     request.extensions_mut().insert(verb);
+    request.extensions_mut().insert(gzip::InflateHere);
     let answer = client.send(request.map(kube::client::Body::from)).await?;
     let code = answer.status();
+    let gzipped = answer.extensions().get::<gzip::StillGzipped>().is_some();
     let mut body = answer.into_body();
     buffer.clear();
+    // A gzipped body is gathered as it came, then inflated into the buffer in one go.
+    let mut gathered = Vec::new();
+    let into = if gzipped { &mut gathered } else { &mut buffer };
     while let Some(frame) = body.frame().await {
         if let Ok(data) = frame?.into_data() {
-            buffer.extend_from_slice(&data);
+            into.extend_from_slice(&data);
         }
+    }
+    if gzipped {
+        gzip::inflate(&gathered, &mut buffer).map_err(|text| {
+            kube::Error::SerdeError(serde_json::Error::io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                text,
+            )))
+        })?;
     }
     if !(code.is_client_error() || code.is_server_error()) {
         return Ok(buffer);

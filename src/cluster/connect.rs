@@ -10,6 +10,7 @@ use kube::Client;
 use kube::config::{Config, KubeConfigOptions, Kubeconfig, KubeconfigError};
 
 use crate::cluster::client::ConnectOptions;
+use crate::cluster::gzip::HandOffLayer;
 use crate::cluster::overrides;
 use crate::cluster::request_log::RequestLogLayer;
 use crate::error::{Error, Result};
@@ -312,9 +313,21 @@ pub(crate) async fn build_client(
 
 /// kube's client with the bound over its whole service stack: the time to an answer, kube's
 /// auth layer included (it re-runs an exec plugin when the plugin's token expires).
-fn client(config: Config, bound: Bound, log: RequestLogLayer) -> kube::Result<Client> {
+/// Gzip is negotiated by our own decompression layer, not kube's, so that the answers
+/// `read_body` inflates itself pass through it (`cluster::gzip`); a kubeconfig's
+/// `disable-compression: true` still turns it off, as in kube and kubectl.
+fn client(mut config: Config, bound: Bound, log: RequestLogLayer) -> kube::Result<Client> {
+    let gzip = !config.disable_compression;
+    config.disable_compression = true;
     let builder = kube::client::ClientBuilder::try_from(config)?;
+    let decompression = tower_http::decompression::DecompressionLayer::new()
+        .no_br()
+        .no_deflate()
+        .no_zstd()
+        .gzip(gzip);
     Ok(builder
+        .with_layer(&HandOffLayer)
+        .with_layer(&decompression)
         .with_layer(&tower::timeout::TimeoutLayer::new(bound.duration()))
         .with_layer(&log)
         .build())

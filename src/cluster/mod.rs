@@ -6,6 +6,7 @@ pub mod client;
 pub(crate) mod connect;
 pub(crate) mod events;
 pub(crate) mod failure;
+pub(crate) mod gzip;
 pub(crate) mod logs;
 pub(crate) mod overrides;
 pub mod owner;

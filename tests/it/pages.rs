@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::apiserver::{ApiServer, Request};
+use crate::apiserver::{ApiServer, Fault, Request};
 use crate::harness::{initctl, table};
 
 /// A realistic pod (managedFields included: they are read past, never used).
@@ -76,6 +76,11 @@ fn a_multi_page_list_prints_every_pod_once_in_order() {
     assert_eq!(listed, expected, "every pod once, in the server's order");
     assert!(rows.iter().all(|r| r[2] == "1/1" && r[3] == "Running"));
     assert_one_paginated_list(&pod_requests(&server), 3);
+    assert_eq!(
+        server.gzipped_answers().len(),
+        3,
+        "pages this big come gzipped, as kube-apiserver sends them"
+    );
 
     let wide = initctl(
         &["status", "-A", "-o", "wide", "--no-headers"],
@@ -98,6 +103,43 @@ fn a_multi_page_list_prints_every_pod_once_in_order() {
         .collect();
     assert_eq!(items, expected, "-o json: every pod once, in order");
     assert_eq!(pod_requests(&server).len(), 9, "three LISTs of three pages");
+}
+
+#[test]
+fn a_kubeconfig_that_disables_compression_gets_the_pages_plain() {
+    let (server, expected) = big_server();
+    let text = server.kubeconfig_yaml(None).replacen(
+        "    server: ",
+        "    disable-compression: true\n    server: ",
+        1,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("no-gzip.yaml");
+    std::fs::write(&kubeconfig, text).unwrap();
+    let run = initctl(&["status", "-A", "--no-headers"], Some(&kubeconfig));
+    assert_eq!(table(run.ok()).len(), expected.len());
+    assert!(server.gzipped_answers().is_empty());
+    let asked: Vec<_> = pod_requests(&server)
+        .iter()
+        .flat_map(|r| {
+            r.header_values("accept-encoding")
+                .into_iter()
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(asked.iter().all(|v| !v.contains("gzip")), "{asked:?}");
+}
+
+#[test]
+fn a_page_whose_gzip_is_broken_is_one_clear_error() {
+    let (server, _) = big_server();
+    server.fault(Fault::garble_gzip("/pods"));
+    let run = initctl(&["status", "-A"], Some(&server.kubeconfig(None)));
+    let line = run.one_error_line(1);
+    assert!(line.contains("list pods"), "{line}");
+    assert!(line.contains("could not be read"), "{line}");
+    assert!(line.contains("gzip"), "{line}");
 }
 
 #[test]

@@ -37,6 +37,8 @@ pub struct Fault {
     pub loop_continue: bool,
     /// For watches: send this raw line (not a watch event) and close the stream.
     pub watch_line: Option<String>,
+    /// A gzipped answer's data broken in the middle (the HTTP framing whole).
+    pub garble_gzip: bool,
 }
 
 impl Fault {
@@ -108,6 +110,16 @@ impl Fault {
         Fault {
             path_contains: path_contains.into(),
             trickle: Some(every),
+            ..Fault::default()
+        }
+    }
+
+    /// Answer matching requests normally, but with their gzip data broken (answers small enough
+    /// to go uncompressed are unchanged).
+    pub fn garble_gzip(path_contains: &str) -> Fault {
+        Fault {
+            path_contains: path_contains.into(),
+            garble_gzip: true,
             ..Fault::default()
         }
     }

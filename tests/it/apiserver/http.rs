@@ -11,6 +11,49 @@ use serde_json::Value;
 use super::Body;
 use super::status::ApiError;
 
+/// kube-apiserver's threshold for gzipping an answer (responsewriters' defaultGzipThresholdBytes).
+const GZIP_FROM: usize = 128 * 1024;
+
+/// Whether an `Accept-Encoding` header asks for gzip, read as kube-apiserver reads it: comma
+/// separated tokens, one of them exactly `gzip`.
+pub(super) fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
+    accept_encoding.is_some_and(|v| v.split(',').any(|token| token.trim() == "gzip"))
+}
+
+/// An object answer as kube-apiserver sends it to a client that accepts gzip: gzipped when it is
+/// 128 KiB or more (APIResponseCompression, on since 1.16). `garble` breaks the gzip data in the
+/// middle on purpose (a fault); the HTTP framing stays whole. Returns whether it was gzipped.
+pub(super) async fn gzip_large(response: Response<Body>, garble: bool) -> (Response<Body>, bool) {
+    let (mut parts, body) = response.into_parts();
+    let bytes = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    if bytes.len() < GZIP_FROM {
+        return (Response::from_parts(parts, full(bytes)), false);
+    }
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut encoder, &bytes).expect("gzip");
+    let mut gz = encoder.finish().expect("gzip");
+    if garble {
+        let middle = gz.len() / 2;
+        for b in &mut gz[middle..middle + 16] {
+            *b ^= 0x5a;
+        }
+    }
+    parts.headers.insert(
+        hyper::header::CONTENT_ENCODING,
+        "gzip".parse().expect("header"),
+    );
+    parts.headers.insert(
+        hyper::header::VARY,
+        "Accept-Encoding".parse().expect("header"),
+    );
+    parts.headers.remove(hyper::header::CONTENT_LENGTH);
+    (Response::from_parts(parts, full(gz)), true)
+}
+
 pub(super) fn full(body: impl Into<Bytes>) -> Body {
     Full::new(body.into()).boxed()
 }

@@ -96,6 +96,8 @@ struct State {
     deletion_delay: Duration,
     /// `pin_clock`: the "now" of the Table's AGE and RESTARTS cells (else the real clock).
     clock: Option<k8s_openapi::jiff::Timestamp>,
+    /// `path?query` of each answer sent gzipped.
+    gzipped: Vec<String>,
 }
 
 impl State {
@@ -145,6 +147,7 @@ impl ApiServer {
                 requests: Vec::new(),
                 deletion_delay: Duration::ZERO,
                 clock: None,
+                gzipped: Vec::new(),
             }),
             in_flight: in_flight::InFlight::default(),
         });
@@ -344,6 +347,12 @@ impl ApiServer {
         self.shared.lock().requests.clone()
     }
 
+    /// `path?query` of each answer sent gzipped (those of 128 KiB or more, to a client that
+    /// accepts gzip), in order.
+    pub fn gzipped_answers(&self) -> Vec<String> {
+        self.shared.lock().gzipped.clone()
+    }
+
     /// The most requests served at once since the server started or `reset_peak_in_flight`.
     pub fn peak_in_flight(&self) -> usize {
         self.shared.in_flight.peak()
@@ -533,7 +542,21 @@ async fn handle(
         loop_continue: fault.as_ref().is_some_and(|f| f.loop_continue),
         watch_line: fault.as_ref().and_then(|f| f.watch_line.clone()),
     };
+    // Watches and logs are streamed as they are; any other answer may be gzipped.
+    let streamed = call.flag("watch") || path.ends_with("/log");
+    let gzip = http::accepts_gzip(header("accept-encoding").as_deref()) && !streamed;
     let response = route(&shared, &path, call).unwrap_or_else(|e| error_response(&e));
+    let response = match gzip {
+        true => {
+            let garble = fault.as_ref().is_some_and(|f| f.garble_gzip);
+            let (response, gzipped) = http::gzip_large(response, garble).await;
+            if gzipped {
+                shared.lock().gzipped.push(format!("{path}?{raw_query}"));
+            }
+            response
+        }
+        false => response,
+    };
     match fault {
         // An error from the service makes hyper close the connection with no response sent.
         Some(f) if f.lose_answer => Err(AnswerLost),
