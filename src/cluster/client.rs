@@ -205,9 +205,9 @@ impl Cluster {
             labels: labels.map(str::to_string),
             fields: fields.map(str::to_string),
         };
-        let page = self.list_pods_raw(&selection, continue_token).await?;
+        let mut page = self.list_pods_raw(&selection, continue_token).await?;
         Ok(PodPage {
-            pods: self.decode_pods(&page, PodView::Whole)?,
+            pods: self.decode_pods(&mut page, PodView::Whole)?,
             resource_version: page.resource_version,
             next: page.next,
         })
@@ -240,9 +240,9 @@ impl Cluster {
         self.spare.give_back(page.into_body());
     }
 
-    /// The pods of a page, decoded from its body (an item that is not a pod is an error that
-    /// says where it is).
-    pub(crate) fn decode_pods(&self, page: &RawPodPage, view: PodView) -> Result<Vec<Pod>> {
+    /// The pods of a page, decoded from its body unless they were when it was fetched (an item
+    /// that is not a pod is an error that says where it is).
+    pub(crate) fn decode_pods(&self, page: &mut RawPodPage, view: PodView) -> Result<Vec<Pod>> {
         page.pods(view).map_err(self.unreadable("list pods"))
     }
 

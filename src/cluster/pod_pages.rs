@@ -30,6 +30,8 @@ pub(crate) struct RawPodPage {
     pub(crate) resource_version: String,
     /// The continue token; None on the last page.
     pub(crate) next: Option<String>,
+    /// The pods, when the thread that fetched the page decoded them too.
+    decoded: Option<serde_json::Result<Vec<Pod>>>,
 }
 
 impl RawPodPage {
@@ -40,7 +42,13 @@ impl RawPodPage {
             body,
             resource_version: head.resource_version.unwrap_or_default(),
             next: head.continue_token.filter(|c| !c.is_empty()),
+            decoded: None,
         })
+    }
+
+    /// Decodes the pods now, on this thread, for [`RawPodPage::pods`] to hand over.
+    pub(crate) fn decode_now(&mut self, view: PodView) {
+        self.decoded = Some(list_items(&self.body, view));
     }
 
     /// The buffer the page was read into.
@@ -48,9 +56,11 @@ impl RawPodPage {
         self.body
     }
 
-    /// The page's pods, decoded from the body in `view`.
-    pub(crate) fn pods(&self, view: PodView) -> serde_json::Result<Vec<Pod>> {
-        list_items(&self.body, view)
+    /// The page's pods in `view`: decoded already ([`RawPodPage::decode_now`]), else now.
+    pub(crate) fn pods(&mut self, view: PodView) -> serde_json::Result<Vec<Pod>> {
+        self.decoded
+            .take()
+            .unwrap_or_else(|| list_items(&self.body, view))
     }
 }
 
@@ -228,10 +238,9 @@ fn in_one_pass(body: &[u8], view: PodView) -> serde_json::Result<Vec<Pod>> {
 }
 
 /// [`PodView::WholeIf`]: each item located (borrowed, not copied), read in the Rows view, and
-/// read again whole if `picks` it; the items shared out over the cores (`util::parallel`).
-/// Only here, where each item is read twice anyway: locating the items first costs a third
-/// more instructions than one pass (callgrind, `status -A` at 10k), more than two cores give
-/// back while the worker thread fetches and inflates the next page.
+/// read again whole if `picks` it. Only here, where each item is read twice anyway: locating
+/// the items first costs a third more instructions than one pass (callgrind, `status -A` at
+/// 10k). The two cores share pages, not items ([`Prefetch`]).
 fn picked_items(
     body: &[u8],
     picks: fn(&Pod, Timestamp) -> bool,
@@ -249,12 +258,18 @@ fn picked_items(
         pod_from_slice_as(PodView::WholeIf(picks, now), item.get().as_bytes())
     };
     let list = serde_json::from_slice::<RawItems>(body)?;
-    crate::util::parallel::try_map(&list.items, decode)
+    list.items.iter().map(decode).collect()
 }
 
 /// The next page, being fetched on the runtime's worker while the caller works on the one
 /// before: at most one page ahead, so memory stays bounded. Dropped (an error, a closed pipe)
 /// = the request is abandoned.
+///
+/// With `decode`, the worker decodes the page's pods too before handing it over: the caller
+/// has every other page decoded this way, so the two cores share the decoding, which is most
+/// of the work, page by page (the worker's own work, fetching and inflating, is a fraction of
+/// it). Pages, not items, are shared: locating the items to share them out cost more than it
+/// gave back (docs/benchmarks.md).
 pub(crate) struct Prefetch(tokio::task::JoinHandle<Result<RawPodPage>>);
 
 impl Prefetch {
@@ -262,10 +277,15 @@ impl Prefetch {
         cluster: &Cluster,
         selection: &PodSelection,
         continue_token: Option<String>,
+        decode: Option<PodView>,
     ) -> Prefetch {
         let (cluster, selection) = (cluster.clone(), selection.clone());
         Prefetch(tokio::spawn(async move {
-            cluster.list_pods_raw(&selection, continue_token).await
+            let mut page = cluster.list_pods_raw(&selection, continue_token).await?;
+            if let Some(view) = decode {
+                page.decode_now(view);
+            }
+            Ok(page)
         }))
     }
 
@@ -319,7 +339,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!((page.resource_version.as_str(), page.next), ("9", None));
-        let page = RawPodPage::new(br#"{"items":null}"#.to_vec()).unwrap();
+        let mut page = RawPodPage::new(br#"{"items":null}"#.to_vec()).unwrap();
         assert_eq!((page.resource_version.as_str(), &page.next), ("", &None));
         assert!(
             page.pods(PodView::Whole).unwrap().is_empty(),
@@ -346,7 +366,7 @@ mod tests {
         };
         let body = json!({"kind": "PodList", "apiVersion": "v1",
             "metadata": {"resourceVersion": "5"}, "items": [pod("a"), pod("b"), pod("c")]});
-        let page = RawPodPage::new(serde_json::to_vec(&body).unwrap()).unwrap();
+        let mut page = RawPodPage::new(serde_json::to_vec(&body).unwrap()).unwrap();
         let pods = page.pods(PodView::Whole).unwrap();
         let names: Vec<_> = pods
             .iter()
@@ -354,6 +374,33 @@ mod tests {
             .collect();
         assert_eq!(names, ["a", "b", "c"]);
         assert!(pods.iter().all(|p| p.metadata.managed_fields.is_none()));
+    }
+
+    #[test]
+    fn a_page_decoded_where_it_was_fetched_hands_over_what_a_later_decoding_would() {
+        let body = json!({"metadata": {"resourceVersion": "5"}, "items": [
+            {"metadata": {"name": "a"}, "status": {"phase": "Running"}},
+            {"metadata": {"name": "b"}, "status": {"phase": "Pending"}}]});
+        let bytes = serde_json::to_vec(&body).unwrap();
+        let names = |pods: Vec<Pod>| -> Vec<String> {
+            pods.into_iter().filter_map(|p| p.metadata.name).collect()
+        };
+        let mut early = RawPodPage::new(bytes.clone()).unwrap();
+        early.decode_now(PodView::Rows);
+        let mut late = RawPodPage::new(bytes).unwrap();
+        assert_eq!(
+            names(early.pods(PodView::Rows).unwrap()),
+            names(late.pods(PodView::Rows).unwrap())
+        );
+        let bad = br#"{"metadata":{},"items":[{"metadata":{"name":7}}]}"#.to_vec();
+        let mut early = RawPodPage::new(bad.clone()).unwrap();
+        early.decode_now(PodView::Rows);
+        let late = list_items(&bad, PodView::Rows).unwrap_err();
+        assert_eq!(
+            early.pods(PodView::Rows).unwrap_err().to_string(),
+            late.to_string(),
+            "the same error, at the same place"
+        );
     }
 
     fn named_b(pod: &Pod, _: Timestamp) -> bool {

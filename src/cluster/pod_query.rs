@@ -398,10 +398,12 @@ async fn list_query(
     let mut restarts = 0;
     'list: loop {
         let mut pages = Pages::default();
-        let mut fetching = Prefetch::start(cluster, &selection, None);
+        let mut fetching = Prefetch::start(cluster, &selection, None, None);
         let mut continuing = false;
+        // Every other page is decoded on the worker thread that fetches it.
+        let mut on_worker = false;
         loop {
-            let page = match fetching.page().await {
+            let mut page = match fetching.page().await {
                 Err(e) if is_gone(&e) && continuing && restarts < LIST_RESTARTS => {
                     restarts += 1;
                     continue 'list;
@@ -411,10 +413,12 @@ async fn list_query(
             // A looping token is reported after this page is handed over, as before prefetching.
             let next = pages.next(page.next.clone(), "pods");
             if let Ok(Some(token)) = &next {
-                fetching = Prefetch::start(cluster, &selection, Some(token.clone()));
+                on_worker = !on_worker;
+                let decode = on_worker.then_some(view);
+                fetching = Prefetch::start(cluster, &selection, Some(token.clone()), decode);
                 continuing = true;
             }
-            on_page(cluster.decode_pods(&page, view)?)?;
+            on_page(cluster.decode_pods(&mut page, view)?)?;
             if next?.is_none() {
                 return Ok(page.resource_version);
             }
