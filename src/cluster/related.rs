@@ -15,8 +15,9 @@ use k8s_openapi::jiff::Timestamp;
 use serde::de::DeserializeOwned;
 
 use crate::cluster::Cluster;
+use crate::diagnosis::grouping::{self, Group};
 use crate::diagnosis::related::{Fetched, LogKey, RelatedKind, RelatedObjects, Unfetched};
-use crate::diagnosis::{self, Explanation, grouping};
+use crate::diagnosis::{self, Explanation};
 use crate::error::Error;
 use crate::input::manifest::Inventory;
 use crate::session::Source;
@@ -44,13 +45,14 @@ pub(crate) enum LogScope {
 /// first, one LIST per namespace, then each round only what the last one asked for and did
 /// not have, until nothing more is asked. Logs come last, once the related objects have
 /// settled the findings (and so the groups), for the pods `scope` names; `--tail 0` reads none.
+/// Returns the explanations (one per pod, in order) and their groups.
 pub(crate) async fn explain_all(
     source: &Source,
     pods: &[Pod],
     now: Timestamp,
     tail: u32,
     mut scope: LogScope,
-) -> Vec<Explanation> {
+) -> (Vec<Explanation>, Vec<Group>) {
     if let Source::Offline(_) = source {
         // No log is read offline, so none is passed over: each pod says so for itself.
         scope = LogScope::EveryPod;
@@ -124,8 +126,10 @@ pub(crate) async fn explain_all(
         .into_iter()
         .map(|k| (k.namespace, k.pod))
         .collect();
-    note_passed_over(pods, &mut explanations, now, &passed_over);
-    explanations
+    // Notes do not move a pod to another group: the groups are final here.
+    let groups = grouping::group(pods, &explanations, now);
+    note_passed_over(&mut explanations, &groups, &passed_over);
+    (explanations, groups)
 }
 
 /// The pods whose logs are read: every one, or each group's representative.
@@ -147,15 +151,14 @@ fn log_readers<'a>(
 
 /// A pod whose log was not read because another pod stands for its group says so, naming it.
 fn note_passed_over(
-    pods: &[Pod],
     explanations: &mut [Explanation],
-    now: Timestamp,
+    groups: &[Group],
     passed_over: &HashSet<(String, String)>,
 ) {
     if passed_over.is_empty() {
         return;
     }
-    for g in grouping::group(pods, explanations, now) {
+    for g in groups {
         let representative = explanations[g.representative()].name.clone();
         for &m in &g.members[1..] {
             let e = &mut explanations[m];

@@ -10,13 +10,14 @@ use k8s_openapi::api::core::v1::Pod;
 use crate::cli::{DocumentOutput, ExplainArgs};
 use crate::cluster::pod_query;
 use crate::cluster::related::{self, LogScope};
-use crate::diagnosis::{self, grouping};
+use crate::diagnosis;
 use crate::error::{Error, Result};
 use crate::input::pod_json::PodView;
 use crate::input::target::Target;
 use crate::render::explain::{ExplanationList, Report, write_report, write_text};
 use crate::render::{write_json, write_yaml};
 use crate::session::Session;
+use crate::util::parallel;
 
 pub async fn run(ctx: &Session, args: &ExplainArgs, out: &mut dyn Write) -> Result<()> {
     let targets = args
@@ -34,14 +35,18 @@ pub async fn run(ctx: &Session, args: &ExplainArgs, out: &mut dyn Write) -> Resu
         PodView::Whole
     };
     let fetch = pod_query::fetch_pods(ctx, &queries, view, &mut |page| {
+        let mut passed = Vec::new();
         for pod in page {
             let key = (pod.metadata.namespace.clone(), pod.metadata.name.clone());
             if seen.insert(key)
                 && (!targets.is_empty() || diagnosis::needs_explaining(&pod, ctx.now))
             {
                 pods.push(pod);
+            } else {
+                passed.push(pod);
             }
         }
+        parallel::drop_elsewhere(passed);
         Ok(())
     })
     .await?;
@@ -51,8 +56,9 @@ pub async fn run(ctx: &Session, args: &ExplainArgs, out: &mut dyn Write) -> Resu
     } else {
         LogScope::OnePerGroup
     };
-    let explanations = related::explain_all(&ctx.source, &pods, ctx.now, args.tail, scope).await;
-    let groups = grouping::group(&pods, &explanations, ctx.now);
+    let (explanations, groups) =
+        related::explain_all(&ctx.source, &pods, ctx.now, args.tail, scope).await;
+    parallel::drop_elsewhere(pods);
 
     match args.output {
         Some(DocumentOutput::Json) => {

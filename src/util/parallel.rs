@@ -1,11 +1,20 @@
 //! CPU-bound work over a slice, split across the machine's cores (at most four) with scoped
 //! threads; in order, and on the calling thread alone when there is little of it. [`Relay`]
-//! shares a stream of jobs with one helper thread.
+//! shares a stream of jobs with one helper thread; [`drop_elsewhere`] hands a value to the
+//! runtime's worker to be freed.
 
 use std::collections::VecDeque;
 use std::num::NonZeroUsize;
 use std::sync::mpsc;
 use std::thread::Scope;
+
+/// Drops `value` on the async runtime's worker thread rather than here: for large trees of
+/// small allocations (a page of k8s-openapi Pods) that this thread has no need to wait for.
+/// Freeing a LIST's pods at the end of `explain -A` took a tenth of its wall time at 10k pods,
+/// with the worker idle (docs/benchmarks.md). Must be called within the runtime.
+pub fn drop_elsewhere<T: Send + 'static>(value: T) {
+    tokio::spawn(async move { drop(value) });
+}
 
 /// Below this many items a thread costs more than it saves.
 const SPLIT_FROM: usize = 64;
