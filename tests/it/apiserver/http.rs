@@ -24,12 +24,7 @@ pub(super) fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
 /// 128 KiB or more (APIResponseCompression, on since 1.16). `garble` breaks the gzip data in the
 /// middle on purpose (a fault); the HTTP framing stays whole. Returns whether it was gzipped.
 pub(super) async fn gzip_large(response: Response<Body>, garble: bool) -> (Response<Body>, bool) {
-    let (mut parts, body) = response.into_parts();
-    let bytes = body
-        .collect()
-        .await
-        .map(|c| c.to_bytes())
-        .unwrap_or_default();
+    let (mut parts, bytes) = collected(response).await;
     if bytes.len() < GZIP_FROM {
         return (Response::from_parts(parts, full(bytes)), false);
     }
@@ -52,6 +47,17 @@ pub(super) async fn gzip_large(response: Response<Body>, garble: bool) -> (Respo
     );
     parts.headers.remove(hyper::header::CONTENT_LENGTH);
     (Response::from_parts(parts, full(gz)), true)
+}
+
+/// A response's head and its whole body (the stand-in's bodies are in memory: this never waits).
+pub(super) async fn collected(response: Response<Body>) -> (hyper::http::response::Parts, Bytes) {
+    let (parts, body) = response.into_parts();
+    let bytes = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    (parts, bytes)
 }
 
 pub(super) fn full(body: impl Into<Bytes>) -> Body {

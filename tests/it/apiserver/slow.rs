@@ -18,12 +18,7 @@ pub(super) async fn deliver(response: Response<Body>, fault: &Fault) -> Response
     if fault.trickle.is_none() && !fault.truncate {
         return response;
     }
-    let (mut parts, body) = response.into_parts();
-    let bytes = body
-        .collect()
-        .await
-        .map(|c| c.to_bytes())
-        .unwrap_or_default();
+    let (mut parts, bytes) = super::http::collected(response).await;
     parts.headers.insert(
         hyper::header::CONTENT_LENGTH,
         bytes.len().to_string().parse().expect("length header"),
