@@ -1,8 +1,8 @@
 //! Pod LIST pages read from the response bytes as they came (one buffer, gunzipped): the list's
 //! metadata from the front of the body first, so the next page can be asked for at once, then
 //! the pods, decoded lean (`input::pod_json`: no managedFields) and never through a `String` or a
-//! `serde_json::Value`. `Prefetch` fetches the next page on the runtime's worker thread while
-//! the caller decodes and prints the current one.
+//! `serde_json::Value`. `Prefetch` fetches the next page on the runtime's worker thread (and
+//! decodes every other one there) while the caller decodes and prints the current one.
 
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::Timestamp;
