@@ -541,9 +541,15 @@ enum Read<'a> {
     List(&'a ListParams),
 }
 
+/// The most bytes one answer read by [`read_body`] may hold, sent or inflated: a server that
+/// sends without end, or a small gzip body that inflates without end, stops there (one line,
+/// not memory exhausted). A LIST page of 500 pods is a few MB; 500 of the largest objects etcd
+/// stores (1.5 MiB each) stay under it.
+const MAX_ANSWER_BYTES: usize = 1 << 30;
+
 /// The body of a GET's or LIST's answer, read frame by frame into `buffer` (emptied first; a
-/// spare one keeps its capacity); a 4xx/5xx answer is the `Status` it carries (or its text),
-/// exactly as kube's own requests turn it into `kube::Error::Api`.
+/// spare one keeps its capacity; gzipped ones inflated there); a 4xx/5xx answer is the `Status`
+/// it carries (or its text), exactly as kube's own requests turn it into `kube::Error::Api`.
 async fn read_body(
     client: &Client,
     path: &str,
@@ -564,21 +570,27 @@ async fn read_body(
     let gzipped = answer.extensions().get::<gzip::StillGzipped>().is_some();
     let mut body = answer.into_body();
     buffer.clear();
+    let unreadable = |text: String| {
+        kube::Error::SerdeError(serde_json::Error::io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            text,
+        )))
+    };
     // A gzipped body is gathered as it came, then inflated into the buffer in one go.
     let mut gathered = Vec::new();
     let into = if gzipped { &mut gathered } else { &mut buffer };
     while let Some(frame) = body.frame().await {
         if let Ok(data) = frame?.into_data() {
+            if into.len() + data.len() > MAX_ANSWER_BYTES {
+                return Err(unreadable(format!(
+                    "it is longer than {MAX_ANSWER_BYTES} bytes"
+                )));
+            }
             into.extend_from_slice(&data);
         }
     }
     if gzipped {
-        gzip::inflate(&gathered, &mut buffer).map_err(|text| {
-            kube::Error::SerdeError(serde_json::Error::io(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                text,
-            )))
-        })?;
+        gzip::inflate(&gathered, &mut buffer, MAX_ANSWER_BYTES).map_err(unreadable)?;
     }
     if !(code.is_client_error() || code.is_server_error()) {
         return Ok(buffer);

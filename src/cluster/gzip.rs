@@ -79,12 +79,14 @@ fn hand_off<B>(mut answer: Response<B>) -> Response<B> {
 }
 
 /// Inflates a gzip body (RFC 1952; one member or several in a row, as Go's reader takes them)
-/// onto the end of `out`, each member's CRC-32 and length checked. The error says what is wrong.
-pub(crate) fn inflate(mut gz: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+/// onto the end of `out`, each member's CRC-32 and length checked, and stops with an error once
+/// `out` would hold more than `limit` bytes (a small body can inflate to any size). The error
+/// says what is wrong.
+pub(crate) fn inflate(mut gz: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<(), String> {
     loop {
         let data = member_header(gz)?;
         let start = out.len();
-        let used = inflate_raw(&gz[data..], out)?;
+        let used = inflate_raw(&gz[data..], out, limit)?;
         let trailer = gz
             .get(data + used..data + used + 8)
             .ok_or("the gzip body ends before its trailer")?;
@@ -145,11 +147,15 @@ fn member_header(gz: &[u8]) -> Result<usize, String> {
     Ok(at)
 }
 
-/// Inflates the raw deflate stream at the front of `data` onto `out`; returns how many bytes of
-/// `data` it took.
-fn inflate_raw(data: &[u8], out: &mut Vec<u8>) -> Result<usize, String> {
+/// Inflates the raw deflate stream at the front of `data` onto `out`, up to `limit` bytes in
+/// `out`; returns how many bytes of `data` it took.
+fn inflate_raw(data: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<usize, String> {
     let mut stream = Decompress::new(false);
     loop {
+        // Checked between steps: a step writes at most the room reserved for it.
+        if out.len() > limit {
+            return Err(format!("it inflates to more than {limit} bytes"));
+        }
         if out.capacity() - out.len() < 32 * 1024 {
             // Pages inflate to about ten times their gzipped size.
             out.reserve((data.len() * 4).max(256 * 1024));
@@ -185,7 +191,7 @@ mod tests {
 
     fn inflated(gz: &[u8]) -> Result<Vec<u8>, String> {
         let mut out = b"kept:".to_vec();
-        inflate(gz, &mut out)?;
+        inflate(gz, &mut out, usize::MAX)?;
         Ok(out[5..].to_vec())
     }
 
@@ -219,6 +225,26 @@ mod tests {
             .write(Vec::new(), Compression::fast());
         builder.write_all(b"{}").unwrap();
         assert_eq!(inflated(&builder.finish().unwrap()).unwrap(), b"{}");
+    }
+
+    #[test]
+    fn a_body_that_inflates_past_the_limit_stops_there() {
+        // 64 MiB of zeros: 64 KiB gzipped.
+        let mut e = GzEncoder::new(Vec::new(), Compression::best());
+        e.write_all(&vec![0; 64 << 20]).unwrap();
+        let bomb = e.finish().unwrap();
+        assert!(bomb.len() < 100_000, "{}", bomb.len());
+        let mut out = Vec::new();
+        let err = inflate(&bomb, &mut out, 1 << 20).unwrap_err();
+        assert!(err.contains("more than 1048576 bytes"), "{err}");
+        assert!(
+            out.capacity() < 8 << 20,
+            "stopped early: {}",
+            out.capacity()
+        );
+        let mut out = Vec::new();
+        inflate(&gzip(&text(1 << 20)), &mut out, 1 << 20).unwrap();
+        assert_eq!(out.len(), 1 << 20, "the limit itself is allowed");
     }
 
     #[test]
