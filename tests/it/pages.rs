@@ -132,6 +132,41 @@ fn a_kubeconfig_that_disables_compression_gets_the_pages_plain() {
 }
 
 #[test]
+fn answers_kube_reads_itself_come_gzipped_and_read_too() {
+    // An events LIST over 128 KiB is gzipped by the server and inflated by the client's own
+    // decompression layer (the pod pages are inflated by initctl; everything else by it).
+    let server = ApiServer::start();
+    let mut stuck = pod("shop", "stuck");
+    stuck["status"] = json!({"phase": "Pending",
+        "initContainerStatuses": [{"name": "init", "image": "busybox", "imageID": "", "ready": false,
+            "restartCount": 0, "state": {"waiting": {"reason": "ImagePullBackOff",
+            "message": "Back-off pulling image \"busybox\""}}}]});
+    server.insert(stuck);
+    for i in 0..800 {
+        server.insert(json!({"apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": format!("stuck.{i:04}"), "namespace": "shop",
+                "creationTimestamp": "2026-11-27T11:00:00Z"},
+            "involvedObject": {"kind": "Pod", "name": "stuck", "namespace": "shop"},
+            "reason": "BackOff", "type": "Normal", "count": 1,
+            "message": format!("Back-off pulling image \"busybox\" (event {i}, padded to be long enough that eight hundred of them make a list over 128 KiB)"),
+            "firstTimestamp": "2026-11-27T11:00:00Z", "lastTimestamp": "2026-11-27T11:00:00Z"}));
+    }
+    let run = initctl(
+        &["explain", "stuck", "-n", "shop", "--tail", "0"],
+        Some(&server.kubeconfig(None)),
+    );
+    assert!(run.ok().contains("stuck"), "{}", run.ok());
+    assert!(
+        server
+            .gzipped_answers()
+            .iter()
+            .any(|a| a.starts_with("/api/v1/namespaces/shop/events")),
+        "{:?}",
+        server.gzipped_answers()
+    );
+}
+
+#[test]
 fn a_page_whose_gzip_is_broken_is_one_clear_error() {
     let (server, _) = big_server();
     server.fault(Fault::garble_gzip("/pods"));
