@@ -23,6 +23,16 @@ fn pod(ns: &str, name: &str) -> Value {
                 "restartCount": 2, "state": {"running": {"startedAt": "2026-11-27T11:00:05Z"}}}]}})
 }
 
+/// A pod that needs explaining: its init container's image cannot be pulled.
+fn pulling(ns: &str, name: &str) -> Value {
+    let mut stuck = pod(ns, name);
+    stuck["status"] = json!({"phase": "Pending",
+        "initContainerStatuses": [{"name": "init", "image": "busybox", "imageID": "", "ready": false,
+            "restartCount": 0, "state": {"waiting": {"reason": "ImagePullBackOff",
+            "message": "Back-off pulling image \"busybox\""}}}]});
+    stuck
+}
+
 /// 1234 pods in three namespaces (three pages of 500), and their (namespace, name) in the
 /// order the server lists them.
 fn big_server() -> (ApiServer, Vec<(String, String)>) {
@@ -136,11 +146,7 @@ fn answers_kube_reads_itself_come_gzipped_and_read_too() {
     // An events LIST over 128 KiB is gzipped by the server and inflated by the client's own
     // decompression layer (the pod pages are inflated by initctl; everything else by it).
     let server = ApiServer::start();
-    let mut stuck = pod("shop", "stuck");
-    stuck["status"] = json!({"phase": "Pending",
-        "initContainerStatuses": [{"name": "init", "image": "busybox", "imageID": "", "ready": false,
-            "restartCount": 0, "state": {"waiting": {"reason": "ImagePullBackOff",
-            "message": "Back-off pulling image \"busybox\""}}}]});
+    let stuck = pulling("shop", "stuck");
     server.insert(stuck);
     for i in 0..800 {
         server.insert(json!({"apiVersion": "v1", "kind": "Event",
@@ -181,11 +187,7 @@ fn a_page_whose_gzip_is_broken_is_one_clear_error() {
 fn explain_reads_the_same_pages_with_the_same_requests() {
     let (server, expected) = big_server();
     // One pod that needs explaining, on the last page.
-    let mut stuck = pod("gamma", "zz-stuck");
-    stuck["status"] = json!({"phase": "Pending",
-        "initContainerStatuses": [{"name": "init", "image": "busybox", "imageID": "", "ready": false,
-            "restartCount": 0, "state": {"waiting": {"reason": "ImagePullBackOff",
-            "message": "Back-off pulling image \"busybox\""}}}]});
+    let stuck = pulling("gamma", "zz-stuck");
     server.insert(stuck);
     let run = initctl(
         &["explain", "-A", "--tail", "0"],
