@@ -1,5 +1,5 @@
-//! Gzipped answers the client inflates itself. kube-apiserver gzips any answer over 128 KiB to a
-//! client that accepts it, so every pod LIST page comes gzipped. The client stack's
+//! Gzipped answers the client inflates itself. kube-apiserver gzips any answer of 128 KiB or
+//! more to a client that accepts it, so pod LIST pages come gzipped. The client stack's
 //! decompression layer (tower-http's, ours: `connect::client`) inflates the answers kube reads;
 //! the requests `client::read_body` makes are marked [`InflateHere`], [`HandOff`] (below that
 //! layer) takes their `Content-Encoding` off so it passes them through, and [`inflate`] reads

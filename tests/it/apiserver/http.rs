@@ -24,7 +24,8 @@ pub(super) fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
 /// 128 KiB or more (APIResponseCompression, on since 1.16). `garble` breaks the gzip data in the
 /// middle on purpose (a fault); the HTTP framing stays whole. Returns whether it was gzipped.
 pub(super) async fn gzip_large(response: Response<Body>, garble: bool) -> (Response<Body>, bool) {
-    let (mut parts, bytes) = collected(response).await;
+    let (mut parts, body) = response.into_parts();
+    let bytes = body_bytes(body).await;
     if bytes.len() < GZIP_FROM {
         return (Response::from_parts(parts, full(bytes)), false);
     }
@@ -49,15 +50,12 @@ pub(super) async fn gzip_large(response: Response<Body>, garble: bool) -> (Respo
     (Response::from_parts(parts, full(gz)), true)
 }
 
-/// A response's head and its whole body (the stand-in's bodies are in memory: this never waits).
-pub(super) async fn collected(response: Response<Body>) -> (hyper::http::response::Parts, Bytes) {
-    let (parts, body) = response.into_parts();
-    let bytes = body
-        .collect()
+/// A whole body, a request's or a response's (empty if it failed part way).
+pub(super) async fn body_bytes<B: hyper::body::Body>(body: B) -> Bytes {
+    body.collect()
         .await
         .map(|c| c.to_bytes())
-        .unwrap_or_default();
-    (parts, bytes)
+        .unwrap_or_default()
 }
 
 pub(super) fn full(body: impl Into<Bytes>) -> Body {

@@ -18,7 +18,8 @@ pub(super) async fn deliver(response: Response<Body>, fault: &Fault) -> Response
     if fault.trickle.is_none() && !fault.truncate {
         return response;
     }
-    let (mut parts, bytes) = super::http::collected(response).await;
+    let (mut parts, body) = response.into_parts();
+    let bytes = super::http::body_bytes(body).await;
     parts.headers.insert(
         hyper::header::CONTENT_LENGTH,
         bytes.len().to_string().parse().expect("length header"),
