@@ -5,9 +5,10 @@
 //! several times faster than byte by byte from a reader (docs/benchmarks.md).
 //!
 //! Nothing is checked here beyond where values end: each piece is parsed by the same seeds as the
-//! slow path. Input outside this shape (a top-level array or scalar, text that is not UTF-8,
-//! brackets that do not close) is [`Split::Unsupported`]: the caller reads it the slow way, which
-//! reports its errors exactly as before.
+//! slow path. Input outside this shape (a top-level array or scalar, a head or document that is
+//! not UTF-8, brackets that do not close) is [`Split::Unsupported`]: the caller reads it the slow
+//! way, which reports its errors exactly as before. Items are handed on unchecked: their reader
+//! compacts them (`compact_into`) and checks the UTF-8 of what is left.
 
 use std::io::{self, Read};
 
@@ -122,10 +123,11 @@ fn piece<E>(
     on_piece: &mut dyn FnMut(Piece<'_>) -> Result<(), E>,
     piece: Piece<'_>,
 ) -> Result<(), Split<E>> {
-    let bytes = match &piece {
-        Piece::Head(b) | Piece::Item(b) | Piece::Document(b) => b,
-    };
-    if std::str::from_utf8(bytes).is_err() {
+    // An item is checked by its reader, after `compact_into` (a third of the bytes), on
+    // whichever thread reads it.
+    if let Piece::Head(bytes) | Piece::Document(bytes) = &piece
+        && std::str::from_utf8(bytes).is_err()
+    {
         return Err(Split::Unsupported);
     }
     on_piece(piece).map_err(Split::Stopped)
@@ -300,6 +302,34 @@ impl<R: Read> Source<R> {
                 self.find(|b| matches!(b, b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t'))?;
                 Ok(())
             }
+        }
+    }
+}
+
+/// Appends `json` to `out` without its indentation: the spaces and tabs after each line break.
+/// `kubectl -o json` indents by four spaces a level, two thirds of a dump's bytes, which every
+/// reading of an item would otherwise step over byte by byte. Only indentation goes, each line
+/// break stays: outside a string it still parts the tokens around it, and inside one (a raw line
+/// break is not JSON) it still fails the parse, so what did not read still does not.
+pub(crate) fn compact_into(out: &mut Vec<u8>, json: &[u8]) {
+    let mut copied = 0;
+    // (Indentation stops at a line break, so each one is found after the last copied.)
+    for line_break in memchr::memchr_iter(b'\n', json) {
+        out.extend_from_slice(&json[copied..=line_break]);
+        copied = indentation_end(json, line_break + 1);
+    }
+    out.extend_from_slice(&json[copied..]);
+}
+
+/// Past the spaces and tabs starting at `i`, eight spaces at a time where it can.
+fn indentation_end(json: &[u8], mut i: usize) -> usize {
+    loop {
+        while json.len().saturating_sub(i) >= 8 && json[i..i + 8] == [b' '; 8] {
+            i += 8;
+        }
+        match json.get(i) {
+            Some(b' ' | b'\t') => i += 1,
+            _ => return i,
         }
     }
 }
@@ -506,6 +536,44 @@ mod tests {
                 );
             }
         }
+    }
+
+    fn compact(text: &[u8]) -> Vec<u8> {
+        let mut out = b"kept:".to_vec();
+        compact_into(&mut out, text);
+        out.split_off(5)
+    }
+
+    #[test]
+    fn compacting_drops_indentation_and_nothing_else() {
+        let text = "{\n    \"a b\": [\n        1,\n\t\"x\\\" \\\\\",\r\n  \n        {}\n    ],\n    \"caf\u{e9} \u{2014}\": true , \"n\" :-1.5e3 }\n  ";
+        let got = compact(text.as_bytes());
+        assert_eq!(
+            String::from_utf8(got.clone()).unwrap(),
+            "{\n\"a b\": [\n1,\n\"x\\\" \\\\\",\r\n\n{}\n],\n\"caf\u{e9} \u{2014}\": true , \"n\" :-1.5e3 }\n"
+        );
+        let value = |b: &[u8]| serde_json::from_slice::<serde_json::Value>(b).unwrap();
+        assert_eq!(value(&got), value(text.as_bytes()));
+    }
+
+    #[test]
+    fn compacting_never_makes_what_does_not_parse_parse() {
+        for text in [
+            "[1\n    2]",
+            "{\"a\": tr\n    ue}",
+            "[true\n\t\tfalse]",
+            "{\"a\":\n    \"line one\n    line two\"}",
+            "{\"a\": 1\n    \"b\": 2}",
+        ] {
+            let got = compact(text.as_bytes());
+            assert!(
+                serde_json::from_slice::<serde_json::Value>(&got).is_err(),
+                "{text:?} became {:?}",
+                String::from_utf8_lossy(&got)
+            );
+        }
+        assert_eq!(compact(b"\n        "), b"\n");
+        assert_eq!(compact(b""), b"");
     }
 
     #[test]
