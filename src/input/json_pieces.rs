@@ -4,22 +4,30 @@
 //! the caller read the file the slow way, which finds and places the error as it always has.
 
 use std::io::Read;
+use std::ops::Range;
 use std::thread::Scope;
 
 use k8s_openapi::api::core::v1::Pod;
 use serde::de::DeserializeSeed;
 
-use crate::input::json_split::{Piece, Split, compact_into, split};
+use crate::input::json_split::{Piece, Split, compact_into, split, texts_at};
 use crate::input::json_stream::{Facts, FirstPass, Item, ObjectSeed, PodsError, Shape, settle};
 use crate::input::newest::Newest;
 use crate::input::pod_json::{PodView, pod_from_slice_as};
 use crate::input::yaml::{Located, json_located};
 use crate::util::parallel::Relay;
 
-/// The first pass; `Split::Unsupported` for anything the slow way must read (or reject).
-pub(crate) fn first_pass(reader: impl Read) -> Result<FirstPass, Split<()>> {
+/// Where each Pod's text is in a file, in input order: what the second pass reads.
+pub(crate) type Places = Vec<Range<usize>>;
+
+/// The first pass, and where it found the Pods; `Split::Unsupported` for anything the slow way
+/// must read (or reject).
+pub(crate) fn first_pass(reader: impl Read) -> Result<(FirstPass, Places), Split<()>> {
     let mut pass = FirstPass::default();
     let mut items: Vec<Item> = Vec::new();
+    let mut places = Places::new();
+    // Where the items of the document being read are.
+    let mut item_places = Vec::new();
     let mut cut = false;
     let work = |batch: &Batch| batch.read(item_facts);
     std::thread::scope(|scope| {
@@ -47,10 +55,14 @@ pub(crate) fn first_pass(reader: impl Read) -> Result<FirstPass, Split<()>> {
                         Some(_) => return Err(()),
                     };
                     items.clear();
+                    item_places.clear();
                     cut = true;
                 }
-                Piece::Item(item) => reading.add(item, &mut on_read)?,
-                Piece::Document(document) => {
+                Piece::Item(item, place) => {
+                    item_places.push(place);
+                    reading.add(item, &mut on_read)?;
+                }
+                Piece::Document(document, place) => {
                     reading.flush(&mut on_read)?;
                     let mut facts = read(document, newest, None, true)?;
                     let was_cut = std::mem::take(&mut cut);
@@ -61,16 +73,25 @@ pub(crate) fn first_pass(reader: impl Read) -> Result<FirstPass, Split<()>> {
                         object.items = Some(std::mem::take(&mut items));
                     }
                     settle(facts, &mut pass).map_err(|_| ())?;
-                    // The second pass takes a cut document's Pods from its items only.
-                    if was_cut && !matches!(pass.shapes.last(), Some(Shape::List(_))) {
-                        return Err(());
+                    match (pass.shapes.last(), place) {
+                        (Some(Shape::List(is_pod)), _) if was_cut => {
+                            let at = item_places.drain(..).zip(is_pod);
+                            places.extend(at.filter_map(|(place, &pod)| pod.then_some(place)));
+                        }
+                        // The second pass takes a cut document's Pods from its items only.
+                        _ if was_cut => return Err(()),
+                        (Some(Shape::Pod), Some(place)) => places.push(place),
+                        (Some(Shape::List(is_pod)), _) if !is_pod.contains(&true) => {}
+                        (Some(Shape::Other), _) => {}
+                        // Pods the places would miss: left to the slow way.
+                        _ => return Err(()),
                     }
                 }
             }
             Ok(())
         })
     })?;
-    Ok(pass)
+    Ok((pass, places))
 }
 
 /// Items cut but not yet read, copied out of the cutter's buffer without their blanks
@@ -208,51 +229,30 @@ fn read(
     Ok(facts)
 }
 
-/// The second pass: every Pod the first pass found, in `view`, in input order. A Pod that does
-/// not read is placed within its piece only: the caller places it in the file.
+/// The second pass: the Pod at each of `places`, in `view`, in input order. A Pod that does not
+/// read is placed within its text only: the caller places it in the file.
 pub(crate) fn pods(
     reader: impl Read,
-    shapes: &[Shape],
+    places: &[Range<usize>],
     view: PodView,
     on_pod: &mut dyn FnMut(Pod) -> crate::error::Result<()>,
 ) -> Result<(), PodsError> {
-    let mut document = 0;
-    let mut item = 0;
     let decode = |bytes: &[u8], _: Option<&str>| pod_from_slice_as(view, bytes);
     let work = |batch: &Batch| batch.read(decode);
     let mut on_read = |pod: serde_json::Result<Pod>| {
         let pod = pod.map_err(|e| PodsError::Input(json_located(&e)))?;
         on_pod(pod).map_err(PodsError::Stopped)
     };
-    // A list's Pods are decoded a batch at a time, on this thread and a helper, and handed over
-    // in order: the first that does not read stops the pass where a one-by-one reading would.
+    // The Pods are decoded a batch at a time, on this thread and a helper, and handed over in
+    // order: the first that does not read stops the pass where a one-by-one reading would.
     let read = std::thread::scope(|scope| {
         let mut reading = Batched::start(scope, &work);
-        split(reader, &mut |piece| {
-            let shape = shapes.get(document).ok_or_else(changed)?;
-            match (piece, shape) {
-                (Piece::Head(_), _) => item = 0,
-                (Piece::Item(bytes), Shape::List(is_pod)) => {
-                    if *is_pod.get(item).ok_or_else(changed)? {
-                        reading.add(bytes, &mut on_read)?;
-                    }
-                    item += 1;
-                }
-                (Piece::Item(_), _) => return Err(changed()),
-                (Piece::Document(bytes), shape) => {
-                    reading.flush(&mut on_read)?;
-                    if matches!(shape, Shape::Pod) {
-                        on_read(decode(bytes, None))?;
-                    }
-                    document += 1;
-                }
-            }
-            Ok(())
-        })
+        texts_at(reader, places, &mut |text| reading.add(text, &mut on_read))?;
+        reading.flush(&mut on_read).map_err(Split::Stopped)
     });
     match read {
-        Ok(()) if document == shapes.len() => Ok(()),
-        Ok(()) | Err(Split::Unsupported) => Err(changed()),
+        Ok(()) => Ok(()),
+        Err(Split::Unsupported) => Err(changed()),
         Err(Split::Io(e)) => Err(PodsError::Input(Located {
             line: 1,
             column: 1,
@@ -303,14 +303,27 @@ mod tests {
         format!("{:?}", pass.map_err(|_| ()))
     }
 
-    fn names(text: &str, shapes: &[Shape], fast: bool) -> Vec<String> {
+    /// The fast first pass, as the slow one's result prints, and the places of the Pods.
+    fn fast(text: &str) -> (String, Option<(Vec<Shape>, Places)>) {
+        match first_pass(text.as_bytes()) {
+            Ok((pass, places)) => {
+                let printed = format!("{:?}", Ok::<_, ()>(&pass));
+                (printed, Some((pass.shapes, places)))
+            }
+            Err(_) => (format!("{:?}", Err::<(), _>(())), None),
+        }
+    }
+
+    /// The names of the Pods the second pass reads: the fast way at `places`, the slow way by
+    /// `shapes`.
+    fn names(text: &str, (shapes, places): &(Vec<Shape>, Places), fast: bool) -> Vec<String> {
         let mut names = Vec::new();
         let mut on_pod = |pod: Pod| {
             names.push(pod.metadata.name.unwrap_or_default());
             Ok(())
         };
         let done = match fast {
-            true => pods(text.as_bytes(), shapes, PodView::Rows, &mut on_pod),
+            true => pods(text.as_bytes(), places, PodView::Rows, &mut on_pod),
             false => json_stream::pods(
                 &mut serde_json::Deserializer::from_str(text),
                 shapes,
@@ -325,17 +338,22 @@ mod tests {
     #[test]
     fn the_fast_passes_find_what_the_slow_ones_find() {
         for text in INPUTS {
-            let fast = first_pass(text.as_bytes()).map_err(|_| ());
-            assert_eq!(format!("{fast:?}"), slow(text), "{text}");
-            let shapes = fast.unwrap().shapes;
+            let (printed, found) = fast(text);
+            assert_eq!(printed, slow(text), "{text}");
+            let found = found.unwrap();
             assert_eq!(
-                names(text, &shapes, true),
-                names(text, &shapes, false),
+                names(text, &found, true),
+                names(text, &found, false),
                 "{text}"
             );
         }
-        let shapes = first_pass(INPUTS[0].as_bytes()).ok().unwrap().shapes;
-        assert_eq!(names(INPUTS[0], &shapes, true), ["a", "b"]);
+        let found = fast(INPUTS[0]).1.unwrap();
+        assert_eq!(names(INPUTS[0], &found, true), ["a", "b"]);
+        // The places are the Pods' own text; the solo Pod of a stream is a whole document.
+        let (_, places) = fast(INPUTS[2]).1.unwrap();
+        assert_eq!(places.len(), 1);
+        assert!(INPUTS[2][places[0].clone()].starts_with(r#"{"kind": "Pod""#));
+        assert!(INPUTS[2][places[0].clone()].ends_with(r#""solo"}}"#));
     }
 
     /// A typed list then a mixed one, each several batches long, so that batches are read on
@@ -360,11 +378,11 @@ mod tests {
     #[test]
     fn long_lists_read_in_batches_keep_their_order() {
         let text = long_lists();
-        let fast = first_pass(text.as_bytes()).map_err(|_| ());
-        assert_eq!(format!("{fast:?}"), slow(&text));
-        let shapes = fast.unwrap().shapes;
-        let got = names(&text, &shapes, true);
-        assert_eq!(got, names(&text, &shapes, false));
+        let (printed, found) = fast(&text);
+        assert_eq!(printed, slow(&text));
+        let found = found.unwrap();
+        let got = names(&text, &found, true);
+        assert_eq!(got, names(&text, &found, false));
         assert_eq!(
             got.len(),
             3 * BATCH_ITEMS + 5 + (2 * BATCH_ITEMS + 9) * 2 / 3
@@ -375,13 +393,14 @@ mod tests {
     #[test]
     fn a_pod_that_does_not_read_stops_the_pass_after_the_pods_before_it() {
         let text = long_lists();
-        let shapes = first_pass(text.as_bytes()).ok().unwrap().shapes;
-        // The same file, but pod 150 (in the third batch) now has a name of the wrong type.
-        let broken = text.replace(r#""name": "p150""#, r#""name": 150"#);
+        let (_, places) = fast(&text).1.unwrap();
+        // The same file, but pod 150 (in the third batch) now has a name of the wrong type (as
+        // long as the string was, so the places still hold).
+        let broken = text.replace(r#""name": "p150""#, r#""name": 150000"#);
         let mut seen = Vec::new();
         let done = pods(
             broken.as_bytes(),
-            &shapes,
+            &places,
             PodView::Rows,
             &mut |pod: Pod| {
                 seen.push(pod.metadata.name.unwrap_or_default());
@@ -411,7 +430,10 @@ mod tests {
         // An item that is not UTF-8 where nothing reads it.
         let text = b"{\"kind\": \"List\", \"items\": [{\"kind\": \"Pod\", \"metadata\": {\"name\": \"a\"}, \"x\": \"\xff\"}]}";
         assert!(first_pass(&text[..]).is_err());
-        let fixed: Vec<u8> = text.iter().map(|&b| if b == 0xff { b'y' } else { b }).collect();
+        let fixed: Vec<u8> = text
+            .iter()
+            .map(|&b| if b == 0xff { b'y' } else { b })
+            .collect();
         assert!(first_pass(&fixed[..]).is_ok());
     }
 }

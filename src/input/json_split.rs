@@ -11,16 +11,18 @@
 //! compacts them (`compact_into`) and checks the UTF-8 of what is left.
 
 use std::io::{self, Read};
+use std::ops::Range;
 
 /// One piece of the input, in input order.
 pub(crate) enum Piece<'a> {
     /// A document's text up to its `items` array, closed as `…"items":[]}`: what the items are
     /// read in the light of (a typed list's kind).
     Head(&'a [u8]),
-    /// One element of the document's `items` array.
-    Item(&'a [u8]),
-    /// A whole document, its `items` array (if it was cut) left as `[]`.
-    Document(&'a [u8]),
+    /// One element of the document's `items` array, and where it is in the input.
+    Item(&'a [u8], Range<usize>),
+    /// A whole document, its `items` array (if it was cut) left as `[]`; where it is in the
+    /// input if it was not cut (its text is then the input's own).
+    Document(&'a [u8], Option<Range<usize>>),
 }
 
 /// Why splitting stopped.
@@ -69,6 +71,7 @@ pub(crate) fn split<E>(
         let mut depth = 1usize;
         let mut expect_key = true;
         let mut items_seen = false;
+        let mut cut = false;
         while depth > 0 {
             let b = src.next_structural()?.ok_or(Split::Unsupported)?;
             match b {
@@ -85,6 +88,7 @@ pub(crate) fn split<E>(
                         }
                         src.pos += 1;
                         if src.skip_ws()? == Some(b'[') {
+                            cut = true;
                             skeleton.extend_from_slice(src.slice(copied_to, src.pos));
                             skeleton.extend_from_slice(b"[]");
                             let head = skeleton.len();
@@ -115,8 +119,40 @@ pub(crate) fn split<E>(
             }
         }
         skeleton.extend_from_slice(src.slice(copied_to, src.pos));
-        piece(on_piece, Piece::Document(&skeleton))?;
+        let place = (!cut).then_some(copied_to..src.pos);
+        piece(on_piece, Piece::Document(&skeleton, place))?;
     }
+}
+
+/// The text at each of `places` (as `split` gave them: in input order, none overlapping), read
+/// from `reader` a chunk at a time; what lies between them is read past, never held.
+pub(crate) fn texts_at<E>(
+    reader: impl Read,
+    places: &[Range<usize>],
+    on_text: &mut dyn FnMut(&[u8]) -> Result<(), E>,
+) -> Result<(), Split<E>> {
+    let mut src = Source {
+        reader,
+        buf: Vec::with_capacity(CHUNK),
+        base: 0,
+        pos: 0,
+        keep: 0,
+        eof: false,
+    };
+    for place in places {
+        if place.start < src.keep || place.end < place.start {
+            return Err(Split::Unsupported);
+        }
+        src.keep = place.start;
+        while src.base + src.buf.len() < place.end {
+            if !src.more()? {
+                // Shorter than it was.
+                return Err(Split::Unsupported);
+            }
+        }
+        on_text(src.slice(place.start, place.end)).map_err(Split::Stopped)?;
+    }
+    Ok(())
 }
 
 fn piece<E>(
@@ -125,7 +161,7 @@ fn piece<E>(
 ) -> Result<(), Split<E>> {
     // An item is checked by its reader, after `compact_into` (a third of the bytes), on
     // whichever thread reads it.
-    if let Piece::Head(bytes) | Piece::Document(bytes) = &piece
+    if let Piece::Head(bytes) | Piece::Document(bytes, _) = &piece
         && std::str::from_utf8(bytes).is_err()
     {
         return Err(Split::Unsupported);
@@ -146,7 +182,10 @@ fn split_items<E, R: Read>(
         let start = src.pos;
         src.keep = start;
         src.skip_value()?;
-        piece(on_piece, Piece::Item(src.slice(start, src.pos)))?;
+        piece(
+            on_piece,
+            Piece::Item(src.slice(start, src.pos), start..src.pos),
+        )?;
         match src.skip_ws()? {
             Some(b',') => src.pos += 1,
             Some(b']') => {
@@ -200,10 +239,11 @@ impl<R: Read> Source<R> {
         if self.eof {
             return Ok(false);
         }
-        let unneeded = self.keep - self.base;
+        // (`keep` can be past what was read: `texts_at` skipping to the next place.)
+        let unneeded = (self.keep - self.base).min(self.buf.len());
         if unneeded > 0 && unneeded >= self.buf.len() / 2 {
             self.buf.drain(..unneeded);
-            self.base = self.keep;
+            self.base += unneeded;
         }
         // Read into spare capacity: zero-filling each chunk first cost 3% of an offline run.
         let len = self.buf.len();
@@ -435,8 +475,16 @@ mod tests {
         let done = split::<()>(text.as_bytes(), &mut |piece| {
             out.push(match piece {
                 Piece::Head(b) => format!("head {}", String::from_utf8_lossy(b)),
-                Piece::Item(b) => format!("item {}", String::from_utf8_lossy(b)),
-                Piece::Document(b) => format!("doc {}", String::from_utf8_lossy(b)),
+                Piece::Item(b, place) => {
+                    assert_eq!(&text.as_bytes()[place], b);
+                    format!("item {}", String::from_utf8_lossy(b))
+                }
+                Piece::Document(b, place) => {
+                    if let Some(place) = place {
+                        assert_eq!(&text.as_bytes()[place], b);
+                    }
+                    format!("doc {}", String::from_utf8_lossy(b))
+                }
             });
             Ok(())
         });

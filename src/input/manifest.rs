@@ -69,7 +69,10 @@ enum PodInput {
 }
 
 enum JsonText {
-    /// A regular file, read twice and never held.
+    /// A regular file, read twice and never held, the second time at the places of its Pods
+    /// (the first pass went the fast way, `json_pieces`).
+    Cut(PathBuf, json_pieces::Places),
+    /// A regular file the first pass read the slow way, read again that way.
     File(PathBuf),
     /// What could be read only once (stdin, a pipe), held.
     Bytes(Vec<u8>),
@@ -140,8 +143,8 @@ impl Inventory {
     /// A JSON file, streamed: its first pass now, its Pods when they are used.
     fn add_json_file(&mut self, name: String, path: &Path, reader: impl Read) -> Result<()> {
         match json_pieces::first_pass(reader) {
-            Ok(pass) => {
-                self.add_first_pass(name, JsonText::File(path.to_path_buf()), pass);
+            Ok((pass, places)) => {
+                self.add_first_pass(name, JsonText::Cut(path.to_path_buf(), places), pass);
                 return Ok(());
             }
             Err(Split::Io(source)) => return Err(Error::ReadFile { path: name, source }),
@@ -343,8 +346,17 @@ impl Inventory {
                             view,
                             on_pod,
                         ),
-                        JsonText::File(path) => {
-                            json_pieces::pods(open(path, name)?, shapes, view, on_pod)
+                        JsonText::File(path) => json_stream::pods(
+                            &mut serde_json::Deserializer::from_reader(BufReader::with_capacity(
+                                READ_BUFFER,
+                                open(path, name)?,
+                            )),
+                            shapes,
+                            view,
+                            on_pod,
+                        ),
+                        JsonText::Cut(path, places) => {
+                            json_pieces::pods(open(path, name)?, places, view, on_pod)
                         }
                     };
                     match read {
@@ -352,7 +364,7 @@ impl Inventory {
                         Err(PodsError::Stopped(e)) => return Err(e),
                         Err(PodsError::Input(located)) => {
                             let located = match text {
-                                JsonText::File(path) => {
+                                JsonText::File(path) | JsonText::Cut(path, _) => {
                                     located_again(name, path, shapes, view)?.unwrap_or(located)
                                 }
                                 JsonText::Bytes(_) => located,

@@ -369,3 +369,28 @@ fn a_wrongly_typed_field_deep_in_a_streamed_dump_is_located_everywhere() {
         "{error}"
     );
 }
+
+#[test]
+fn a_file_the_fast_reading_leaves_to_the_slow_one_is_read_whole_both_times() {
+    // A top-level `items` array on objects that are no lists: the fast reading cuts such an array
+    // and gives the file up; the second pass used to take the fast way anyway and call the file
+    // changed. Both passes now go the way the first one went.
+    let mut pod = streamed_pod("odd-pod", "shop", "x");
+    pod["items"] = serde_json::json!([1, 2]);
+    let config = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "cm", "namespace": "shop"}, "items": ["a"]});
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("odd.json");
+    let text = [&config, &pod, &streamed_pod("plain-pod", "shop", "x")]
+        .map(|o| serde_json::to_string_pretty(o).unwrap())
+        .join("\n");
+    std::fs::write(&file, text).unwrap();
+    let run = initctl(&["status", "-f", file.to_str().unwrap()], None);
+    let names: Vec<&str> = run
+        .ok()
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(names, ["odd-pod", "plain-pod"], "{}", run.stdout);
+}
