@@ -605,6 +605,34 @@ mod tests {
     }
 
     #[test]
+    fn compacting_drops_what_a_byte_by_byte_reading_drops() {
+        let by_bytes = |text: &[u8]| {
+            let mut out = Vec::new();
+            let mut indenting = false;
+            for &b in text {
+                indenting = match b {
+                    b' ' | b'\t' if indenting => continue,
+                    b'\n' => true,
+                    _ => false,
+                };
+                out.push(b);
+            }
+            out
+        };
+        let text = "{\n    \"k\": [\n\t\t1,\n        \"a\\nb c\",\n\n   \n  {\"x\": null}\n    ]\n}\n        ";
+        // Every start: a text that begins within indentation, or on a break.
+        for start in 0..text.len() {
+            let text = &text.as_bytes()[start..];
+            assert_eq!(
+                compact(text),
+                by_bytes(text),
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
+    }
+
+    #[test]
     fn compacting_never_makes_what_does_not_parse_parse() {
         for text in [
             "[1\n    2]",
