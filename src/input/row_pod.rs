@@ -226,17 +226,44 @@ mod tests {
             let whole = pod_from_slice_as(PodView::Whole, &json).unwrap();
             let rows = pod_from_slice_as(PodView::Rows, &json).unwrap();
             // The record behind the table, -o wide and the InitStatusList document.
-            assert_eq!(
-                report::report(&rows, now),
-                report::report(&whole, now),
-                "{name}"
-            );
+            for detail in [report::Detail::Full, report::Detail::Row] {
+                assert_eq!(
+                    report::report(&rows, now, detail),
+                    report::report(&whole, now, detail),
+                    "{name}"
+                );
+            }
             assert_eq!(
                 crate::diagnosis::needs_explaining(&rows, now),
                 crate::diagnosis::needs_explaining(&whole, now),
                 "--stuck: {name}"
             );
+            // The plain table reads nothing a Row record leaves out.
+            assert_eq!(
+                table(&report::report(&rows, now, report::Detail::Row), now),
+                table(&report::report(&whole, now, report::Detail::Full), now),
+                "table: {name}"
+            );
         }
+    }
+
+    /// The plain `status` table (with its header) of one record.
+    fn table(item: &report::InitStatus, now: k8s_openapi::jiff::Timestamp) -> String {
+        use crate::render::status::{TableLayout, TableOptions, TableRow, write_table};
+        let row = TableRow {
+            item,
+            event: None,
+            deleted: false,
+        };
+        let opts = TableOptions {
+            show_namespace: true,
+            wide: false,
+            headers: true,
+            palette: crate::render::Palette { enabled: false },
+        };
+        let mut out = Vec::new();
+        write_table(&mut out, &[row], opts, now, &mut TableLayout::default()).unwrap();
+        String::from_utf8(out).unwrap()
     }
 
     #[test]

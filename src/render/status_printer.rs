@@ -19,7 +19,7 @@ use crate::render::status::{TableLayout, TableOptions, TableRow, write_table};
 use crate::render::watch_screen::{self, Screen};
 use crate::render::{Columns, write_json, write_yaml};
 use crate::session::Session;
-use crate::status::report::{self, InitStatus, InitStatusList};
+use crate::status::report::{self, Detail, InitStatus, InitStatusList};
 use crate::util::jsonpath::Template;
 use crate::util::sanitize::Untrusted;
 
@@ -129,6 +129,7 @@ impl<'a> StatusPrinter<'a> {
 
     /// One page of pods: written at once, or collected for the end.
     pub(crate) fn block(&mut self, ctx: &Session, pods: Vec<Pod>) -> Result<()> {
+        let detail = self.detail();
         let items: Vec<InitStatus> = pods
             .iter()
             .filter(|p| {
@@ -137,7 +138,7 @@ impl<'a> StatusPrinter<'a> {
                     p.metadata.name.clone().unwrap_or_default(),
                 ))
             })
-            .map(|p| report::report(p, ctx.now))
+            .map(|p| report::report(p, ctx.now, detail))
             .collect();
         if items.is_empty() {
             return Ok(());
@@ -170,6 +171,17 @@ impl<'a> StatusPrinter<'a> {
             items.iter().map(|i| (i, event, false)).collect();
         self.lines(ctx, &rows)?;
         self.out.flush().map_err(Error::Output)
+    }
+
+    /// How much of each pod's record the output reads: a listing's plain table and names only
+    /// the row (watching keeps whole records to compare, and documents, `-o wide`, custom
+    /// columns and sorting read the rest).
+    fn detail(&self) -> Detail {
+        let row_only = matches!(self.format, Format::Table { wide: false } | Format::Name);
+        match row_only && self.sort_by.is_none() && self.last.is_none() && self.screen.is_none() {
+            true => Detail::Row,
+            false => Detail::Full,
+        }
     }
 
     /// Lines for rows of the streaming formats (table, name, custom-columns).
@@ -253,7 +265,7 @@ impl<'a> StatusPrinter<'a> {
     pub(crate) fn event(&mut self, ctx: &Session, change: Change, pod: &Pod) -> Result<()> {
         if let Some((screen, started)) = &mut self.screen {
             let now = live_clock(ctx.now, *started);
-            let item = report::report(pod, now);
+            let item = report::report(pod, now, Detail::Full);
             match change {
                 Change::Deleted => screen.deleted(item.namespace.raw(), item.name.raw(), now),
                 _ => screen.changed(item, diagnosis::needs_explaining(pod, now), now),
@@ -261,7 +273,7 @@ impl<'a> StatusPrinter<'a> {
             self.printed += 1;
             return self.redraw(ctx);
         }
-        let mut item = report::report(pod, ctx.now);
+        let mut item = report::report(pod, ctx.now, Detail::Full);
         let deleted = change == Change::Deleted;
         if let Some(last) = &mut self.last {
             let key = key(&item);

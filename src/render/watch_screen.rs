@@ -187,7 +187,7 @@ mod tests {
                         else { serde_json::json!({"waiting": {"reason": "ContainerCreating"}}) }}]}
         }))
         .unwrap();
-        crate::status::report::report(&pod, at(0))
+        crate::status::report::report(&pod, at(0), crate::status::report::Detail::Full)
     }
 
     fn at(secs: i64) -> Timestamp {

@@ -67,7 +67,19 @@ impl<'a> InitStatusList<'a> {
     }
 }
 
-pub fn report(pod: &Pod, now: Timestamp) -> InitStatus {
+/// How much of the record its reader needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// What a table row shows: kubectl's columns and the init progress. `owner` is None and
+    /// `init_containers` empty: each init container's state was a fifth of `status -A`'s main
+    /// thread at 10k pods, for a table that does not show it.
+    Row,
+    /// All of it: the documents, `-o wide`, sorting, watching.
+    Full,
+}
+
+pub fn report(pod: &Pod, now: Timestamp, detail: Detail) -> InitStatus {
+    let full = detail == Detail::Full;
     let summary = print_pod::summarize(pod);
     let created = pod.metadata.creation_timestamp.as_ref().map(|t| t.0);
     InitStatus {
@@ -89,13 +101,16 @@ pub fn report(pod: &Pod, now: Timestamp) -> InitStatus {
             .map(Untrusted::from),
         age: duration::since(created, now),
         created,
-        owner: owner(pod),
+        owner: full.then(|| owner(pod)).flatten(),
         init: InitProgress {
             done: summary.init_done,
             total: summary.init_total,
             current: summary.current.as_ref().map(|c| c.name.as_str().into()),
         },
-        init_containers: init_timeline::init_containers(pod, now),
+        init_containers: match detail {
+            Detail::Full => init_timeline::init_containers(pod, now),
+            Detail::Row => Vec::new(),
+        },
         summary,
     }
 }
