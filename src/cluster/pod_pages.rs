@@ -5,7 +5,6 @@
 //! decodes every other one there) while the caller decodes and prints the current one.
 
 use k8s_openapi::api::core::v1::Pod;
-use k8s_openapi::jiff::Timestamp;
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -222,10 +221,10 @@ impl<'de> Visitor<'de> for PodSeq {
 
 /// The pods of a pod list body, decoded straight from its bytes in `view`.
 pub(crate) fn list_items(body: &[u8], view: PodView) -> serde_json::Result<Vec<Pod>> {
-    if let PodView::WholeIf(picks, now) = view {
+    if let PodView::WholeIf(picks) = view {
         // A page that does not read this way is read again as one, so the error keeps its
         // place in the body.
-        return picked_items(body, picks, now).or_else(|_| in_one_pass(body, view));
+        return picked_items(body, picks).or_else(|_| in_one_pass(body, view));
     }
     in_one_pass(body, view)
 }
@@ -241,11 +240,7 @@ fn in_one_pass(body: &[u8], view: PodView) -> serde_json::Result<Vec<Pod>> {
 /// read again whole if `picks` it. Only here, where each item is read twice anyway: locating
 /// the items first costs a third more instructions than one pass (callgrind, `status -A` at
 /// 10k). The two cores share pages, not items ([`Prefetch`]).
-fn picked_items(
-    body: &[u8],
-    picks: fn(&Pod, Timestamp) -> bool,
-    now: Timestamp,
-) -> serde_json::Result<Vec<Pod>> {
+fn picked_items(body: &[u8], picks: fn(&Pod) -> bool) -> serde_json::Result<Vec<Pod>> {
     #[derive(Deserialize)]
     struct RawItems<'a> {
         #[serde(borrow, deserialize_with = "null_as_empty")]
@@ -255,7 +250,7 @@ fn picked_items(
         Ok(Option::<Vec<&'de RawValue>>::deserialize(d)?.unwrap_or_default())
     }
     let decode = |item: &&RawValue| -> serde_json::Result<Pod> {
-        pod_from_slice_as(PodView::WholeIf(picks, now), item.get().as_bytes())
+        pod_from_slice_as(PodView::WholeIf(picks), item.get().as_bytes())
     };
     let list = serde_json::from_slice::<RawItems>(body)?;
     list.items.iter().map(decode).collect()
@@ -403,7 +398,7 @@ mod tests {
         );
     }
 
-    fn named_b(pod: &Pod, _: Timestamp) -> bool {
+    fn named_b(pod: &Pod) -> bool {
         pod.metadata.name.as_deref() == Some("b")
     }
 
@@ -416,7 +411,7 @@ mod tests {
                     "volumes": [{"name": "data", "emptyDir": {}}]}})
         };
         let body = json!({"metadata": {}, "items": [pod("a"), pod("b"), pod("c")]});
-        let view = PodView::WholeIf(named_b, Timestamp::UNIX_EPOCH);
+        let view = PodView::WholeIf(named_b);
         let pods = list_items(&serde_json::to_vec(&body).unwrap(), view).unwrap();
         let whole: Vec<_> = pods
             .iter()
@@ -436,7 +431,7 @@ mod tests {
     #[test]
     fn whole_if_reports_a_picked_pod_that_does_not_read_with_its_place() {
         let body = br#"{"metadata":{},"items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"},"spec":{"volumes":7}}]}"#;
-        let err = list_items(body, PodView::WholeIf(named_b, Timestamp::UNIX_EPOCH)).unwrap_err();
+        let err = list_items(body, PodView::WholeIf(named_b)).unwrap_err();
         assert!(err.to_string().contains("invalid type"), "{err}");
         assert!(err.to_string().contains("column 94"), "{err}");
     }

@@ -30,7 +30,7 @@ pub async fn run(ctx: &Session, args: &ExplainArgs, out: &mut dyn Write) -> Resu
     let mut seen = BTreeSet::new();
     // Listing everything, only the pods worth explaining need decoding in full.
     let view = if targets.is_empty() {
-        PodView::WholeIf(diagnosis::needs_explaining, ctx.now)
+        PodView::WholeIf(diagnosis::needs_explaining)
     } else {
         PodView::Whole
     };
@@ -38,9 +38,7 @@ pub async fn run(ctx: &Session, args: &ExplainArgs, out: &mut dyn Write) -> Resu
         let mut passed = Vec::new();
         for pod in page {
             let key = (pod.metadata.namespace.clone(), pod.metadata.name.clone());
-            if seen.insert(key)
-                && (!targets.is_empty() || diagnosis::needs_explaining(&pod, ctx.now))
-            {
+            if seen.insert(key) && (!targets.is_empty() || diagnosis::needs_explaining(&pod)) {
                 pods.push(pod);
             } else {
                 passed.push(pod);

@@ -50,7 +50,7 @@ pub async fn run(
     let mut known = Known::default();
     let fetch = pod_query::fetch_pods(ctx, &queries, PodView::Rows, &mut |mut pods| {
         if args.stuck {
-            pods.retain(|pod| diagnosis::needs_explaining(pod, ctx.now));
+            pods.retain(diagnosis::needs_explaining);
         }
         if args.watch {
             known.note(&queries, &pods);
@@ -80,7 +80,7 @@ pub async fn run(
         printer.begin_watch(ctx)?;
         pod_query::watch(cluster, resume, known, &mut |change, pod| {
             // A pod that recovers leaves a --stuck listing; on a terminal its row is updated.
-            if args.stuck && !printer.in_place() && !diagnosis::needs_explaining(pod, ctx.now) {
+            if args.stuck && !printer.in_place() && !diagnosis::needs_explaining(pod) {
                 return Ok(());
             }
             printer.event(ctx, change, pod)

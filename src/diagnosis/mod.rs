@@ -268,7 +268,7 @@ fn init_restarts(pod: &Pod) -> bool {
 
 /// Pods worth explaining when no target is named: anything not Running-and-Ready (finished
 /// pods excepted), and running pods whose init image never ran.
-pub(crate) fn needs_explaining(pod: &Pod, now: k8s_openapi::jiff::Timestamp) -> bool {
+pub(crate) fn needs_explaining(pod: &Pod) -> bool {
     let status = pod.status.as_ref();
     let phase = status.and_then(|s| s.phase.as_deref()).unwrap_or_default();
     if phase == "Succeeded" && pod.metadata.deletion_timestamp.is_none() {
@@ -277,10 +277,7 @@ pub(crate) fn needs_explaining(pod: &Pod, now: k8s_openapi::jiff::Timestamp) -> 
     let healthy = phase == "Running"
         && crate::status::print_pod::has_condition(pod, "Ready")
         && pod.metadata.deletion_timestamp.is_none();
-    !healthy
-        || crate::status::init_timeline::init_containers(pod, now)
-            .iter()
-            .any(|c| c.image_drift)
+    !healthy || crate::status::init_timeline::any_image_drift(pod)
 }
 
 pub fn explain(pod: &Pod, related: &RelatedObjects, now: Timestamp, tail: u32) -> Explanation {

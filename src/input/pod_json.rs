@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Pod, PodSpec, PodStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
-use k8s_openapi::jiff::Timestamp;
 use serde::de::DeserializeSeed;
 use serde::{Deserialize, Deserializer};
 
@@ -24,11 +23,11 @@ pub enum PodView {
     Whole,
     /// Only what a `status` row is computed from (`input::row_pod`).
     Rows,
-    /// The whole Pod where `picks(rows, now)` holds; a pod it does not pick may come in the Rows
+    /// The whole Pod where `picks(rows)` holds; a pod it does not pick may come in the Rows
     /// view only. `explain -A` decodes in full only the pods it will explain: a LIST page's
     /// items (`cluster::pod_pages`) and any Pod read from bytes (`pod_from_slice_as`: offline
     /// input); read from a stream (the slow way through a file) it reads as `Whole`.
-    WholeIf(fn(&Pod, Timestamp) -> bool, Timestamp),
+    WholeIf(fn(&Pod) -> bool),
 }
 
 /// Reads one Pod in this view: `view.deserialize(deserializer)`, or as a sequence element
@@ -73,9 +72,9 @@ pub(crate) fn pod_from_slice_as(view: PodView, bytes: &[u8]) -> serde_json::Resu
         Ok(pod)
     };
     match view {
-        PodView::WholeIf(picks, now) => {
+        PodView::WholeIf(picks) => {
             let rows = read(PodView::Rows)?;
-            if picks(&rows, now) {
+            if picks(&rows) {
                 read(PodView::Whole)
             } else {
                 Ok(rows)

@@ -222,6 +222,7 @@ mod tests {
         let now = "2026-11-27T12:00:00Z".parse().unwrap();
         let pods = fixture_pods();
         assert!(pods.len() > 100, "only {} fixture pods", pods.len());
+        let mut drifting = 0;
         for (name, json) in pods {
             let whole = pod_from_slice_as(PodView::Whole, &json).unwrap();
             let rows = pod_from_slice_as(PodView::Rows, &json).unwrap();
@@ -234,10 +235,19 @@ mod tests {
                 );
             }
             assert_eq!(
-                crate::diagnosis::needs_explaining(&rows, now),
-                crate::diagnosis::needs_explaining(&whole, now),
+                crate::diagnosis::needs_explaining(&rows),
+                crate::diagnosis::needs_explaining(&whole),
                 "--stuck: {name}"
             );
+            // The drift `explain` and `--stuck` ask of every pod is the drift the states show.
+            use crate::status::init_timeline;
+            let states = init_timeline::init_containers(&whole, now);
+            assert_eq!(
+                init_timeline::any_image_drift(&whole),
+                states.iter().any(|c| c.image_drift),
+                "drift: {name}"
+            );
+            drifting += usize::from(init_timeline::any_image_drift(&whole));
             // The plain table reads nothing a Row record leaves out.
             assert_eq!(
                 table(&report::report(&rows, now, report::Detail::Row), now),
@@ -245,6 +255,7 @@ mod tests {
                 "table: {name}"
             );
         }
+        assert!(drifting > 0, "no fixture pod with image drift");
     }
 
     /// The plain `status` table (with its header) of one record.

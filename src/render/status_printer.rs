@@ -159,7 +159,7 @@ impl<'a> StatusPrinter<'a> {
         }
         if let Some((screen, _)) = &mut self.screen {
             for (pod, item) in pods.iter().zip(&items) {
-                screen.listed(item.clone(), diagnosis::needs_explaining(pod, ctx.now));
+                screen.listed(item.clone(), diagnosis::needs_explaining(pod));
             }
         }
         if self.sort_by.is_some() || self.format.is_document() {
@@ -268,7 +268,7 @@ impl<'a> StatusPrinter<'a> {
             let item = report::report(pod, now, Detail::Full);
             match change {
                 Change::Deleted => screen.deleted(item.namespace.raw(), item.name.raw(), now),
-                _ => screen.changed(item, diagnosis::needs_explaining(pod, now), now),
+                _ => screen.changed(item, diagnosis::needs_explaining(pod), now),
             }
             self.printed += 1;
             return self.redraw(ctx);

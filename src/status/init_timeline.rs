@@ -88,24 +88,39 @@ fn seconds_between(from: Option<Timestamp>, to: Option<Timestamp>) -> Option<i64
 
 /// The init containers of `pod` in spec order; `now` measures containers still running.
 pub fn init_containers(pod: &Pod, now: Timestamp) -> Vec<InitContainerState> {
-    let Some(spec) = pod.spec.as_ref() else {
-        return Vec::new();
-    };
+    with_statuses(pod)
+        .enumerate()
+        .map(|(i, (c, status))| init_container(i + 1, c, status, now))
+        .collect()
+}
+
+/// Whether any init container last ran another image than its spec names (an edit that has not
+/// taken effect), without building each one's state: `explain` and `--stuck` ask it of every
+/// pod.
+pub fn any_image_drift(pod: &Pod) -> bool {
+    with_statuses(pod).any(|(c, status)| status.is_some_and(|cs| drifted(c, cs)))
+}
+
+/// Each init container of the spec, in order, with its status if it has one yet.
+fn with_statuses(pod: &Pod) -> impl Iterator<Item = (&Container, Option<&ContainerStatus>)> {
     let statuses: &[ContainerStatus] = pod
         .status
         .as_ref()
         .and_then(|s| s.init_container_statuses.as_deref())
         .unwrap_or_default();
-    spec.init_containers
-        .as_deref()
-        .unwrap_or_default()
+    let spec = pod.spec.as_ref().and_then(|s| s.init_containers.as_deref());
+    spec.unwrap_or_default()
         .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let status = statuses.iter().find(|s| s.name == c.name);
-            init_container(i + 1, c, status, now)
-        })
-        .collect()
+        .map(move |c| (c, statuses.iter().find(|s| s.name == c.name)))
+}
+
+fn ran_image(cs: &ContainerStatus) -> Option<&str> {
+    Some(cs.image.as_str()).filter(|s| !s.is_empty())
+}
+
+fn drifted(c: &Container, cs: &ContainerStatus) -> bool {
+    let image = c.image.as_deref().unwrap_or_default();
+    image_ref::drifted(image, ran_image(cs), Some(&cs.image_id)).unwrap_or(false)
 }
 
 /// One init container: what its spec says, and what its status (if any yet) reports.
@@ -149,15 +164,13 @@ fn init_container(
         RunState::Running => seconds_between(run.started_at, Some(now)),
         _ => None,
     };
-    let ran_image = Some(cs.image.clone()).filter(|s| !s.is_empty());
     InitContainerState {
         index,
         name: c.name.as_str().into(),
         kind,
-        image_drift: image_ref::drifted(&image, ran_image.as_deref(), Some(&cs.image_id))
-            .unwrap_or(false),
+        image_drift: drifted(c, cs),
         image: image.into(),
-        ran_image: ran_image.map(Untrusted::from),
+        ran_image: ran_image(cs).map(Untrusted::from),
         state: run.state,
         reason: run.reason.map(Untrusted::from),
         message: run.message.filter(|m| !m.is_empty()).map(Untrusted::from),
