@@ -117,29 +117,29 @@ pub fn write_table(
     let inits = layout.inits.lay_out(&init_rows);
     let mut inits = inits.iter();
     let mut pods = pods.iter();
+    // The block as one text, written once: line by line, each line and its break went through
+    // the terminal writer's escaping on their own (a tenth of the table's time at 10k pods).
+    let mut text = String::with_capacity(pods.len() * 128);
+    let mut line = |indent: &str, line: &str| {
+        text.push_str(indent);
+        text.push_str(line);
+        text.push('\n');
+    };
     if opts.headers {
-        writeln!(
-            out,
-            "{}",
-            pods.next().map(String::as_str).unwrap_or_default()
-        )?;
+        line("", pods.next().map(String::as_str).unwrap_or_default());
         if opts.wide {
-            writeln!(
-                out,
-                "{INDENT}{}",
-                inits.next().map(String::as_str).unwrap_or_default()
-            )?;
+            line(INDENT, inits.next().map(String::as_str).unwrap_or_default());
         }
     }
-    for (row, line) in rows.iter().zip(pods) {
-        writeln!(out, "{line}")?;
+    for (row, pod) in rows.iter().zip(pods) {
+        line("", pod);
         if opts.wide {
             for sub in inits.by_ref().take(row.item.init_containers.len()) {
-                writeln!(out, "{INDENT}{sub}")?;
+                line(INDENT, sub);
             }
         }
     }
-    Ok(())
+    out.write_all(text.as_bytes())
 }
 
 fn pod_row(item: &InitStatus, opts: TableOptions, now: Timestamp) -> Vec<String> {

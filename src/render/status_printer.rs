@@ -56,7 +56,9 @@ pub(crate) struct StatusPrinter<'a> {
     /// None: decided by the first block (offline input spanning namespaces shows them).
     show_namespace: Option<bool>,
     headers_pending: bool,
-    seen: HashSet<(String, String)>,
+    /// Pods already printed (queries can overlap; a LIST started over hands them again). Every
+    /// pod of a listing is hashed: foldhash, not SipHash (seeded per process all the same).
+    seen: foldhash::HashSet<(String, String)>,
     collected: Vec<InitStatus>,
     printed: usize,
     sort_by: Option<Template>,
@@ -83,7 +85,7 @@ impl<'a> StatusPrinter<'a> {
             format,
             show_namespace,
             headers_pending: true,
-            seen: HashSet::new(),
+            seen: foldhash::HashSet::default(),
             collected: Vec::new(),
             printed: 0,
             sort_by: None,
