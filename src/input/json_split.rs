@@ -48,14 +48,7 @@ pub(crate) fn split<E>(
     reader: impl Read,
     on_piece: &mut dyn FnMut(Piece<'_>) -> Result<(), E>,
 ) -> Result<(), Split<E>> {
-    let mut src = Source {
-        reader,
-        buf: Vec::with_capacity(CHUNK),
-        base: 0,
-        pos: 0,
-        keep: 0,
-        eof: false,
-    };
+    let mut src = Source::new(reader);
     let mut skeleton = Vec::new();
     loop {
         src.keep = src.pos;
@@ -131,14 +124,7 @@ pub(crate) fn texts_at<E>(
     places: &[Range<usize>],
     on_text: &mut dyn FnMut(&[u8]) -> Result<(), E>,
 ) -> Result<(), Split<E>> {
-    let mut src = Source {
-        reader,
-        buf: Vec::with_capacity(CHUNK),
-        base: 0,
-        pos: 0,
-        keep: 0,
-        eof: false,
-    };
+    let mut src = Source::new(reader);
     for place in places {
         if place.start < src.keep || place.end < place.start {
             return Err(Split::Unsupported);
@@ -226,6 +212,17 @@ static STRUCTURAL: [bool; 256] = {
 };
 
 impl<R: Read> Source<R> {
+    fn new(reader: R) -> Self {
+        Source {
+            reader,
+            buf: Vec::with_capacity(CHUNK),
+            base: 0,
+            pos: 0,
+            keep: 0,
+            eof: false,
+        }
+    }
+
     fn slice(&self, from: usize, to: usize) -> &[u8] {
         &self.buf[from - self.base..to - self.base]
     }
