@@ -1,7 +1,9 @@
 //! Both passes over a JSON file (`json_stream`'s module comment) the fast way: the file cut into
-//! pieces by `json_split`, each piece read from memory by the same seeds the slow way uses.
+//! pieces by `json_split`, each piece read from memory by the same seeds the slow way uses, and
+//! where each Pod's text is noted; the second pass reads only those texts, at those places.
 //! Anything the fast way does not take (see `json_split`), and anything that does not read, makes
-//! the caller read the file the slow way, which finds and places the error as it always has.
+//! the caller read the file the slow way, both passes, which finds and places the error as it
+//! always has.
 
 use std::io::Read;
 use std::ops::Range;
