@@ -130,7 +130,7 @@ impl Inventory {
         Ok(inventory)
     }
 
-    fn empty() -> Inventory {
+    pub(crate) fn empty() -> Inventory {
         Inventory {
             inputs: Vec::new(),
             pods: Vec::new(),

@@ -132,15 +132,24 @@ impl<'a> StatusPrinter<'a> {
     /// One page of pods: written at once, or collected for the end.
     pub(crate) fn block(&mut self, ctx: &Session, pods: Vec<Pod>) -> Result<()> {
         let detail = self.detail();
+        let on_screen = self.screen.is_some();
+        // Whether each new pod needs explaining, for the watch screen: taken beside its record,
+        // so a pod printed before (and left out) cannot shift the flags onto other pods.
+        let mut stuck = Vec::new();
         let items: Vec<InitStatus> = pods
-            .iter()
+            .into_iter()
             .filter(|p| {
                 self.seen.insert((
                     p.metadata.namespace.clone().unwrap_or_default(),
                     p.metadata.name.clone().unwrap_or_default(),
                 ))
             })
-            .map(|p| report::report(p, ctx.now, detail))
+            .map(|p| {
+                if on_screen {
+                    stuck.push(diagnosis::needs_explaining(&p));
+                }
+                report::report(&p, ctx.now, detail)
+            })
             .collect();
         if items.is_empty() {
             return Ok(());
@@ -160,8 +169,8 @@ impl<'a> StatusPrinter<'a> {
             }
         }
         if let Some((screen, _)) = &mut self.screen {
-            for (pod, item) in pods.iter().zip(&items) {
-                screen.listed(item.clone(), diagnosis::needs_explaining(pod));
+            for (item, stuck) in items.iter().zip(stuck) {
+                screen.listed(item.clone(), stuck);
             }
         }
         if self.sort_by.is_some() || self.format.is_document() {
@@ -488,8 +497,53 @@ fn natural(a: &str, b: &str) -> Ordering {
 
 #[cfg(test)]
 mod tests {
-    use super::natural;
+    use super::*;
+    use crate::input::manifest::Inventory;
+    use crate::render::Palette;
+    use crate::session::{Namespaces, Source};
     use std::cmp::Ordering::*;
+
+    fn pod(name: &str, ready: bool) -> Pod {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name, "namespace": "shop",
+                "creationTimestamp": "2026-11-27T11:00:00Z"},
+            "spec": {"containers": [{"name": "app", "image": "nginx"}]},
+            "status": {"phase": if ready { "Running" } else { "Pending" },
+                "conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}]}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_pod_listed_twice_leaves_the_others_their_own_stuck_flags() {
+        let ctx = Session {
+            source: Source::Offline(Inventory::empty()),
+            namespaces: Namespaces::All,
+            labels: None,
+            fields: None,
+            now: "2026-11-27T12:00:00Z".parse().unwrap(),
+            clock_note: None,
+            palette: Palette { enabled: false },
+            headers: true,
+        };
+        let mut out = Vec::new();
+        let mut printer = StatusPrinter::new(&mut out, Format::Table { wide: false }, Some(true))
+            .watching(true, false, true);
+        // Overlapping queries: the stuck pod comes again, before a healthy one.
+        printer.block(&ctx, vec![pod("stuck", false)]).unwrap();
+        printer
+            .block(&ctx, vec![pod("stuck", false), pod("fine", true)])
+            .unwrap();
+        let opts = TableOptions {
+            show_namespace: false,
+            wide: false,
+            headers: true,
+            palette: ctx.palette,
+        };
+        let (screen, _) = printer.screen.as_mut().unwrap();
+        let frame = screen.frame(ctx.now, opts, None);
+        assert!(frame.contains("2 pods, 1 stuck"), "{frame}");
+    }
 
     #[test]
     fn natural_order_compares_numbers_by_value() {
