@@ -151,9 +151,7 @@ impl Inventory {
             // Read again the slow way, which says what is wrong and where.
             Err(Split::Unsupported | Split::Stopped(())) => {}
         }
-        let reader = BufReader::with_capacity(READ_BUFFER, open(path, &name)?);
-        let mut de = serde_json::Deserializer::from_reader(reader);
-        let pass = match json_stream::first_pass(&mut de) {
+        let pass = match json_stream::first_pass(&mut read_slowly(path, &name)?) {
             Ok(pass) => pass,
             Err(located) => {
                 let whole = whole_text(&name, path)?;
@@ -346,15 +344,9 @@ impl Inventory {
                             view,
                             on_pod,
                         ),
-                        JsonText::File(path) => json_stream::pods(
-                            &mut serde_json::Deserializer::from_reader(BufReader::with_capacity(
-                                READ_BUFFER,
-                                open(path, name)?,
-                            )),
-                            shapes,
-                            view,
-                            on_pod,
-                        ),
+                        JsonText::File(path) => {
+                            json_stream::pods(&mut read_slowly(path, name)?, shapes, view, on_pod)
+                        }
                         JsonText::Cut(path, places) => {
                             json_pieces::pods(open(path, name)?, places, view, on_pod)
                         }
@@ -383,6 +375,16 @@ impl Inventory {
 fn without_managed_fields(mut pod: Pod) -> Pod {
     pod.metadata.managed_fields = None;
     pod
+}
+
+/// A JSON file read the slow way (`json_stream`, byte by byte from a buffered reader): both of
+/// its passes read it so.
+fn read_slowly(
+    path: &Path,
+    name: &str,
+) -> Result<serde_json::Deserializer<serde_json::de::IoRead<BufReader<std::fs::File>>>> {
+    let reader = BufReader::with_capacity(READ_BUFFER, open(path, name)?);
+    Ok(serde_json::Deserializer::from_reader(reader))
 }
 
 fn open(path: &Path, name: &str) -> Result<std::fs::File> {
