@@ -79,7 +79,6 @@ pub enum Detail {
 }
 
 pub fn report(pod: &Pod, now: Timestamp, detail: Detail) -> InitStatus {
-    let full = detail == Detail::Full;
     let summary = print_pod::summarize(pod);
     let created = pod.metadata.creation_timestamp.as_ref().map(|t| t.0);
     InitStatus {
@@ -101,7 +100,10 @@ pub fn report(pod: &Pod, now: Timestamp, detail: Detail) -> InitStatus {
             .map(Untrusted::from),
         age: duration::since(created, now),
         created,
-        owner: full.then(|| owner(pod)).flatten(),
+        owner: match detail {
+            Detail::Full => owner(pod),
+            Detail::Row => None,
+        },
         init: InitProgress {
             done: summary.init_done,
             total: summary.init_total,
