@@ -430,10 +430,125 @@ const fn marks(word: u64) -> u64 {
         | zero_bytes(folded ^ every(b'}'))
 }
 
+/// The bytes [`Scan`] looks at in one go.
+const BLOCK: usize = 64;
+
+/// Bit i set where `block[i]` is `"`, `\\`, `{` or `[`, `}` or `]` (in that order). Written
+/// out lane by lane: the size-optimised release build would keep loops here as loops.
+fn marks_of(block: &[u8; BLOCK]) -> [u64; 4] {
+    let (lanes, _) = block.as_chunks::<16>();
+    let (a, b) = (lane_marks(lanes[0]), lane_marks(lanes[1]));
+    let (c, d) = (lane_marks(lanes[2]), lane_marks(lanes[3]));
+    let joined = |m: usize| a[m] | b[m] << 16 | c[m] << 32 | d[m] << 48;
+    [joined(0), joined(1), joined(2), joined(3)]
+}
+
+/// [`marks_of`] for sixteen bytes.
+#[inline(always)]
+fn lane_marks(lane: [u8; 16]) -> [u64; 4] {
+    use wide::u8x16;
+    let bytes = u8x16::from(lane);
+    // Setting bit 0x20 turns `[` into `{` and `]` into `}`, and nothing else into either.
+    let folded = bytes | u8x16::splat(0x20);
+    let mask = |found: u8x16| u64::from(found.to_bitmask());
+    [
+        mask(bytes.simd_eq(u8x16::splat(b'"'))),
+        mask(bytes.simd_eq(u8x16::splat(b'\\'))),
+        mask(folded.simd_eq(u8x16::splat(b'{'))),
+        mask(folded.simd_eq(u8x16::splat(b'}'))),
+    ]
+}
+
+/// Bit i set where an odd number of the bits 0..=i of `bits` are: with quotes, the bytes from
+/// an opening quote up to its closing one.
+const fn prefix_parity(bits: u64) -> u64 {
+    let bits = bits ^ bits << 1;
+    let bits = bits ^ bits << 2;
+    let bits = bits ^ bits << 4;
+    let bits = bits ^ bits << 8;
+    let bits = bits ^ bits << 16;
+    bits ^ bits << 32
+}
+
 impl Scan {
     /// Scans on through `bytes`: the length up to and including the closing bracket, or None
     /// if it is not in them (the scan goes on with the bytes that follow).
     fn end_in(&mut self, bytes: &[u8]) -> Option<usize> {
+        let mut blocks = bytes.chunks_exact(BLOCK);
+        for (n, block) in (&mut blocks).enumerate() {
+            let block: &[u8; BLOCK] = block.try_into().unwrap_or(&[0; BLOCK]);
+            if let Some(i) = self.end_in_block(block) {
+                return Some(n * BLOCK + i + 1);
+            }
+        }
+        let tail = blocks.remainder();
+        self.end_in_words(tail)
+            .map(|end| bytes.len() - tail.len() + end)
+    }
+
+    /// The index of the closing bracket in `block`, if it is there. Its quotes and brackets are
+    /// found sixteen bytes at a time; which are in strings, by the parity of the quotes before
+    /// each byte; the depth is followed bracket by bracket only where the block's closing
+    /// brackets could bring it to the end. In a block with backslashes, the quotes they escape are found first.
+    fn end_in_block(&mut self, block: &[u8; BLOCK]) -> Option<usize> {
+        let [mut quotes, backslashes, opens, closes] = marks_of(block);
+        if backslashes != 0 || self.escaped {
+            quotes = self.unescaped(quotes, backslashes);
+        }
+        let mut in_string = prefix_parity(quotes);
+        if self.in_string {
+            in_string = !in_string;
+        }
+        self.in_string = in_string >> (BLOCK - 1) == 1;
+        let (opens, closes) = (opens & !in_string, closes & !in_string);
+        let closed = closes.count_ones() as usize;
+        if closed <= self.depth {
+            self.depth = self.depth - closed + opens.count_ones() as usize;
+            return None;
+        }
+        let mut brackets = opens | closes;
+        while brackets != 0 {
+            let i = brackets.trailing_zeros() as usize;
+            brackets &= brackets - 1;
+            if opens >> i & 1 == 1 {
+                self.depth += 1;
+            } else if self.depth == 0 {
+                return Some(i);
+            } else {
+                self.depth -= 1;
+            }
+        }
+        None
+    }
+
+    /// The quotes of a block with escapes that are not escaped themselves, found in order
+    /// (a backslash escapes only in a string; the byte after one ending the block is escaped
+    /// in the next).
+    fn unescaped(&mut self, quotes: u64, backslashes: u64) -> u64 {
+        let mut marked = quotes | backslashes;
+        if std::mem::take(&mut self.escaped) {
+            marked &= !1;
+        }
+        let mut in_string = self.in_string;
+        let mut unescaped = 0;
+        while marked != 0 {
+            let i = marked.trailing_zeros();
+            marked &= marked - 1;
+            if quotes >> i & 1 == 1 {
+                unescaped |= 1 << i;
+                in_string = !in_string;
+            } else if in_string {
+                match 1u64.checked_shl(i + 1) {
+                    Some(next) => marked &= !next,
+                    None => self.escaped = true,
+                }
+            }
+        }
+        unescaped
+    }
+
+    /// [`Scan::end_in`] eight bytes at a time.
+    fn end_in_words(&mut self, bytes: &[u8]) -> Option<usize> {
         let mut words = bytes.chunks_exact(8);
         for (n, word) in (&mut words).enumerate() {
             let word: [u8; 8] = word.try_into().unwrap_or_default();
@@ -602,6 +717,29 @@ mod tests {
                     String::from_utf8_lossy(text)
                 );
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// Texts long enough for whole blocks, of the bytes the scan looks at, any of them
+        /// anywhere (so not always JSON), read in two parts cut anywhere.
+        #[test]
+        fn the_block_scan_ends_containers_where_a_byte_scan_does(
+            text in proptest::collection::vec(
+                proptest::sample::select(b"\"\\{}[]a \n".to_vec()),
+                0..1000,
+            ),
+            cut in 0usize..400,
+            escapes in proptest::bool::ANY,
+        ) {
+            // Without backslashes most blocks go the vectorised way.
+            let text: Vec<u8> = text.into_iter().filter(|&b| escapes || b != b'\\').collect();
+            let cut = cut.min(text.len());
+            let mut scan = Scan::default();
+            let got = scan
+                .end_in(&text[..cut])
+                .or_else(|| scan.end_in(&text[cut..]).map(|end| cut + end));
+            proptest::prop_assert_eq!(got, end_byte_by_byte(&text));
         }
     }
 
