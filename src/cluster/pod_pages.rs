@@ -12,6 +12,7 @@ use serde_json::value::RawValue;
 use crate::cluster::Cluster;
 use crate::cluster::client::PAGE_SIZE;
 use crate::error::{Error, Result};
+use crate::input::managed_fields::blank_managed_fields;
 use crate::input::pod_json::{PodView, pod_from_slice_as};
 
 /// What a pod LIST selects: the query's scope and selectors in their wire form.
@@ -47,7 +48,13 @@ impl RawPodPage {
 
     /// Decodes the pods now, on this thread, for [`RawPodPage::pods`] to hand over.
     pub(crate) fn decode_now(&mut self, view: PodView) {
-        self.decoded = Some(list_items(&self.body, view));
+        self.decoded = Some(self.decode(view));
+    }
+
+    /// The pods, read once the managedFields nothing reads are blanked.
+    fn decode(&mut self, view: PodView) -> serde_json::Result<Vec<Pod>> {
+        blank_managed_fields(&mut self.body);
+        list_items(&self.body, view)
     }
 
     /// The buffer the page was read into.
@@ -57,9 +64,7 @@ impl RawPodPage {
 
     /// The page's pods in `view`: decoded already ([`RawPodPage::decode_now`]), else now.
     pub(crate) fn pods(&mut self, view: PodView) -> serde_json::Result<Vec<Pod>> {
-        self.decoded
-            .take()
-            .unwrap_or_else(|| list_items(&self.body, view))
+        self.decoded.take().unwrap_or_else(|| self.decode(view))
     }
 }
 

@@ -393,6 +393,13 @@ fn indentation_end(json: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// The index of the bracket that closes the array or object opening at `json[0]`, scanning as
+/// the cutter does (trusting the text to be JSON); None if it does not close in `json`.
+pub(crate) fn container_end(json: &[u8]) -> Option<usize> {
+    let inside = json.get(1..)?;
+    Scan::default().end_in(inside)
+}
+
 /// Where an object or array whose opening bracket has been read ends, found eight bytes at a
 /// time (SWAR): each word's quotes, backslashes and brackets are marked at once, and only the
 /// marked bytes are looked at. Byte by byte, this search was a third of an offline run's

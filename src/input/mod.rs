@@ -5,6 +5,7 @@ mod json_pieces;
 mod json_split;
 mod json_stream;
 mod json_walk;
+pub(crate) mod managed_fields;
 pub mod manifest;
 pub(crate) mod newest;
 pub(crate) mod pod_json;
