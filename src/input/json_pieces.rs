@@ -14,6 +14,7 @@ use serde::de::DeserializeSeed;
 
 use crate::input::json_split::{Piece, Split, compact_into, split, texts_at};
 use crate::input::json_stream::{Facts, FirstPass, Item, ObjectSeed, PodsError, Shape, settle};
+use crate::input::managed_fields::blank_managed_fields;
 use crate::input::newest::Newest;
 use crate::input::pod_json::{PodView, pod_from_slice_as};
 use crate::input::yaml::{Located, json_located};
@@ -31,7 +32,7 @@ pub(crate) fn first_pass(reader: impl Read) -> Result<(FirstPass, Places), Split
     // Where the items of the document being read are.
     let mut item_places = Vec::new();
     let mut cut = false;
-    let work = |batch: &Batch| batch.read(item_facts);
+    let work = |batch: &mut Batch| batch.read(item_facts);
     std::thread::scope(|scope| {
         let mut reading = Batched::start(scope, &work);
         split(reader, &mut |piece| {
@@ -148,7 +149,10 @@ struct Batched<'s, R> {
 }
 
 impl<'s, R: Send + 's> Batched<'s, R> {
-    fn start<'e>(scope: &'s Scope<'s, 'e>, work: &'s (impl Fn(&Batch) -> Vec<R> + Sync)) -> Self {
+    fn start<'e>(
+        scope: &'s Scope<'s, 'e>,
+        work: &'s (impl Fn(&mut Batch) -> Vec<R> + Sync),
+    ) -> Self {
         Batched {
             filling: Batch::default(),
             spare: Vec::new(),
@@ -240,7 +244,12 @@ pub(crate) fn pods(
     on_pod: &mut dyn FnMut(Pod) -> crate::error::Result<()>,
 ) -> Result<(), PodsError> {
     let decode = |bytes: &[u8], _: Option<&str>| pod_from_slice_as(view, bytes);
-    let work = |batch: &Batch| batch.read(decode);
+    // The first pass checked what the blanked managedFields held; by the reading thread, which
+    // has time to spare.
+    let work = |batch: &mut Batch| {
+        blank_managed_fields(&mut batch.bytes);
+        batch.read(decode)
+    };
     let mut on_read = |pod: serde_json::Result<Pod>| {
         let pod = pod.map_err(|e| PodsError::Input(json_located(&e)))?;
         on_pod(pod).map_err(PodsError::Stopped)

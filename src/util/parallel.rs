@@ -68,8 +68,8 @@ pub fn try_map<T: Sync, R: Send, E: Send>(
 /// order the jobs were made. The helper lives for the whole scope (a thread per job would add
 /// its allocator heap to the peak memory); at most [`RELAY_PENDING`] jobs are in flight.
 pub struct Relay<'s, J, R> {
-    /// What is done to each job, by the helper or here.
-    work: &'s (dyn Fn(&J) -> R + Sync),
+    /// What is done to each job, by the helper or here (it may change the job too).
+    work: &'s (dyn Fn(&mut J) -> R + Sync),
     to_helper: mpsc::SyncSender<J>,
     from_helper: mpsc::Receiver<(J, R)>,
     /// Jobs not yet taken, oldest first: `None` while with the helper, else done here.
@@ -80,13 +80,13 @@ pub struct Relay<'s, J, R> {
 pub const RELAY_PENDING: usize = 4;
 
 impl<'s, J: Send + 's, R: Send + 's> Relay<'s, J, R> {
-    pub fn start<'e>(scope: &'s Scope<'s, 'e>, work: &'s (impl Fn(&J) -> R + Sync)) -> Self {
+    pub fn start<'e>(scope: &'s Scope<'s, 'e>, work: &'s (impl Fn(&mut J) -> R + Sync)) -> Self {
         // One job queued behind the one being worked on: the helper never waits for this thread.
         let (to_helper, jobs) = mpsc::sync_channel::<J>(1);
         let (results, from_helper) = mpsc::sync_channel(RELAY_PENDING);
         scope.spawn(move || {
-            for job in jobs {
-                let result = work(&job);
+            for mut job in jobs {
+                let result = work(&mut job);
                 if results.send((job, result)).is_err() {
                     break;
                 }
@@ -110,8 +110,8 @@ impl<'s, J: Send + 's, R: Send + 's> Relay<'s, J, R> {
     ) -> Result<(), E> {
         match self.to_helper.try_send(job) {
             Ok(()) => self.pending.push_back(None),
-            Err(mpsc::TrySendError::Full(job) | mpsc::TrySendError::Disconnected(job)) => {
-                let result = (self.work)(&job);
+            Err(mpsc::TrySendError::Full(mut job) | mpsc::TrySendError::Disconnected(mut job)) => {
+                let result = (self.work)(&mut job);
                 self.pending.push_back(Some((job, result)));
             }
         }
@@ -174,7 +174,7 @@ mod tests {
     fn a_relay_shares_the_jobs_and_hands_results_on_in_order() {
         let caller = std::thread::current().id();
         // Slow jobs, so that the helper falls behind and the caller works on some too.
-        let work = |job: &u32| {
+        let work = |job: &mut u32| {
             std::thread::sleep(std::time::Duration::from_millis(1));
             (*job * 10, std::thread::current().id() == caller)
         };
@@ -203,7 +203,7 @@ mod tests {
 
     #[test]
     fn a_relay_stops_at_the_first_result_refused() {
-        let work = |job: &u32| *job;
+        let work = |job: &mut u32| *job;
         let mut taken = Vec::new();
         let stopped = std::thread::scope(|scope| {
             let mut relay = Relay::start(scope, &work);
