@@ -209,8 +209,6 @@ fn hand_on<R, E>(
 /// The first pass's reading of one item of a list whose items are of `kind`: its facts and its
 /// newest time.
 fn item_facts(bytes: &[u8], kind: Option<&str>) -> Result<(Item, Newest), ()> {
-    // What serde_json passes over unread is not checked by it (the cutter leaves items to this).
-    std::str::from_utf8(bytes).map_err(|_| ())?;
     let mut own = Newest::default();
     read(bytes, &mut own, kind, false).map(|facts| (Item::of(facts), own))
 }
@@ -222,8 +220,11 @@ fn read(
     inherited: Option<&str>,
     top: bool,
 ) -> Result<Facts, ()> {
+    // Checked whole (the cutter leaves items to this; what serde_json passes over unread it
+    // does not check), and then read as a str, whose strings serde_json checks no more.
+    let text = std::str::from_utf8(bytes).map_err(|_| ())?;
     let mut started = false;
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let mut de = serde_json::Deserializer::from_str(text);
     let seed = ObjectSeed {
         newest,
         inherited,
