@@ -322,6 +322,32 @@ fn a_workload_listed_after_its_pods_selects_them_from_a_file_or_stdin() {
 }
 
 #[test]
+fn only_managed_fields_arrays_are_passed_over_not_what_is_named_like_them() {
+    // The second pass blanks managedFields arrays before decoding: a label of that name, text
+    // about them in an annotation, and the escaped keys of their ownerReferences entries (as
+    // kube-controller-manager writes them) must all read as they are.
+    let mut kept = streamed_pod("kept", "shop", "web");
+    kept["metadata"]["labels"]["managedFields"] = serde_json::json!("kept");
+    kept["metadata"]["annotations"] =
+        serde_json::json!({"note": "\"managedFields\":[{\"manager\":\"x\"}], ] \\"});
+    kept["metadata"]["managedFields"][0]["fieldsV1"]["f:metadata"]["f:ownerReferences"] =
+        serde_json::json!({"k:{\"uid\":\"d-1\"}": {".": {}, "f:name": {}}});
+    let mut other = streamed_pod("other", "shop", "web");
+    other["metadata"]["labels"]["managedFields"] = serde_json::json!("other");
+    let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": [kept, other]});
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dump.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&list).unwrap()).unwrap();
+    let path = file.to_str().unwrap();
+    let run = initctl(&["status", "-f", path, "-l", "managedFields=kept"], None);
+    let rows: Vec<&str> = run.ok().lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{}", run.stdout);
+    assert!(rows[0].starts_with("kept "), "{}", run.stdout);
+    let all = initctl(&["status", "-f", path, "-o", "name"], None);
+    assert_eq!(all.ok(), "pod/kept\npod/other\n");
+}
+
+#[test]
 fn a_stream_of_json_objects_gives_every_pod_once_in_order() {
     // Objects one after another (`kubectl get pod a -o json; kubectl get pod b -o json`), named
     // pods found in one reading and printed as one table.
