@@ -101,7 +101,14 @@ impl RowPod {
 impl RowSpec {
     fn into_spec(self) -> PodSpec {
         let containers = |list: Vec<RowContainer>| -> Vec<Container> {
-            list.into_iter().map(RowContainer::into_container).collect()
+            // Each Container (2.3 KB, nearly all of it fields left empty here) is made where
+            // it stays: built apart and moved in, the copies were 3% of a thread.
+            let mut out = Vec::new();
+            out.resize_with(list.len(), Container::default);
+            for (container, row) in out.iter_mut().zip(list) {
+                row.fill(container);
+            }
+            out
         };
         PodSpec {
             containers: containers(self.containers.unwrap_or_default()),
@@ -117,13 +124,10 @@ impl RowSpec {
 }
 
 impl RowContainer {
-    fn into_container(self) -> Container {
-        Container {
-            name: self.name.unwrap_or_default(),
-            image: self.image,
-            restart_policy: self.restart_policy,
-            ..Container::default()
-        }
+    fn fill(self, container: &mut Container) {
+        container.name = self.name.unwrap_or_default();
+        container.image = self.image;
+        container.restart_policy = self.restart_policy;
     }
 }
 

