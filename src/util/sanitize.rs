@@ -49,7 +49,8 @@ fn push_escaped(out: &mut String, c: char) {
 /// Control and invisible format characters (including ESC, CR, TAB and newlines) become visible
 /// escapes (`\u{1b}`, `\r`, `\u{202e}`). A backslash is left alone, so escaping is idempotent.
 pub fn for_terminal(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unsafe) {
+    // Printable ASCII, most of what a cluster sends, needs no look at each character.
+    if text.bytes().all(|b| matches!(b, b' '..=b'~')) || !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -292,26 +293,35 @@ fn escape_stream(bytes: &[u8], all: bool) -> (String, usize) {
 /// Escapes `text` into `out`; returns the bytes consumed (an incomplete colour sequence at the
 /// end is left unless `all`).
 fn escape_text(text: &str, all: bool, out: &mut String) -> usize {
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    let mut i = 0;
+    while i < text.len() {
+        // A run of printable ASCII, line breaks and tabs (nearly all output) goes as it is.
+        let plain = text.as_bytes()[i..]
+            .iter()
+            .position(|b| !matches!(b, b' '..=b'~' | b'\n' | b'\t'))
+            .unwrap_or(text.len() - i);
+        out.push_str(&text[i..i + plain]);
+        i += plain;
+        let Some(c) = text[i..].chars().next() else {
+            break;
+        };
         if c == '\x1b' {
             match sgr_len(&text[i..]) {
                 Sgr::Complete(len) => {
                     out.push_str(&text[i..i + len]);
-                    while chars.peek().is_some_and(|(j, _)| *j < i + len) {
-                        chars.next();
-                    }
+                    i += len;
                     continue;
                 }
                 Sgr::Incomplete if !all => return i,
                 _ => {}
             }
         }
-        if c == '\n' || c == '\t' || !is_unsafe(c) {
-            out.push(c);
-        } else {
+        if is_unsafe(c) {
             push_escaped(out, c);
+        } else {
+            out.push(c);
         }
+        i += c.len_utf8();
     }
     text.len()
 }
@@ -365,6 +375,58 @@ impl<W: Write> Drop for TerminalWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`escape_text`] one character at a time: what its runs of plain bytes must equal.
+    fn escape_by_chars(text: &str, all: bool, out: &mut String) -> usize {
+        let mut chars = text.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if c == '\x1b' {
+                match sgr_len(&text[i..]) {
+                    Sgr::Complete(len) => {
+                        out.push_str(&text[i..i + len]);
+                        while chars.peek().is_some_and(|(j, _)| *j < i + len) {
+                            chars.next();
+                        }
+                        continue;
+                    }
+                    Sgr::Incomplete if !all => return i,
+                    _ => {}
+                }
+            }
+            if c == '\n' || c == '\t' || !is_unsafe(c) {
+                out.push(c);
+            } else {
+                push_escaped(out, c);
+            }
+        }
+        text.len()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn plain_runs_escape_as_characters_one_by_one_do(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "ok ", "\n", "\t", "\r", "\x1b", "\x1b[31m", "\x1b[", "\x1b[1;3", "\x1b[H",
+                    "\u{7f}", "\u{9b}", "\u{202e}", "é", "日本", "~", "\u{0}",
+                ]),
+                0..40,
+            ),
+            all in proptest::bool::ANY,
+        ) {
+            let text = pieces.concat();
+            let (mut fast, mut slow) = (String::new(), String::new());
+            let used = escape_text(&text, all, &mut fast);
+            proptest::prop_assert_eq!(used, escape_by_chars(&text, all, &mut slow));
+            proptest::prop_assert_eq!(&fast, &slow);
+            let whole: String = text.chars().map(|c| {
+                let mut one = String::new();
+                if is_unsafe(c) { push_escaped(&mut one, c) } else { one.push(c) }
+                one
+            }).collect();
+            proptest::prop_assert_eq!(for_terminal(&text), whole);
+        }
+    }
 
     #[test]
     fn escapes_terminal_controls() {
