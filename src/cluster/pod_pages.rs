@@ -7,11 +7,11 @@
 use k8s_openapi::api::core::v1::Pod;
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 
 use crate::cluster::Cluster;
 use crate::cluster::client::PAGE_SIZE;
 use crate::error::{Error, Result};
+use crate::input::json_split::{Piece, split};
 use crate::input::managed_fields::blank_managed_fields;
 use crate::input::pod_json::{PodView, pod_from_str_as};
 
@@ -229,7 +229,7 @@ pub(crate) fn list_items(body: &[u8], view: PodView) -> serde_json::Result<Vec<P
     if let PodView::WholeIf(picks) = view {
         // A page that does not read this way is read again as one, so the error keeps its
         // place in the body.
-        return picked_items(body, picks).or_else(|_| in_one_pass(body, view));
+        return picked_items(body, picks).or_else(|()| in_one_pass(body, view));
     }
     in_one_pass(body, view)
 }
@@ -252,24 +252,39 @@ fn items_of<'de, R: serde_json::de::Read<'de>>(
     Ok(pods)
 }
 
-/// [`PodView::WholeIf`]: each item located (borrowed, not copied), read in the Rows view, and
-/// read again whole if `picks` it. Only here, where each item is read twice anyway: locating
-/// the items first costs a third more instructions than one pass (callgrind, `status -A` at
-/// 10k). The two cores share pages, not items ([`Prefetch`]).
-fn picked_items(body: &[u8], picks: fn(&Pod) -> bool) -> serde_json::Result<Vec<Pod>> {
+/// [`PodView::WholeIf`]: each item located by the offline cutter (`input::json_split`, which
+/// passes over a nested value 64 bytes at a time), read in the Rows view, and read again whole
+/// if `picks` it. Only here, where each item is read twice anyway: locating the items first
+/// costs more than one pass elsewhere. Locating them with serde_json (borrowed `RawValue`s) was
+/// a sixth of `explain -A`. Err for anything but one list object whose items, each UTF-8, all
+/// read: the caller reads that page in one pass, which places the error. The two cores share
+/// pages, not items ([`Prefetch`]).
+fn picked_items(body: &[u8], picks: fn(&Pod) -> bool) -> Result<Vec<Pod>, ()> {
+    /// The page without its items: checked whole, with `items` once, an array (cut) or null.
     #[derive(Deserialize)]
-    struct RawItems<'a> {
-        #[serde(borrow, deserialize_with = "null_as_empty")]
-        items: Vec<&'a RawValue>,
+    struct Rest {
+        #[serde(rename = "items", deserialize_with = "cut_or_null")]
+        _items: (),
     }
-    fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<&'de RawValue>, D::Error> {
-        Ok(Option::<Vec<&'de RawValue>>::deserialize(d)?.unwrap_or_default())
+    fn cut_or_null<'de, D: Deserializer<'de>>(d: D) -> Result<(), D::Error> {
+        Option::<[IgnoredAny; 0]>::deserialize(d).map(drop)
     }
-    let decode = |item: &&RawValue| -> serde_json::Result<Pod> {
-        pod_from_str_as(PodView::WholeIf(picks), item.get())
-    };
-    let list = serde_json::from_slice::<RawItems>(body)?;
-    list.items.iter().map(decode).collect()
+    let mut pods = Vec::with_capacity(PAGE_SIZE as usize);
+    let mut documents = 0;
+    split(body, &mut |piece| match piece {
+        Piece::Head(_) => Ok(()),
+        Piece::Item(item, _) => {
+            let text = std::str::from_utf8(item).map_err(drop)?;
+            pods.push(pod_from_str_as(PodView::WholeIf(picks), text).map_err(drop)?);
+            Ok(())
+        }
+        Piece::Document(rest, _) => {
+            documents += 1;
+            serde_json::from_slice::<Rest>(rest).map(drop).map_err(drop)
+        }
+    })
+    .map_err(drop)?;
+    if documents == 1 { Ok(pods) } else { Err(()) }
 }
 
 /// The next page, being fetched on the runtime's worker while the caller works on the one
@@ -328,6 +343,63 @@ mod tests {
             resource_version: Some(rv.into()),
             continue_token: token.map(str::to_string),
         }
+    }
+
+    /// What a page reads as in explain's view, as a reader of pod names would see it.
+    fn picked(text: &str) -> Result<Vec<String>, String> {
+        let picks: fn(&Pod) -> bool = |pod| pod.metadata.name.as_deref() == Some("b");
+        list_items(text.as_bytes(), PodView::WholeIf(picks))
+            .map(|pods| {
+                pods.into_iter()
+                    .map(|p| p.metadata.name.unwrap_or_default())
+                    .collect()
+            })
+            .map_err(|e| e.to_string())
+    }
+
+    /// The same page read in one pass, whole: what the cutter's reading must agree with.
+    fn one_pass(text: &str) -> Result<Vec<String>, String> {
+        in_one_pass(text.as_bytes(), PodView::Whole)
+            .map(|pods| {
+                pods.into_iter()
+                    .map(|p| p.metadata.name.unwrap_or_default())
+                    .collect()
+            })
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn explains_pages_read_their_items_as_one_pass_does() {
+        let pod = |name: &str| {
+            format!(r#"{{"metadata":{{"name":"{name}"}},"spec":{{"containers":[]}}}}"#)
+        };
+        let items = [pod("a"), pod("b"), pod("c")].join(",");
+        for text in [
+            format!(
+                r#"{{"kind":"PodList","metadata":{{"resourceVersion":"1"}},"items":[{items}]}}"#
+            ),
+            format!(r#"  {{"items" : [ {items} ] , "kind":"PodList"}}  "#),
+            r#"{"kind":"PodList","items":null}"#.to_string(),
+            r#"{"kind":"PodList","items":[]}"#.to_string(),
+            // Not one list object with items that read: left to the one pass, which places the
+            // error (or reads what it reads).
+            r#"{"kind":"PodList"}"#.to_string(),
+            r#"{"kind":"PodList","items":5}"#.to_string(),
+            format!(r#"{{"items":[{items}],"items":[]}}"#),
+            format!(r#"{{"items":[{items}]}} {{"items":[]}}"#),
+            format!(r#"{{"items":[{items}], "kind": }}"#),
+            format!(r#"{{"items":[{items}, {{"metadata":{{"name":7}}}}]}}"#),
+            r#"{"items":[{"metadata":{"name":"a"}} {"metadata":{"name":"b"}}]}"#.to_string(),
+            r#"["not", "an", "object"]"#.to_string(),
+        ] {
+            assert_eq!(picked(&text), one_pass(&text), "{text}");
+        }
+        let mut bad = format!(r#"{{"items":[{}]}}"#, pod("a")).into_bytes();
+        let at = bad.iter().position(|&b| b == b'a').unwrap();
+        bad[at] = 0xff;
+        let read = list_items(&bad, PodView::WholeIf(|_| true)).map_err(|e| e.to_string());
+        let once = in_one_pass(&bad, PodView::Whole).map_err(|e| e.to_string());
+        assert_eq!(read.map(|p| p.len()), once.map(|p| p.len()));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! targets and selectors. Parsing only; nothing here talks to a cluster.
 
 mod json_pieces;
-mod json_split;
+pub(crate) mod json_split;
 mod json_stream;
 mod json_walk;
 pub(crate) mod managed_fields;
