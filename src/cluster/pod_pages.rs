@@ -345,27 +345,25 @@ mod tests {
         }
     }
 
-    /// What a page reads as in explain's view, as a reader of pod names would see it.
+    /// The names of the pods a page reads as, or its error.
+    fn names(read: serde_json::Result<Vec<Pod>>) -> Result<Vec<String>, String> {
+        read.map(|pods| {
+            pods.into_iter()
+                .map(|p| p.metadata.name.unwrap_or_default())
+                .collect()
+        })
+        .map_err(|e| e.to_string())
+    }
+
+    /// What a page reads as in explain's view.
     fn picked(text: &str) -> Result<Vec<String>, String> {
         let picks: fn(&Pod) -> bool = |pod| pod.metadata.name.as_deref() == Some("b");
-        list_items(text.as_bytes(), PodView::WholeIf(picks))
-            .map(|pods| {
-                pods.into_iter()
-                    .map(|p| p.metadata.name.unwrap_or_default())
-                    .collect()
-            })
-            .map_err(|e| e.to_string())
+        names(list_items(text.as_bytes(), PodView::WholeIf(picks)))
     }
 
     /// The same page read in one pass, whole: what the cutter's reading must agree with.
     fn one_pass(text: &str) -> Result<Vec<String>, String> {
-        in_one_pass(text.as_bytes(), PodView::Whole)
-            .map(|pods| {
-                pods.into_iter()
-                    .map(|p| p.metadata.name.unwrap_or_default())
-                    .collect()
-            })
-            .map_err(|e| e.to_string())
+        names(in_one_pass(text.as_bytes(), PodView::Whole))
     }
 
     #[test]
