@@ -45,6 +45,8 @@ pub struct ConnectOptions {
 pub struct Cluster {
     client: Client,
     spare: SpareBuffers,
+    /// The same for the gzipped bodies pages are inflated from.
+    spare_gzipped: SpareBuffers,
     /// The server's URL for messages, its password already redacted: every error that names
     /// the server takes it from here.
     server: String,
@@ -53,13 +55,13 @@ pub struct Cluster {
 
 /// Buffers of pod LIST pages already decoded, for the next pages to be read into: memory the
 /// process has touched is reused, where a fresh buffer per page made the kernel zero new pages
-/// (a fifth of `status -A`'s time at 10k pods, docs/benchmarks.md). At most two are kept: one
-/// page is decoded while the next is read.
+/// (a fifth of `status -A`'s time at 10k pods, docs/benchmarks.md). As many are kept as pages
+/// can be in hand at once: one fetched, those decoded ahead of the caller, the one it prints.
 #[derive(Clone, Default)]
 struct SpareBuffers(Arc<Mutex<Vec<Vec<u8>>>>);
 
 impl SpareBuffers {
-    const KEPT: usize = 2;
+    const KEPT: usize = 4;
 
     fn take(&self) -> Vec<u8> {
         self.lock().pop().unwrap_or_default()
@@ -113,6 +115,7 @@ impl Cluster {
         Ok(Cluster {
             client,
             spare: SpareBuffers::default(),
+            spare_gzipped: SpareBuffers::default(),
             server,
             bound,
         })
@@ -186,7 +189,7 @@ impl Cluster {
         let path = <Pod as kube::Resource>::url_path(&(), Some(namespace));
         let body = self
             .call("get pod", || {
-                read_body(&self.client, &path, Read::Get(name), Vec::new())
+                read_body(&self.client, &path, Read::Get(name), Vec::new(), None)
             })
             .await?;
         pod_from_slice(&body).map_err(self.unreadable("get pod"))
@@ -229,7 +232,8 @@ impl Cluster {
         let path = <Pod as kube::Resource>::url_path(&(), selection.namespace.as_deref());
         let body = self
             .call("list pods", || {
-                read_body(&self.client, &path, Read::List(&lp), self.spare.take())
+                let spare = (self.spare.take(), Some(&self.spare_gzipped));
+                read_body(&self.client, &path, Read::List(&lp), spare.0, spare.1)
             })
             .await?;
         RawPodPage::new(body).map_err(self.unreadable("list pods"))
@@ -240,10 +244,16 @@ impl Cluster {
         self.spare.give_back(page.into_body());
     }
 
-    /// The pods of a page, decoded from its body unless they were when it was fetched (an item
-    /// that is not a pod is an error that says where it is).
+    /// The pods of a page, decoded from its body on this thread (an item that is not a pod is an
+    /// error that says where it is).
     pub(crate) fn decode_pods(&self, page: &mut RawPodPage, view: PodView) -> Result<Vec<Pod>> {
-        page.pods(view).map_err(self.unreadable("list pods"))
+        self.read_pods(page.pods(view))
+    }
+
+    /// A page's pods as decoded (`pod_pages::Decoding`), an item that is not a pod an error that
+    /// says where it is.
+    pub(crate) fn read_pods(&self, pods: serde_json::Result<Vec<Pod>>) -> Result<Vec<Pod>> {
+        pods.map_err(self.unreadable("list pods"))
     }
 
     fn unreadable(&self, context: &str) -> impl Fn(serde_json::Error) -> Error + '_ {
@@ -548,13 +558,15 @@ enum Read<'a> {
 const MAX_ANSWER_BYTES: usize = 1 << 30;
 
 /// The body of a GET's or LIST's answer, read frame by frame into `buffer` (emptied first; a
-/// spare one keeps its capacity; gzipped ones inflated there); a 4xx/5xx answer is the `Status`
-/// it carries (or its text), exactly as kube's own requests turn it into `kube::Error::Api`.
+/// spare one keeps its capacity; gzipped ones inflated there, from a buffer taken from and
+/// handed back to `spare_gzipped`, if given); a 4xx/5xx answer is the `Status` it carries (or
+/// its text), exactly as kube's own requests turn it into `kube::Error::Api`.
 async fn read_body(
     client: &Client,
     path: &str,
     read: Read<'_>,
     mut buffer: Vec<u8>,
+    spare_gzipped: Option<&SpareBuffers>,
 ) -> kube::Result<Vec<u8>> {
     let resource = kube::core::Request::new(path);
     let (request, verb) = match read {
@@ -567,7 +579,7 @@ async fn read_body(
     request.extensions_mut().insert(gzip::InflateHere);
     let answer = client.send(request.map(kube::client::Body::from)).await?;
     let code = answer.status();
-    let gzipped = answer.extensions().get::<gzip::StillGzipped>().is_some();
+    let gzipped = answer.extensions().get::<gzip::StillGzipped>().copied();
     let mut body = answer.into_body();
     buffer.clear();
     let unreadable = |text: String| {
@@ -576,9 +588,18 @@ async fn read_body(
             text,
         )))
     };
-    // A gzipped body is gathered as it came, then inflated into the buffer in one go.
-    let mut gathered = Vec::new();
-    let into = if gzipped { &mut gathered } else { &mut buffer };
+    // A gzipped body is gathered as it came (in one allocation where its length is known),
+    // then inflated into the buffer in one go.
+    let mut gathered = spare_gzipped.map(SpareBuffers::take).unwrap_or_default();
+    gathered.clear();
+    if let Some(gzip::StillGzipped(Some(length))) = gzipped {
+        gathered.reserve_exact(length.min(MAX_ANSWER_BYTES));
+    }
+    let into = if gzipped.is_some() {
+        &mut gathered
+    } else {
+        &mut buffer
+    };
     while let Some(frame) = body.frame().await {
         if let Ok(data) = frame?.into_data() {
             if into.len() + data.len() > MAX_ANSWER_BYTES {
@@ -589,8 +610,11 @@ async fn read_body(
             into.extend_from_slice(&data);
         }
     }
-    if gzipped {
+    if gzipped.is_some() {
         gzip::inflate(&gathered, &mut buffer, MAX_ANSWER_BYTES).map_err(unreadable)?;
+        if let Some(spare) = spare_gzipped {
+            spare.give_back(gathered);
+        }
     }
     if !(code.is_client_error() || code.is_server_error()) {
         return Ok(buffer);

@@ -20,9 +20,9 @@ use tower::{Layer, Service};
 pub(crate) struct InflateHere;
 
 /// On a response to an [`InflateHere`] request: its body is gzipped (the `Content-Encoding`
-/// header that said so was taken off).
+/// header that said so was taken off), and as long as its `Content-Length` said, if it did.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct StillGzipped;
+pub(crate) struct StillGzipped(pub(crate) Option<usize>);
 
 /// The layer right under the decompression layer.
 #[derive(Debug, Clone, Copy)]
@@ -72,8 +72,9 @@ fn hand_off<B>(mut answer: Response<B>) -> Response<B> {
         .is_some_and(|e| e.as_bytes() == b"gzip")
     {
         headers.remove(header::CONTENT_ENCODING);
-        headers.remove(header::CONTENT_LENGTH);
-        answer.extensions_mut().insert(StillGzipped);
+        let length = headers.remove(header::CONTENT_LENGTH);
+        let length = length.and_then(|l| l.to_str().ok()?.parse().ok());
+        answer.extensions_mut().insert(StillGzipped(length));
     }
     answer
 }

@@ -1,8 +1,8 @@
 //! Pod LIST pages read from the response bytes as they came (one buffer, gunzipped): the list's
 //! metadata from the front of the body first, so the next page can be asked for at once, then
 //! the pods, decoded lean (`input::pod_json`: no managedFields) and never through a `String` or a
-//! `serde_json::Value`. `Prefetch` fetches the next page on the runtime's worker thread (and
-//! decodes every other one there) while the caller decodes and prints the current one.
+//! `serde_json::Value`. `Prefetch` fetches the next pages on the runtime's worker thread and
+//! `Decoding` decodes them on its blocking pool while the caller prints the one before.
 
 use k8s_openapi::api::core::v1::Pod;
 use serde::Deserialize;
@@ -30,8 +30,6 @@ pub(crate) struct RawPodPage {
     pub(crate) resource_version: String,
     /// The continue token; None on the last page.
     pub(crate) next: Option<String>,
-    /// The pods, when the thread that fetched the page decoded them too.
-    decoded: Option<serde_json::Result<Vec<Pod>>>,
 }
 
 impl RawPodPage {
@@ -42,19 +40,7 @@ impl RawPodPage {
             body,
             resource_version: head.resource_version.unwrap_or_default(),
             next: head.continue_token.filter(|c| !c.is_empty()),
-            decoded: None,
         })
-    }
-
-    /// Decodes the pods now, on this thread, for [`RawPodPage::pods`] to hand over.
-    pub(crate) fn decode_now(&mut self, view: PodView) {
-        self.decoded = Some(self.decode(view));
-    }
-
-    /// The pods, read once the managedFields nothing reads are blanked.
-    fn decode(&mut self, view: PodView) -> serde_json::Result<Vec<Pod>> {
-        blank_managed_fields(&mut self.body);
-        list_items(&self.body, view)
     }
 
     /// The buffer the page was read into.
@@ -62,9 +48,10 @@ impl RawPodPage {
         self.body
     }
 
-    /// The page's pods in `view`: decoded already ([`RawPodPage::decode_now`]), else now.
+    /// The page's pods in `view`, read once the managedFields nothing reads are blanked.
     pub(crate) fn pods(&mut self, view: PodView) -> serde_json::Result<Vec<Pod>> {
-        self.decoded.take().unwrap_or_else(|| self.decode(view))
+        blank_managed_fields(&mut self.body);
+        list_items(&self.body, view)
     }
 }
 
@@ -287,15 +274,8 @@ fn picked_items(body: &[u8], picks: fn(&Pod) -> bool) -> Result<Vec<Pod>, ()> {
     if documents == 1 { Ok(pods) } else { Err(()) }
 }
 
-/// The next page, being fetched on the runtime's worker while the caller works on the one
-/// before: at most one page ahead, so memory stays bounded. Dropped (an error, a closed pipe)
-/// = the request is abandoned.
-///
-/// With `decode`, the worker decodes the page's pods too before handing it over: the caller
-/// has every other page decoded this way, so the two cores share the decoding, which is most
-/// of the work, page by page (the worker's own work, fetching and inflating, is a fraction of
-/// it). Pages, not items, are shared: locating the items to share them out cost more than it
-/// gave back (docs/benchmarks.md).
+/// The next page, being fetched (and inflated) on the runtime's worker while the caller works
+/// on the pages before it. Dropped (an error, a closed pipe) = the request is abandoned.
 pub(crate) struct Prefetch(tokio::task::JoinHandle<Result<RawPodPage>>);
 
 impl Prefetch {
@@ -303,15 +283,10 @@ impl Prefetch {
         cluster: &Cluster,
         selection: &PodSelection,
         continue_token: Option<String>,
-        decode: Option<PodView>,
     ) -> Prefetch {
         let (cluster, selection) = (cluster.clone(), selection.clone());
         Prefetch(tokio::spawn(async move {
-            let mut page = cluster.list_pods_raw(&selection, continue_token).await?;
-            if let Some(view) = decode {
-                page.decode_now(view);
-            }
-            Ok(page)
+            cluster.list_pods_raw(&selection, continue_token).await
         }))
     }
 
@@ -320,6 +295,29 @@ impl Prefetch {
         (&mut self.0)
             .await
             .map_err(|e| Error::client("list pods", e))?
+    }
+}
+
+/// A fetched page's pods being decoded on a thread of the runtime's blocking pool. Decoding is
+/// most of a listing's work and fetching a fraction, so the caller keeps a few pages decoding
+/// while it hands over the one before and the worker fetches the next: more work ready than
+/// there are cores, which the system shares out as they come free. (Pages decoded by turns on
+/// the worker and the caller left one of them idle while the other finished its page.) Pages,
+/// not items, are shared: locating the items to share them out cost more than it gave back
+/// (docs/benchmarks.md).
+pub(crate) struct Decoding(tokio::task::JoinHandle<(RawPodPage, serde_json::Result<Vec<Pod>>)>);
+
+impl Decoding {
+    pub(crate) fn start(mut page: RawPodPage, view: PodView) -> Decoding {
+        Decoding(tokio::task::spawn_blocking(move || {
+            let pods = page.pods(view);
+            (page, pods)
+        }))
+    }
+
+    /// The page and its pods (or where they do not read), once decoded.
+    pub(crate) async fn done(self) -> Result<(RawPodPage, serde_json::Result<Vec<Pod>>)> {
+        self.0.await.map_err(|e| Error::client("list pods", e))
     }
 }
 
@@ -455,33 +453,6 @@ mod tests {
             .collect();
         assert_eq!(names, ["a", "b", "c"]);
         assert!(pods.iter().all(|p| p.metadata.managed_fields.is_none()));
-    }
-
-    #[test]
-    fn a_page_decoded_where_it_was_fetched_hands_over_what_a_later_decoding_would() {
-        let body = json!({"metadata": {"resourceVersion": "5"}, "items": [
-            {"metadata": {"name": "a"}, "status": {"phase": "Running"}},
-            {"metadata": {"name": "b"}, "status": {"phase": "Pending"}}]});
-        let bytes = serde_json::to_vec(&body).unwrap();
-        let names = |pods: Vec<Pod>| -> Vec<String> {
-            pods.into_iter().filter_map(|p| p.metadata.name).collect()
-        };
-        let mut early = RawPodPage::new(bytes.clone()).unwrap();
-        early.decode_now(PodView::Rows);
-        let mut late = RawPodPage::new(bytes).unwrap();
-        assert_eq!(
-            names(early.pods(PodView::Rows).unwrap()),
-            names(late.pods(PodView::Rows).unwrap())
-        );
-        let bad = br#"{"metadata":{},"items":[{"metadata":{"name":7}}]}"#.to_vec();
-        let mut early = RawPodPage::new(bad.clone()).unwrap();
-        early.decode_now(PodView::Rows);
-        let late = list_items(&bad, PodView::Rows).unwrap_err();
-        assert_eq!(
-            early.pods(PodView::Rows).unwrap_err().to_string(),
-            late.to_string(),
-            "the same error, at the same place"
-        );
     }
 
     fn named_b(pod: &Pod) -> bool {
