@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::input::json_split::{Piece, split};
 use crate::input::managed_fields::blank_managed_fields;
 use crate::input::pod_json::{PodView, pod_from_str_as};
+use crate::input::row_read;
 
 /// What a pod LIST selects: the query's scope and selectors in their wire form.
 #[derive(Debug, Clone, Default)]
@@ -48,8 +49,16 @@ impl RawPodPage {
         self.body
     }
 
-    /// The page's pods in `view`, read once the managedFields nothing reads are blanked.
+    /// The page's pods in `view`: the Rows view read by hand where it reads there
+    /// (`input::row_read`, which passes over managedFields by their brackets), anything else
+    /// by serde_json once the managedFields nothing reads are blanked.
     pub(crate) fn pods(&mut self, view: PodView) -> serde_json::Result<Vec<Pod>> {
+        if let PodView::Rows = view
+            && let Ok(text) = std::str::from_utf8(&self.body)
+            && let Ok(pods) = row_read::list_rows(text, PAGE_SIZE as usize)
+        {
+            return Ok(pods);
+        }
         blank_managed_fields(&mut self.body);
         list_items(&self.body, view)
     }

@@ -1,6 +1,7 @@
 //! What the user hands the tool: offline files (`-f`), the YAML engine behind them, command-line
 //! targets and selectors. Parsing only; nothing here talks to a cluster.
 
+mod json_cursor;
 mod json_pieces;
 pub(crate) mod json_split;
 mod json_stream;
@@ -10,6 +11,7 @@ pub mod manifest;
 pub(crate) mod newest;
 pub(crate) mod pod_json;
 mod row_pod;
+pub(crate) mod row_read;
 pub mod selector;
 pub mod target;
 pub mod yaml;

@@ -15,6 +15,7 @@ use serde::de::DeserializeSeed;
 use serde::{Deserialize, Deserializer};
 
 use crate::input::row_pod::RowPod;
+use crate::input::row_read;
 
 /// How much of each Pod a reading command needs decoded.
 #[derive(Debug, Clone, Copy)]
@@ -68,21 +69,34 @@ pub(crate) fn pod_from_slice_as(view: PodView, bytes: &[u8]) -> serde_json::Resu
     match std::str::from_utf8(bytes) {
         Ok(text) => pod_from_str_as(view, text),
         // As bytes, only the strings read are checked: the error, if any, is the same.
-        Err(_) => pod_read_as(view, || serde_json::Deserializer::from_slice(bytes)),
+        Err(_) => pod_read_as(
+            view,
+            || serde_json::Deserializer::from_slice(bytes),
+            || None,
+        ),
     }
 }
 
 /// [`pod_from_slice_as`] of a text known to be UTF-8: serde_json checks no string again, which
 /// one by one was a tenth of decoding a LIST page.
 pub(crate) fn pod_from_str_as(view: PodView, text: &str) -> serde_json::Result<Pod> {
-    pod_read_as(view, || serde_json::Deserializer::from_str(text))
+    let by_hand = || row_read::pod_rows(text).ok();
+    pod_read_as(view, || serde_json::Deserializer::from_str(text), by_hand)
 }
 
+/// `view` read by serde_json from `reader`, the Rows view from `by_hand` where it reads there
+/// (`input::row_read`, which declines what it does not read as serde_json would).
 fn pod_read_as<'de, R: serde_json::de::Read<'de>>(
     view: PodView,
     reader: impl Fn() -> serde_json::Deserializer<R>,
+    by_hand: impl Fn() -> Option<Pod>,
 ) -> serde_json::Result<Pod> {
     let read = |view: PodView| {
+        if let PodView::Rows = view
+            && let Some(pod) = by_hand()
+        {
+            return Ok(pod);
+        }
         let mut de = reader();
         let pod = view.deserialize(&mut de)?;
         de.end()?;
@@ -117,19 +131,19 @@ struct WirePod {
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct WireMeta {
-    annotations: Option<BTreeMap<String, String>>,
-    creation_timestamp: Option<Time>,
-    deletion_grace_period_seconds: Option<i64>,
-    deletion_timestamp: Option<Time>,
-    finalizers: Option<Vec<String>>,
-    generate_name: Option<String>,
-    generation: Option<i64>,
-    labels: Option<BTreeMap<String, String>>,
-    name: Option<String>,
-    namespace: Option<String>,
-    owner_references: Option<Vec<OwnerReference>>,
-    resource_version: Option<String>,
-    uid: Option<String>,
+    pub(super) annotations: Option<BTreeMap<String, String>>,
+    pub(super) creation_timestamp: Option<Time>,
+    pub(super) deletion_grace_period_seconds: Option<i64>,
+    pub(super) deletion_timestamp: Option<Time>,
+    pub(super) finalizers: Option<Vec<String>>,
+    pub(super) generate_name: Option<String>,
+    pub(super) generation: Option<i64>,
+    pub(super) labels: Option<BTreeMap<String, String>>,
+    pub(super) name: Option<String>,
+    pub(super) namespace: Option<String>,
+    pub(super) owner_references: Option<Vec<OwnerReference>>,
+    pub(super) resource_version: Option<String>,
+    pub(super) uid: Option<String>,
 }
 
 impl WirePod {

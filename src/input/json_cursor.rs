@@ -1,0 +1,333 @@
+//! A JSON text read by hand, value by value, for readers that know which fields they want
+//! (`row_read`): strings checked and unescaped as serde_json does, integers read as serde_json
+//! reads them into an integer field, and any other value passed over by its quotes and brackets
+//! (`json_split::container_end`, 64 bytes at a time) without being checked. Anything it does not
+//! read as serde_json would is [`Declined`]: the caller reads the text with serde_json instead.
+
+use std::borrow::Cow;
+
+use crate::input::json_split::container_end;
+
+/// The text is not taken here: read it with serde_json.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Declined;
+
+pub(crate) type Read<T> = Result<T, Declined>;
+
+/// How many bytes of a string's text come before its first quote, backslash or control
+/// character (all of them if none does): eight bytes at a time, as serde_json looks, since a
+/// byte at a time this was the reader's costliest loop.
+fn plain_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    // The high bit of the first byte that is zero (of `v`) or below 0x20 (of `word`) is exact;
+    // a borrow can only set bits above it.
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v;
+    let mut at = 0;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        let stops = zero(word ^ (ONES * u64::from(b'"')))
+            | zero(word ^ (ONES * u64::from(b'\\')))
+            | (word.wrapping_sub(ONES * 0x20) & !word);
+        let stops = stops & HIGH;
+        if stops != 0 {
+            return at + stops.trailing_zeros() as usize / 8;
+        }
+        at += 8;
+    }
+    let rest = bytes[at..]
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+    at + rest.unwrap_or(bytes.len() - at)
+}
+
+/// A place in a JSON text.
+pub(crate) struct Cursor<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        Cursor { text, at: 0 }
+    }
+
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    /// The next byte that is not JSON whitespace, not consumed.
+    fn peek(&mut self) -> Option<u8> {
+        let bytes = self.bytes();
+        while let Some(&b) = bytes.get(self.at) {
+            if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+                return Some(b);
+            }
+            self.at += 1;
+        }
+        None
+    }
+
+    fn eat(&mut self, byte: u8) -> Read<()> {
+        match self.peek() {
+            Some(b) if b == byte => {
+                self.at += 1;
+                Ok(())
+            }
+            _ => Err(Declined),
+        }
+    }
+
+    /// Only whitespace is left.
+    pub(crate) fn end(&mut self) -> Read<()> {
+        match self.peek() {
+            None => Ok(()),
+            Some(_) => Err(Declined),
+        }
+    }
+
+    /// True, and consumed, if the next value is `null`.
+    pub(crate) fn null(&mut self) -> Read<bool> {
+        if self.peek() != Some(b'n') {
+            return Ok(false);
+        }
+        self.literal(b"null")?;
+        Ok(true)
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Read<()> {
+        if !self.bytes()[self.at..].starts_with(word) {
+            return Err(Declined);
+        }
+        self.at += word.len();
+        Ok(())
+    }
+
+    /// An `Option` field: null is None.
+    pub(crate) fn option<T>(&mut self, read: impl FnOnce(&mut Self) -> Read<T>) -> Read<Option<T>> {
+        match self.null()? {
+            true => Ok(None),
+            false => read(self).map(Some),
+        }
+    }
+
+    /// An object, each key handed to `field`, which reads or skips its value.
+    pub(crate) fn object(
+        &mut self,
+        mut field: impl FnMut(&mut Self, &str) -> Read<()>,
+    ) -> Read<()> {
+        self.eat(b'{')?;
+        if self.peek() == Some(b'}') {
+            self.at += 1;
+            return Ok(());
+        }
+        loop {
+            if self.peek() != Some(b'"') {
+                return Err(Declined);
+            }
+            let key = self.str()?;
+            self.eat(b':')?;
+            field(self, &key)?;
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(b'}') => {
+                    self.at += 1;
+                    return Ok(());
+                }
+                _ => return Err(Declined),
+            }
+        }
+    }
+
+    /// An array, `element` called at each element.
+    pub(crate) fn array(&mut self, mut element: impl FnMut(&mut Self) -> Read<()>) -> Read<()> {
+        self.eat(b'[')?;
+        if self.peek() == Some(b']') {
+            self.at += 1;
+            return Ok(());
+        }
+        loop {
+            element(self)?;
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(b']') => {
+                    self.at += 1;
+                    return Ok(());
+                }
+                _ => return Err(Declined),
+            }
+        }
+    }
+
+    pub(crate) fn bool(&mut self) -> Read<bool> {
+        match self.peek() {
+            Some(b't') => self.literal(b"true").map(|()| true),
+            Some(b'f') => self.literal(b"false").map(|()| false),
+            _ => Err(Declined),
+        }
+    }
+
+    /// An integer as serde_json reads one into an integer field: no fraction, no exponent, no
+    /// leading zero, in range.
+    pub(crate) fn i64(&mut self) -> Read<i64> {
+        self.peek();
+        let bytes = self.bytes();
+        let start = self.at;
+        let negative = bytes.get(start) == Some(&b'-');
+        let digits_from = start + usize::from(negative);
+        let digits = bytes[digits_from..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let end = digits_from + digits;
+        let leading_zero = digits > 1 && bytes[digits_from] == b'0';
+        if digits == 0 || leading_zero || matches!(bytes.get(end), Some(b'.' | b'e' | b'E')) {
+            return Err(Declined);
+        }
+        self.at = end;
+        self.text[start..end].parse().map_err(|_| Declined)
+    }
+
+    pub(crate) fn i32(&mut self) -> Read<i32> {
+        i32::try_from(self.i64()?).map_err(|_| Declined)
+    }
+
+    pub(crate) fn string(&mut self) -> Read<String> {
+        self.str().map(Cow::into_owned)
+    }
+
+    /// A string, borrowed from the text unless it has escapes.
+    pub(crate) fn str(&mut self) -> Read<Cow<'a, str>> {
+        self.eat(b'"')?;
+        let bytes = self.bytes();
+        let start = self.at;
+        let end = start + plain_run(&bytes[start..]);
+        if *bytes.get(end).ok_or(Declined)? == b'"' {
+            self.at = end + 1;
+            return Ok(Cow::Borrowed(&self.text[start..end]));
+        }
+        let mut owned = self.text[start..end].to_owned();
+        self.at = end;
+        self.unescape_into(&mut owned)?;
+        Ok(Cow::Owned(owned))
+    }
+
+    /// The rest of a string that has escapes, from the first one to the closing quote.
+    fn unescape_into(&mut self, out: &mut String) -> Read<()> {
+        let bytes = self.bytes();
+        loop {
+            let run = plain_run(&bytes[self.at..]);
+            out.push_str(&self.text[self.at..self.at + run]);
+            self.at += run;
+            match *bytes.get(self.at).ok_or(Declined)? {
+                b'"' => {
+                    self.at += 1;
+                    return Ok(());
+                }
+                b'\\' => {
+                    let escaped = *bytes.get(self.at + 1).ok_or(Declined)?;
+                    self.at += 2;
+                    match escaped {
+                        b'"' => out.push('"'),
+                        b'\\' => out.push('\\'),
+                        b'/' => out.push('/'),
+                        b'b' => out.push('\u{8}'),
+                        b'f' => out.push('\u{c}'),
+                        b'n' => out.push('\n'),
+                        b'r' => out.push('\r'),
+                        b't' => out.push('\t'),
+                        b'u' => out.push(self.unicode_escape()?),
+                        _ => return Err(Declined),
+                    }
+                }
+                _ => return Err(Declined),
+            }
+        }
+    }
+
+    /// The character of a `\u` escape whose `\u` is read; a surrogate pair is one character,
+    /// a lone surrogate declined (serde_json refuses it).
+    fn unicode_escape(&mut self) -> Read<char> {
+        let first = self.hex4()?;
+        if !(0xD800..0xE000).contains(&first) {
+            return char::from_u32(first).ok_or(Declined);
+        }
+        if first >= 0xDC00 || !self.bytes()[self.at..].starts_with(b"\\u") {
+            return Err(Declined);
+        }
+        self.at += 2;
+        let second = self.hex4()?;
+        if !(0xDC00..0xE000).contains(&second) {
+            return Err(Declined);
+        }
+        char::from_u32(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)).ok_or(Declined)
+    }
+
+    fn hex4(&mut self) -> Read<u32> {
+        let digits = self.text.get(self.at..self.at + 4).ok_or(Declined)?;
+        if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Declined);
+        }
+        self.at += 4;
+        u32::from_str_radix(digits, 16).map_err(|_| Declined)
+    }
+
+    /// Passes over a string to its closing quote, its escapes passed over unread.
+    fn skip_str(&mut self) -> Read<()> {
+        self.eat(b'"')?;
+        let bytes = self.bytes();
+        loop {
+            let next = memchr::memchr2(b'"', b'\\', &bytes[self.at..]).ok_or(Declined)?;
+            self.at += next + 1;
+            if bytes[self.at - 1] == b'"' {
+                return Ok(());
+            }
+            // The escaped byte (a `\u` escape's digits are no quote).
+            self.at += 1;
+        }
+    }
+
+    /// Passes over the next value: strings to their closing quote, containers by their
+    /// brackets (as `json_split` finds them), numbers and literals by their characters.
+    pub(crate) fn skip(&mut self) -> Read<()> {
+        let bytes = self.bytes();
+        match self.peek().ok_or(Declined)? {
+            b'"' => self.skip_str(),
+            b'{' | b'[' => {
+                let end = container_end(&bytes[self.at..]).ok_or(Declined)?;
+                self.at += end + 1;
+                Ok(())
+            }
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            b'-' | b'0'..=b'9' => {
+                let length = bytes[self.at..]
+                    .iter()
+                    .take_while(|b| matches!(b, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'))
+                    .count();
+                self.at += length;
+                Ok(())
+            }
+            _ => Err(Declined),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn a_run_stops_where_a_byte_by_byte_look_stops(bytes in prop::collection::vec(
+            prop_oneof![Just(b'"'), Just(b'\\'), Just(0x1f_u8), Just(0x20_u8), Just(0x7f_u8),
+                Just(0x80_u8), Just(0xa0_u8), any::<u8>(), b'a'..=b'z', b'a'..=b'z'],
+            0..40,
+        )) {
+            let slow = bytes.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+            prop_assert_eq!(plain_run(&bytes), slow.unwrap_or(bytes.len()));
+        }
+    }
+}

@@ -1,0 +1,771 @@
+//! The Rows view (`row_pod`) read straight from JSON text, without serde_json: the fields a row
+//! needs read as they come, everything else passed over by its brackets 64 bytes at a time
+//! (`json_split::container_end`). serde_json stepping through the fields a row never reads
+//! (volumes, mounts, probes, env, …) was a fifth of `status -A`, and its machinery around the
+//! ones it does read most of the rest (docs/benchmarks.md).
+//!
+//! It takes only what serde_json takes to the same value, and declines the rest: anything of
+//! another type than serde's derive expects, a field given twice, a number that is not a plain
+//! integer in range, a string with a control character or a lone surrogate, a struct given as
+//! an array. The caller then reads the text with serde_json, which either takes it (to the same
+//! Pod) or says where it is wrong: errors keep serde_json's words and places. Container states
+//! and owner references are read as k8s-openapi's own decoders read them.
+//!
+//! What a row never reads (managedFields among it) is passed over by its brackets and quotes
+//! only, as managedFields were before (docs/status.md): a value broken inside such a field
+//! reads here, where serde_json would have refused the page.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{
+    ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting, Pod,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{OwnerReference, Time};
+use k8s_openapi::jiff::Timestamp;
+use serde::Deserialize;
+use serde::de::value::{Error as ValueError, StrDeserializer};
+
+use crate::input::json_cursor::{Cursor, Declined, Read};
+use crate::input::pod_json::WireMeta;
+use crate::input::row_pod::{
+    RowCondition, RowContainer, RowContainerStatus, RowPod, RowSpec, RowStatus,
+};
+
+/// The items of a pod LIST body in the Rows view, as `cluster::pod_pages` reads them with serde
+/// (`items` required, `null` no items, every other key passed over).
+pub(crate) fn list_rows(text: &str, capacity: usize) -> Read<Vec<Pod>> {
+    let mut cursor = Cursor::new(text);
+    let mut items: Option<Vec<Pod>> = None;
+    cursor.object(|c, key| {
+        if key != "items" {
+            return c.skip();
+        }
+        if items.is_some() {
+            return Err(Declined);
+        }
+        let mut pods = Vec::new();
+        if !c.null()? {
+            pods.reserve(capacity);
+            c.array(|c| {
+                pods.push(row_pod(c)?.into_pod());
+                Ok(())
+            })?;
+        }
+        items = Some(pods);
+        Ok(())
+    })?;
+    cursor.end()?;
+    items.ok_or(Declined)
+}
+
+/// One Pod's text in the Rows view.
+pub(crate) fn pod_rows(text: &str) -> Read<Pod> {
+    let mut cursor = Cursor::new(text);
+    let pod = row_pod(&mut cursor)?;
+    cursor.end()?;
+    Ok(pod.into_pod())
+}
+
+/// Which fields of a struct were read: serde's derive refuses one given twice.
+#[derive(Default)]
+struct Seen(u32);
+
+impl Seen {
+    fn first(&mut self, field: u32) -> Read<()> {
+        let bit = 1 << field;
+        if self.0 & bit != 0 {
+            return Err(Declined);
+        }
+        self.0 |= bit;
+        Ok(())
+    }
+}
+
+fn row_pod(c: &mut Cursor) -> Read<RowPod> {
+    let mut seen = Seen::default();
+    let mut pod = RowPod {
+        metadata: WireMeta::default(),
+        spec: None,
+        status: None,
+    };
+    c.object(|c, key| match key {
+        "metadata" => {
+            seen.first(0)?;
+            pod.metadata = meta(c)?;
+            Ok(())
+        }
+        "spec" => {
+            seen.first(1)?;
+            pod.spec = c.option(spec)?;
+            Ok(())
+        }
+        "status" => {
+            seen.first(2)?;
+            pod.status = c.option(status)?;
+            Ok(())
+        }
+        _ => c.skip(),
+    })?;
+    Ok(pod)
+}
+
+fn meta(c: &mut Cursor) -> Read<WireMeta> {
+    let mut seen = Seen::default();
+    let mut meta = WireMeta::default();
+    c.object(|c, key| {
+        match key {
+            "annotations" => {
+                seen.first(0)?;
+                meta.annotations = c.option(string_map)?;
+            }
+            "creationTimestamp" => {
+                seen.first(1)?;
+                meta.creation_timestamp = c.option(time)?;
+            }
+            "deletionGracePeriodSeconds" => {
+                seen.first(2)?;
+                meta.deletion_grace_period_seconds = c.option(Cursor::i64)?;
+            }
+            "deletionTimestamp" => {
+                seen.first(3)?;
+                meta.deletion_timestamp = c.option(time)?;
+            }
+            "finalizers" => {
+                seen.first(4)?;
+                meta.finalizers = c.option(|c| list(c, Cursor::string))?;
+            }
+            "generateName" => {
+                seen.first(5)?;
+                meta.generate_name = c.option(Cursor::string)?;
+            }
+            "generation" => {
+                seen.first(6)?;
+                meta.generation = c.option(Cursor::i64)?;
+            }
+            "labels" => {
+                seen.first(7)?;
+                meta.labels = c.option(string_map)?;
+            }
+            "name" => {
+                seen.first(8)?;
+                meta.name = c.option(Cursor::string)?;
+            }
+            "namespace" => {
+                seen.first(9)?;
+                meta.namespace = c.option(Cursor::string)?;
+            }
+            "ownerReferences" => {
+                seen.first(10)?;
+                meta.owner_references = c.option(|c| list(c, owner_reference))?;
+            }
+            "resourceVersion" => {
+                seen.first(11)?;
+                meta.resource_version = c.option(Cursor::string)?;
+            }
+            "uid" => {
+                seen.first(12)?;
+                meta.uid = c.option(Cursor::string)?;
+            }
+            _ => c.skip()?,
+        }
+        Ok(())
+    })?;
+    Ok(meta)
+}
+
+fn spec(c: &mut Cursor) -> Read<RowSpec> {
+    let mut seen = Seen::default();
+    let mut spec = RowSpec {
+        containers: None,
+        host_network: None,
+        init_containers: None,
+        node_name: None,
+        restart_policy: None,
+        scheduler_name: None,
+        service_account_name: None,
+    };
+    c.object(|c, key| {
+        match key {
+            "containers" => {
+                seen.first(0)?;
+                spec.containers = c.option(|c| list(c, container))?;
+            }
+            "hostNetwork" => {
+                seen.first(1)?;
+                spec.host_network = c.option(Cursor::bool)?;
+            }
+            "initContainers" => {
+                seen.first(2)?;
+                spec.init_containers = c.option(|c| list(c, container))?;
+            }
+            "nodeName" => {
+                seen.first(3)?;
+                spec.node_name = c.option(Cursor::string)?;
+            }
+            "restartPolicy" => {
+                seen.first(4)?;
+                spec.restart_policy = c.option(Cursor::string)?;
+            }
+            "schedulerName" => {
+                seen.first(5)?;
+                spec.scheduler_name = c.option(Cursor::string)?;
+            }
+            "serviceAccountName" => {
+                seen.first(6)?;
+                spec.service_account_name = c.option(Cursor::string)?;
+            }
+            _ => c.skip()?,
+        }
+        Ok(())
+    })?;
+    Ok(spec)
+}
+
+fn container(c: &mut Cursor) -> Read<RowContainer> {
+    let mut seen = Seen::default();
+    let mut container = RowContainer {
+        name: None,
+        image: None,
+        restart_policy: None,
+    };
+    c.object(|c, key| {
+        match key {
+            "name" => {
+                seen.first(0)?;
+                container.name = c.option(Cursor::string)?;
+            }
+            "image" => {
+                seen.first(1)?;
+                container.image = c.option(Cursor::string)?;
+            }
+            "restartPolicy" => {
+                seen.first(2)?;
+                container.restart_policy = c.option(Cursor::string)?;
+            }
+            _ => c.skip()?,
+        }
+        Ok(())
+    })?;
+    Ok(container)
+}
+
+fn status(c: &mut Cursor) -> Read<RowStatus> {
+    let mut seen = Seen::default();
+    let mut status = RowStatus {
+        conditions: None,
+        container_statuses: None,
+        init_container_statuses: None,
+        message: None,
+        nominated_node_name: None,
+        phase: None,
+        pod_ip: None,
+        reason: None,
+    };
+    c.object(|c, key| {
+        match key {
+            "conditions" => {
+                seen.first(0)?;
+                status.conditions = c.option(|c| list(c, condition))?;
+            }
+            "containerStatuses" => {
+                seen.first(1)?;
+                status.container_statuses = c.option(|c| list(c, container_status))?;
+            }
+            "initContainerStatuses" => {
+                seen.first(2)?;
+                status.init_container_statuses = c.option(|c| list(c, container_status))?;
+            }
+            "message" => {
+                seen.first(3)?;
+                status.message = c.option(Cursor::string)?;
+            }
+            "nominatedNodeName" => {
+                seen.first(4)?;
+                status.nominated_node_name = c.option(Cursor::string)?;
+            }
+            "phase" => {
+                seen.first(5)?;
+                status.phase = c.option(Cursor::string)?;
+            }
+            "podIP" => {
+                seen.first(6)?;
+                status.pod_ip = c.option(Cursor::string)?;
+            }
+            "reason" => {
+                seen.first(7)?;
+                status.reason = c.option(Cursor::string)?;
+            }
+            _ => c.skip()?,
+        }
+        Ok(())
+    })?;
+    Ok(status)
+}
+
+fn condition(c: &mut Cursor) -> Read<RowCondition> {
+    let mut seen = Seen::default();
+    let mut condition = RowCondition {
+        type_: None,
+        status: None,
+        reason: None,
+        message: None,
+    };
+    c.object(|c, key| {
+        match key {
+            "type" => {
+                seen.first(0)?;
+                condition.type_ = c.option(Cursor::string)?;
+            }
+            "status" => {
+                seen.first(1)?;
+                condition.status = c.option(Cursor::string)?;
+            }
+            "reason" => {
+                seen.first(2)?;
+                condition.reason = c.option(Cursor::string)?;
+            }
+            "message" => {
+                seen.first(3)?;
+                condition.message = c.option(Cursor::string)?;
+            }
+            _ => c.skip()?,
+        }
+        Ok(())
+    })?;
+    Ok(condition)
+}
+
+fn container_status(c: &mut Cursor) -> Read<RowContainerStatus> {
+    let mut seen = Seen::default();
+    let mut status = RowContainerStatus {
+        image: None,
+        image_id: None,
+        last_state: None,
+        name: None,
+        ready: None,
+        restart_count: None,
+        started: None,
+        state: None,
+    };
+    c.object(|c, key| {
+        match key {
+            "image" => {
+                seen.first(0)?;
+                status.image = c.option(Cursor::string)?;
+            }
+            "imageID" => {
+                seen.first(1)?;
+                status.image_id = c.option(Cursor::string)?;
+            }
+            "lastState" => {
+                seen.first(2)?;
+                status.last_state = c.option(container_state)?;
+            }
+            "name" => {
+                seen.first(3)?;
+                status.name = c.option(Cursor::string)?;
+            }
+            "ready" => {
+                seen.first(4)?;
+                status.ready = c.option(Cursor::bool)?;
+            }
+            "restartCount" => {
+                seen.first(5)?;
+                status.restart_count = c.option(Cursor::i32)?;
+            }
+            "started" => {
+                seen.first(6)?;
+                status.started = c.option(Cursor::bool)?;
+            }
+            "state" => {
+                seen.first(7)?;
+                status.state = c.option(container_state)?;
+            }
+            _ => c.skip()?,
+        }
+        Ok(())
+    })?;
+    Ok(status)
+}
+
+// The types below are read as k8s-openapi's own decoders read them: a key given twice keeps its
+// last value, null is absent, and a field it calls required is its default when absent.
+
+fn container_state(c: &mut Cursor) -> Read<ContainerState> {
+    let mut state = ContainerState {
+        running: None,
+        terminated: None,
+        waiting: None,
+    };
+    c.object(|c, key| {
+        match key {
+            "running" => state.running = c.option(running)?,
+            "terminated" => state.terminated = c.option(terminated)?,
+            "waiting" => state.waiting = c.option(waiting)?,
+            _ => c.skip()?,
+        }
+        Ok(())
+    })?;
+    Ok(state)
+}
+
+fn running(c: &mut Cursor) -> Read<ContainerStateRunning> {
+    let mut running = ContainerStateRunning { started_at: None };
+    c.object(|c, key| {
+        match key {
+            "startedAt" => running.started_at = c.option(time)?,
+            _ => c.skip()?,
+        }
+        Ok(())
+    })?;
+    Ok(running)
+}
+
+fn terminated(c: &mut Cursor) -> Read<ContainerStateTerminated> {
+    let mut exit_code = None;
+    let mut terminated = ContainerStateTerminated {
+        container_id: None,
+        exit_code: 0,
+        finished_at: None,
+        message: None,
+        reason: None,
+        signal: None,
+        started_at: None,
+    };
+    c.object(|c, key| {
+        match key {
+            "containerID" => terminated.container_id = c.option(Cursor::string)?,
+            "exitCode" => exit_code = c.option(Cursor::i32)?,
+            "finishedAt" => terminated.finished_at = c.option(time)?,
+            "message" => terminated.message = c.option(Cursor::string)?,
+            "reason" => terminated.reason = c.option(Cursor::string)?,
+            "signal" => terminated.signal = c.option(Cursor::i32)?,
+            "startedAt" => terminated.started_at = c.option(time)?,
+            _ => c.skip()?,
+        }
+        Ok(())
+    })?;
+    terminated.exit_code = exit_code.unwrap_or_default();
+    Ok(terminated)
+}
+
+fn waiting(c: &mut Cursor) -> Read<ContainerStateWaiting> {
+    let mut waiting = ContainerStateWaiting {
+        message: None,
+        reason: None,
+    };
+    c.object(|c, key| {
+        match key {
+            "message" => waiting.message = c.option(Cursor::string)?,
+            "reason" => waiting.reason = c.option(Cursor::string)?,
+            _ => c.skip()?,
+        }
+        Ok(())
+    })?;
+    Ok(waiting)
+}
+
+fn owner_reference(c: &mut Cursor) -> Read<OwnerReference> {
+    let [mut api_version, mut kind, mut name, mut uid] = [None, None, None, None];
+    let (mut block_owner_deletion, mut controller) = (None, None);
+    c.object(|c, key| {
+        match key {
+            "apiVersion" => api_version = c.option(Cursor::string)?,
+            "blockOwnerDeletion" => block_owner_deletion = c.option(Cursor::bool)?,
+            "controller" => controller = c.option(Cursor::bool)?,
+            "kind" => kind = c.option(Cursor::string)?,
+            "name" => name = c.option(Cursor::string)?,
+            "uid" => uid = c.option(Cursor::string)?,
+            _ => c.skip()?,
+        }
+        Ok(())
+    })?;
+    Ok(OwnerReference {
+        api_version: api_version.unwrap_or_default(),
+        block_owner_deletion,
+        controller,
+        kind: kind.unwrap_or_default(),
+        name: name.unwrap_or_default(),
+        uid: uid.unwrap_or_default(),
+    })
+}
+
+/// A JSON array, each element read by `element`.
+fn list<'a, T>(
+    c: &mut Cursor<'a>,
+    mut element: impl FnMut(&mut Cursor<'a>) -> Read<T>,
+) -> Read<Vec<T>> {
+    let mut out = Vec::new();
+    c.array(|c| {
+        out.push(element(c)?);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Labels and annotations: as serde fills a map, a key given twice keeps its last value.
+fn string_map(c: &mut Cursor) -> Read<BTreeMap<String, String>> {
+    let mut map = BTreeMap::new();
+    c.object(|c, key| {
+        let key = key.to_owned();
+        map.insert(key, c.string()?);
+        Ok(())
+    })?;
+    Ok(map)
+}
+
+/// A `Time` as k8s-openapi reads it: the string through jiff's own deserializer.
+fn time(c: &mut Cursor) -> Read<Time> {
+    let text = c.str()?;
+    let deserializer = StrDeserializer::<ValueError>::new(&text);
+    Timestamp::deserialize(deserializer)
+        .map(Time)
+        .map_err(|_| Declined)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::pod_json::PodView;
+    use serde::de::DeserializeSeed;
+
+    /// The Rows view as serde_json reads it.
+    fn by_serde(text: &str) -> serde_json::Result<Pod> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let pod = PodView::Rows.deserialize(&mut de)?;
+        de.end()?;
+        Ok(pod)
+    }
+
+    /// Rows read here, or declined; never a different Pod than serde_json reads, and never a
+    /// Pod where serde_json finds an error outside a skipped value.
+    fn agrees(text: &str) -> Option<Pod> {
+        let serde = by_serde(text);
+        match pod_rows(text) {
+            Ok(pod) => {
+                assert_eq!(Some(&pod), serde.as_ref().ok(), "{text}");
+                Some(pod)
+            }
+            Err(Declined) => None,
+        }
+    }
+
+    #[test]
+    fn a_plain_pod_reads_as_serde_reads_it() {
+        let text = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-0","namespace":"shop",
+            "uid":"u","resourceVersion":"42","generateName":"web-","generation":3,
+            "creationTimestamp":"2026-11-01T10:00:00Z","deletionTimestamp":null,
+            "deletionGracePeriodSeconds":30,"labels":{"app":"web","app":"web2"},
+            "annotations":{"a":"b"},"finalizers":["f"],
+            "ownerReferences":[{"apiVersion":"apps/v1","kind":"StatefulSet","name":"web","uid":"s","controller":true}],
+            "managedFields":[{"manager":"kubelet","fieldsV1":{"f:status":{}}}]},
+          "spec":{"volumes":[{"name":"v","emptyDir":{}}],"initContainers":[{"name":"init","image":"busybox",
+            "restartPolicy":"Always","command":["sh","-c","echo \"hi\" ]}"]}],
+            "containers":[{"name":"app","image":"nginx","ports":[{"containerPort":80}]}],
+            "nodeName":"n1","hostNetwork":false,"restartPolicy":"Always","priority":-5},
+          "status":{"phase":"Running","podIP":"10.0.0.1","conditions":[{"type":"Ready","status":"True",
+            "lastTransitionTime":"2026-11-01T10:00:05Z"}],"initContainerStatuses":[{"name":"init",
+            "ready":true,"restartCount":2,"started":true,"image":"busybox","imageID":"x",
+            "containerID":"containerd://1","state":{"running":{"startedAt":"2026-11-01T10:00:01Z"}},
+            "lastState":{"terminated":{"exitCode":1,"reason":"Error","finishedAt":"2026-11-01T10:00:00Z"}}}],
+            "containerStatuses":[{"name":"app","ready":false,"restartCount":0,
+            "state":{"waiting":{"reason":"ErrImagePull","message":"pull \"nginx\": \u00e9 \ud83d\ude00 \n"}}}]}}"#;
+        let pod = agrees(text).expect("read here");
+        assert_eq!(pod.metadata.labels.unwrap()["app"], "web2");
+        assert_eq!(pod.spec.unwrap().init_containers.unwrap()[0].name, "init");
+    }
+
+    #[test]
+    fn what_serde_refuses_is_declined() {
+        for text in [
+            r#"{"metadata":{"name":7}}"#,
+            r#"{"metadata":null}"#,
+            r#"{"metadata":{"name":"a","name":"b"}}"#,
+            r#"{"spec":{"containers":[{"name":"a","image":1}]}}"#,
+            r#"{"spec":{"containers":[null]}}"#,
+            r#"{"spec":{"containers":[["a"]]}}"#,
+            r#"{"status":{"containerStatuses":[{"name":"a","ready":"yes"}]}}"#,
+            r#"{"status":{"containerStatuses":[{"restartCount":1.0}]}}"#,
+            r#"{"status":{"containerStatuses":[{"restartCount":1e2}]}}"#,
+            r#"{"status":{"containerStatuses":[{"restartCount":01}]}}"#,
+            r#"{"status":{"containerStatuses":[{"restartCount":2147483648}]}}"#,
+            r#"{"status":{"containerStatuses":[{"state":{"waiting":{"reason":5}}}]}}"#,
+            r#"{"status":{"conditions":[{"type":"Ready","status":true}]}}"#,
+            r#"{"metadata":{"creationTimestamp":"yesterday"}}"#,
+            r#"{"metadata":{"name":"a\ud800"}}"#,
+            r#"{"metadata":{"name":"a\x"}}"#,
+            "{\"metadata\":{\"name\":\"a\u{1}\"}}",
+            r#"{"metadata":{"name":"a"},}"#,
+            r#"{"metadata":{"name":"a"}} x"#,
+            r#"[{"name":"a"}]"#,
+            r#"{"metadata":{"name":"a"}"#,
+        ] {
+            assert_eq!(pod_rows(text), Err(Declined), "{text}");
+        }
+    }
+
+    #[test]
+    fn missing_and_null_fields_read_as_serde_reads_them() {
+        for text in [
+            "{}",
+            r#"{"spec":null,"status":null}"#,
+            r#"{"spec":{},"status":{}}"#,
+            r#"{"spec":{"containers":null,"initContainers":[{"name":null}]}}"#,
+            r#"{"status":{"containerStatuses":[{"name":"a","state":null,"lastState":{}}],"conditions":[{}]}}"#,
+            r#"{"metadata":{"labels":null,"annotations":{},"ownerReferences":null}}"#,
+            r#" { "metadata" : { "name" : "a" } , "x" : [ 1 , { "y" : "]" } ] , "z" : -1.5e3 } "#,
+        ] {
+            assert!(agrees(text).is_some(), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_list_reads_its_items_as_serde_reads_them() {
+        let text = r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"9","continue":"t"},
+            "items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"},"status":{"phase":"Running"}}]}"#;
+        let pods = list_rows(text, 2).unwrap();
+        let names: Vec<_> = pods
+            .iter()
+            .map(|p| p.metadata.name.clone().unwrap())
+            .collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(list_rows(r#"{"items":null}"#, 0).unwrap(), vec![]);
+        for text in [
+            r#"{"metadata":{}}"#,
+            r#"{"items":[],"items":[]}"#,
+            r#"{"items":[{"metadata":{"name":1}}]}"#,
+            r#"{"items":{}}"#,
+        ] {
+            assert_eq!(list_rows(text, 0), Err(Declined), "{text}");
+        }
+    }
+
+    /// A pod with every field the Rows view reads, and some it does not.
+    fn sample() -> serde_json::Value {
+        serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "web-0", "namespace": "shop", "uid": "u", "resourceVersion": "4",
+                "generateName": "web-", "generation": 2, "creationTimestamp": "2026-11-01T10:00:00Z",
+                "deletionTimestamp": "2026-11-02T10:00:00Z", "deletionGracePeriodSeconds": 30,
+                "labels": {"app": "web"}, "annotations": {"a": "b"}, "finalizers": ["f"],
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web",
+                    "uid": "r", "controller": true, "blockOwnerDeletion": true}],
+                "managedFields": [{"manager": "kubelet", "fieldsV1": {"f:status": {}}}]},
+            "spec": {"nodeName": "n1", "hostNetwork": true, "restartPolicy": "Always",
+                "schedulerName": "default-scheduler", "serviceAccountName": "default",
+                "volumes": [{"name": "v", "emptyDir": {}}],
+                "initContainers": [{"name": "init", "image": "busybox", "restartPolicy": "Always",
+                    "command": ["sh", "-c", "sleep 1"]}],
+                "containers": [{"name": "app", "image": "nginx", "env": [{"name": "A", "value": "1"}]}]},
+            "status": {"phase": "Pending", "reason": "r", "message": "m", "podIP": "10.0.0.1",
+                "nominatedNodeName": "n2",
+                "conditions": [{"type": "Ready", "status": "False", "reason": "x", "message": "y",
+                    "lastTransitionTime": "2026-11-01T10:00:05Z"}],
+                "initContainerStatuses": [{"name": "init", "image": "busybox", "imageID": "i",
+                    "containerID": "c", "ready": false, "restartCount": 3, "started": false,
+                    "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off"}},
+                    "lastState": {"terminated": {"exitCode": 1, "reason": "Error",
+                        "startedAt": "2026-11-01T10:00:01Z", "finishedAt": "2026-11-01T10:00:02Z"}}}],
+                "containerStatuses": [{"name": "app", "ready": false, "restartCount": 0,
+                    "state": {"waiting": {"reason": "PodInitializing"}}}]}
+        })
+    }
+
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    /// JSON values of the kinds a mutation puts anywhere in a pod: each type a field could
+    /// wrongly have, numbers at the edges of the integer types, strings with escapes.
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            prop_oneof![
+                Just(i64::from(i32::MAX)),
+                Just(i64::from(i32::MAX) + 1),
+                Just(i64::MIN),
+                any::<i32>().prop_map(i64::from),
+            ]
+            .prop_map(Value::from),
+            Just(Value::from(u64::MAX)),
+            (-1e3f64..1e3).prop_map(Value::from),
+            "[a-z\"\\\\/\u{0}-\u{1f}\u{e9}\u{1F600}]{0,6}".prop_map(Value::String),
+            Just(Value::String("2026-11-01T10:00:00Z".into())),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            let key = prop_oneof![
+                Just("name".to_string()),
+                Just("running".to_string()),
+                Just("startedAt".to_string()),
+                Just("exitCode".to_string()),
+                "[a-z]{1,3}",
+            ];
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(key, inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// `pod` with the node at `path` (indices taken modulo each level's length) replaced by
+    /// `with`, or given a new key `added` if it is an object and `add` holds.
+    fn mutate(node: &mut Value, path: &[usize], with: Value, add: Option<&str>) {
+        if let Some((&step, rest)) = path.split_first() {
+            match node {
+                Value::Object(map) if !map.is_empty() => {
+                    let key = map.keys().nth(step % map.len()).unwrap().clone();
+                    return mutate(map.get_mut(&key).unwrap(), rest, with, add);
+                }
+                Value::Array(list) if !list.is_empty() => {
+                    let at = step % list.len();
+                    return mutate(&mut list[at], rest, with, add);
+                }
+                _ => {}
+            }
+        }
+        match (node.as_object_mut(), add) {
+            (Some(map), Some(key)) => {
+                map.insert(key.to_string(), with);
+            }
+            _ => *node = with,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_mutated_pod_reads_as_serde_reads_it_or_is_declined(
+            path in prop::collection::vec(any::<usize>(), 1..7),
+            with in value(),
+            add in prop::option::of(prop_oneof![
+                Just("name"), Just("state"), Just("restartCount"), Just("labels"), Just("zz"),
+            ]),
+            pretty in any::<bool>(),
+        ) {
+            let mut pod = sample();
+            mutate(&mut pod, &path, with, add);
+            let text = match pretty {
+                true => serde_json::to_string_pretty(&pod).unwrap(),
+                false => pod.to_string(),
+            };
+            let serde = by_serde(&text);
+            // Declined is always allowed: serde_json then reads it.
+            if let Ok(read) = pod_rows(&text) {
+                prop_assert_eq!(Some(&read), serde.as_ref().ok());
+            }
+            // Through the readers the commands use, the answer is serde_json's, error or Pod.
+            let used = crate::input::pod_json::pod_from_str_as(PodView::Rows, &text);
+            prop_assert_eq!(
+                used.as_ref().map_err(ToString::to_string),
+                serde.as_ref().map_err(ToString::to_string)
+            );
+        }
+    }
+
+    #[test]
+    fn the_sample_pod_is_read_here() {
+        let text = sample().to_string();
+        assert!(agrees(&text).is_some());
+        assert!(agrees(&serde_json::to_string_pretty(&sample()).unwrap()).is_some());
+    }
+}
