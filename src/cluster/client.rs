@@ -61,7 +61,7 @@ pub struct Cluster {
 struct SpareBuffers(Arc<Mutex<Vec<Vec<u8>>>>);
 
 impl SpareBuffers {
-    const KEPT: usize = 4;
+    const KEPT: usize = 5;
 
     fn take(&self) -> Vec<u8> {
         self.lock().pop().unwrap_or_default()

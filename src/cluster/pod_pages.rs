@@ -1,15 +1,19 @@
 //! Pod LIST pages read from the response bytes as they came (one buffer, gunzipped): the list's
 //! metadata from the front of the body first, so the next page can be asked for at once, then
 //! the pods, decoded lean (`input::pod_json`: no managedFields) and never through a `String` or a
-//! `serde_json::Value`. `Prefetch` fetches the next pages on the runtime's worker thread and
-//! `Decoding` decodes them on its blocking pool while the caller prints the one before.
+//! `serde_json::Value`. `Listing` fetches the pages on the runtime's worker thread and
+//! `Decoding` decodes each on its blocking pool while the caller prints the one before.
 
+use futures::SinkExt;
+use futures::StreamExt;
+use futures::channel::mpsc;
 use k8s_openapi::api::core::v1::Pod;
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::cluster::Cluster;
 use crate::cluster::client::PAGE_SIZE;
+use crate::cluster::client::Pages;
 use crate::error::{Error, Result};
 use crate::input::json_split::{Piece, split};
 use crate::input::managed_fields::blank_managed_fields;
@@ -283,37 +287,78 @@ fn picked_items(body: &[u8], picks: fn(&Pod) -> bool) -> Result<Vec<Pod>, ()> {
     if documents == 1 { Ok(pods) } else { Err(()) }
 }
 
-/// The next page, being fetched (and inflated) on the runtime's worker while the caller works
-/// on the pages before it. Dropped (an error, a closed pipe) = the request is abandoned.
-pub(crate) struct Prefetch(tokio::task::JoinHandle<Result<RawPodPage>>);
+/// How many fetched pages may wait, decoding or decoded, for the caller to take them: enough
+/// that decoding keeps both cores busy while the caller prints, few enough that memory stays
+/// bounded (a page is about 5 MB of text and as much again decoded).
+const PAGES_AHEAD: usize = 3;
 
-impl Prefetch {
-    pub(crate) fn start(
-        cluster: &Cluster,
-        selection: &PodSelection,
-        continue_token: Option<String>,
-    ) -> Prefetch {
+/// A pod LIST read page after page by a task on the runtime's worker, each page decoded on the
+/// blocking pool as soon as it is fetched ([`Decoding`]), and handed to the caller in order.
+/// The task fetches the next page as soon as it has the continue token, whatever the caller is
+/// doing, until `PAGES_AHEAD` pages are waiting: decoding is most of a listing's work and
+/// fetching a fraction, so there is more work ready than there are cores, which the system
+/// shares out as they come free. (Fetching one page ahead of the caller, and later two, left
+/// the cores idle whenever the caller was printing.) Pages, not items, are shared: locating the
+/// items to share them out cost more than it gave back (docs/benchmarks.md). Dropped = the
+/// task and its request abandoned.
+pub(crate) struct Listing {
+    pages: mpsc::Receiver<Ahead>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// A page fetched ahead of the caller, or the fetch that failed after them.
+pub(crate) enum Ahead {
+    /// Decoding, with what its continue token said (an error when the list loops).
+    Page(Decoding, Result<Option<String>>),
+    /// The fetch failed; whether it was continuing the list (a 410 then starts it over).
+    Failed(Error, bool),
+}
+
+impl Listing {
+    pub(crate) fn start(cluster: &Cluster, selection: &PodSelection, view: PodView) -> Listing {
         let (cluster, selection) = (cluster.clone(), selection.clone());
-        Prefetch(tokio::spawn(async move {
-            cluster.list_pods_raw(&selection, continue_token).await
-        }))
+        // The channel holds PAGES_AHEAD - 1, and the task one more while it waits to send.
+        let (mut sender, pages) = mpsc::channel(PAGES_AHEAD - 2);
+        let task = tokio::spawn(async move {
+            let mut seen = Pages::default();
+            let mut token = None;
+            loop {
+                let continuing = token.is_some();
+                let page = match cluster.list_pods_raw(&selection, token.take()).await {
+                    Ok(page) => page,
+                    Err(e) => {
+                        let _ = sender.send(Ahead::Failed(e, continuing)).await;
+                        return;
+                    }
+                };
+                let next = seen.next(page.next.clone(), "pods");
+                token = next.as_ref().ok().cloned().flatten();
+                let ahead = Ahead::Page(Decoding::start(page, view), next);
+                if sender.send(ahead).await.is_err() || token.is_none() {
+                    return;
+                }
+            }
+        });
+        Listing { pages, task }
     }
 
-    /// The page, once it is here.
-    pub(crate) async fn page(&mut self) -> Result<RawPodPage> {
-        (&mut self.0)
+    /// The next page in list order, or the failure that ended the list there.
+    pub(crate) async fn next(&mut self) -> Result<Ahead> {
+        // The task sends until the last page or a failure, which the caller stops at.
+        self.pages
+            .next()
             .await
-            .map_err(|e| Error::client("list pods", e))?
+            .ok_or_else(|| Error::client("list pods", "the listing ended early"))
     }
 }
 
-/// A fetched page's pods being decoded on a thread of the runtime's blocking pool. Decoding is
-/// most of a listing's work and fetching a fraction, so the caller keeps a few pages decoding
-/// while it hands over the one before and the worker fetches the next: more work ready than
-/// there are cores, which the system shares out as they come free. (Pages decoded by turns on
-/// the worker and the caller left one of them idle while the other finished its page.) Pages,
-/// not items, are shared: locating the items to share them out cost more than it gave back
-/// (docs/benchmarks.md).
+impl Drop for Listing {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A fetched page's pods being decoded on a thread of the runtime's blocking pool.
 pub(crate) struct Decoding(tokio::task::JoinHandle<(RawPodPage, serde_json::Result<Vec<Pod>>)>);
 
 impl Decoding {
@@ -327,12 +372,6 @@ impl Decoding {
     /// The page and its pods (or where they do not read), once decoded.
     pub(crate) async fn done(self) -> Result<(RawPodPage, serde_json::Result<Vec<Pod>>)> {
         self.0.await.map_err(|e| Error::client("list pods", e))
-    }
-}
-
-impl Drop for Prefetch {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 

@@ -2,7 +2,7 @@
 //! its selector, no target is one LIST of the whole scope. The same queries run against a
 //! cluster or against offline input, so both give the same answer.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -12,8 +12,7 @@ use kube::api::WatchEvent;
 use serde_json::Value;
 
 use crate::cluster::Cluster;
-use crate::cluster::client::Pages;
-use crate::cluster::pod_pages::{Decoding, PodSelection, Prefetch};
+use crate::cluster::pod_pages::{Ahead, Listing, PodSelection};
 use crate::error::{Error, Result};
 use crate::input::manifest::Inventory;
 use crate::input::pod_json::PodView;
@@ -380,24 +379,12 @@ fn is_gone(e: &Error) -> bool {
     matches!(e, Error::Api { code: 410, .. })
 }
 
-/// How many fetched pages may be waiting to be handed over, decoding or decoded: enough that
-/// the decoding keeps both cores busy while this thread prints, few enough that memory stays
-/// bounded (a page is about 5 MB of text and as much again decoded).
-const PAGES_AHEAD: usize = 2;
-
-/// A page fetched ahead of the one being handed over, or the fetch that failed after them.
-enum Ahead {
-    /// Decoding, with what its continue token said (an error when the list loops).
-    Page(Decoding, Result<Option<String>>),
-    /// The fetch failed; whether it was continuing the list (a 410 then starts it over).
-    Failed(Error, bool),
-}
-
 /// One query's paginated LIST, page by page, returning the resourceVersion to watch from. A
 /// continue token that expires mid-way (410) starts the list over, as kubectl does; pages
 /// handed over before are handed over again (the printer shows each pod once). While a page is
-/// handed over, the next ones are already fetched and decoded (`PAGES_AHEAD`, no more); what
-/// goes wrong is reported in the order of the pages, after every page before it is handed over.
+/// handed over, the next ones are already fetched and decoded (`pod_pages::Listing`, a few
+/// pages ahead, no more); what goes wrong is reported in the order of the pages, after every
+/// page before it is handed over.
 async fn list_query(
     cluster: &Cluster,
     query: &PodQuery,
@@ -411,37 +398,17 @@ async fn list_query(
     };
     let mut restarts = 0;
     'list: loop {
-        let mut pages = Pages::default();
-        let mut fetching = Some((Prefetch::start(cluster, &selection, None), false));
-        let mut ahead = VecDeque::new();
+        let mut listing = Listing::start(cluster, &selection, view);
         loop {
-            while ahead.len() < PAGES_AHEAD
-                && let Some((mut fetch, continuing)) = fetching.take()
-            {
-                let page = match fetch.page().await {
-                    Ok(page) => page,
-                    Err(e) => {
-                        ahead.push_back(Ahead::Failed(e, continuing));
-                        break;
-                    }
-                };
-                let next = pages.next(page.next.clone(), "pods");
-                if let Ok(Some(token)) = &next {
-                    let fetch = Prefetch::start(cluster, &selection, Some(token.clone()));
-                    fetching = Some((fetch, true));
-                }
-                ahead.push_back(Ahead::Page(Decoding::start(page, view), next));
-            }
-            let (decoding, next) = match ahead.pop_front() {
-                Some(Ahead::Page(decoding, next)) => (decoding, next),
-                Some(Ahead::Failed(e, continuing)) => {
+            let (decoding, next) = match listing.next().await? {
+                Ahead::Page(decoding, next) => (decoding, next),
+                Ahead::Failed(e, continuing) => {
                     if is_gone(&e) && continuing && restarts < LIST_RESTARTS {
                         restarts += 1;
                         continue 'list;
                     }
                     return Err(e);
                 }
-                None => unreachable!("a page is fetched whenever none is ahead"),
             };
             let (page, pods) = decoding.done().await?;
             on_page(cluster.read_pods(pods)?)?;
