@@ -15,10 +15,9 @@ use crate::cluster::Cluster;
 use crate::cluster::client::PAGE_SIZE;
 use crate::cluster::client::Pages;
 use crate::error::{Error, Result};
-use crate::input::json_split::{Piece, split};
 use crate::input::managed_fields::blank_managed_fields;
 use crate::input::pod_json::{PodView, pod_from_str_as};
-use crate::input::row_read;
+use crate::input::row_read::{self, Declined};
 
 /// What a pod LIST selects: the query's scope and selectors in their wire form.
 #[derive(Debug, Clone, Default)]
@@ -59,7 +58,7 @@ impl RawPodPage {
     pub(crate) fn pods(&mut self, view: PodView) -> serde_json::Result<Vec<Pod>> {
         if let PodView::Rows = view
             && let Ok(text) = std::str::from_utf8(&self.body)
-            && let Ok(pods) = row_read::list_rows(text, PAGE_SIZE as usize)
+            && let Ok(pods) = row_read::list_rows(text, PAGE_SIZE as usize, |pod, _| Ok(pod))
         {
             return Ok(pods);
         }
@@ -252,39 +251,19 @@ fn items_of<'de, R: serde_json::de::Read<'de>>(
     Ok(pods)
 }
 
-/// [`PodView::WholeIf`]: each item located by the offline cutter (`input::json_split`, which
-/// passes over a nested value 64 bytes at a time), read in the Rows view, and read again whole
-/// if `picks` it. Only here, where each item is read twice anyway: locating the items first
-/// costs more than one pass elsewhere. Locating them with serde_json (borrowed `RawValue`s) was
-/// a sixth of `explain -A`. Err for anything but one list object whose items, each UTF-8, all
-/// read: the caller reads that page in one pass, which places the error. The two cores share
-/// pages, not items ([`Prefetch`]).
+/// [`PodView::WholeIf`]: each item read in the Rows view by hand (`input::row_read`, which
+/// passes over what a row does not read by its brackets), and its text read again whole by
+/// serde_json if `picks` it. Err for anything else (a page that is not UTF-8, or that either
+/// reading declines): the caller reads that page in one pass, which reads it as serde_json
+/// does or places the error. (Locating the items with serde_json, as borrowed `RawValue`s, was
+/// a sixth of `explain -A`; cutting them out with `input::json_split` first, a tenth.)
 fn picked_items(body: &[u8], picks: fn(&Pod) -> bool) -> Result<Vec<Pod>, ()> {
-    /// The page without its items: checked whole, with `items` once, an array (cut) or null.
-    #[derive(Deserialize)]
-    struct Rest {
-        #[serde(rename = "items", deserialize_with = "cut_or_null")]
-        _items: (),
-    }
-    fn cut_or_null<'de, D: Deserializer<'de>>(d: D) -> Result<(), D::Error> {
-        Option::<[IgnoredAny; 0]>::deserialize(d).map(drop)
-    }
-    let mut pods = Vec::with_capacity(PAGE_SIZE as usize);
-    let mut documents = 0;
-    split(body, &mut |piece| match piece {
-        Piece::Head(_) => Ok(()),
-        Piece::Item(item, _) => {
-            let text = std::str::from_utf8(item).map_err(drop)?;
-            pods.push(pod_from_str_as(PodView::WholeIf(picks), text).map_err(drop)?);
-            Ok(())
-        }
-        Piece::Document(rest, _) => {
-            documents += 1;
-            serde_json::from_slice::<Rest>(rest).map(drop).map_err(drop)
-        }
-    })
-    .map_err(drop)?;
-    if documents == 1 { Ok(pods) } else { Err(()) }
+    let text = std::str::from_utf8(body).map_err(drop)?;
+    let then = |rows: Pod, item: &str| match picks(&rows) {
+        true => pod_from_str_as(PodView::Whole, item).map_err(|_| Declined),
+        false => Ok(rows),
+    };
+    row_read::list_rows(text, PAGE_SIZE as usize, then).map_err(drop)
 }
 
 /// How many fetched pages may wait, decoding or decoded, for the caller to take them: enough

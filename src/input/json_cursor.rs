@@ -78,6 +78,17 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// Where the next value starts (the whitespace before it passed over).
+    pub(crate) fn value_start(&mut self) -> usize {
+        self.peek();
+        self.at
+    }
+
+    /// Where the cursor is: right after the value read last.
+    pub(crate) fn at(&self) -> usize {
+        self.at
+    }
+
     /// Only whitespace is left.
     pub(crate) fn end(&mut self) -> Read<()> {
         match self.peek() {

@@ -25,15 +25,21 @@ use k8s_openapi::jiff::Timestamp;
 use serde::Deserialize;
 use serde::de::value::{Error as ValueError, StrDeserializer};
 
-use crate::input::json_cursor::{Cursor, Declined, Read};
+pub(crate) use crate::input::json_cursor::Declined;
+use crate::input::json_cursor::{Cursor, Read};
 use crate::input::pod_json::WireMeta;
 use crate::input::row_pod::{
     RowCondition, RowContainer, RowContainerStatus, RowPod, RowSpec, RowStatus,
 };
 
 /// The items of a pod LIST body in the Rows view, as `cluster::pod_pages` reads them with serde
-/// (`items` required, `null` no items, every other key passed over).
-pub(crate) fn list_rows(text: &str, capacity: usize) -> Read<Vec<Pod>> {
+/// (`items` required, `null` no items, every other key passed over), each handed to `then` with
+/// its own text (which keeps it or reads that text again, declining if that does not read).
+pub(crate) fn list_rows(
+    text: &str,
+    capacity: usize,
+    mut then: impl FnMut(Pod, &str) -> Read<Pod>,
+) -> Read<Vec<Pod>> {
     let mut cursor = Cursor::new(text);
     let mut items: Option<Vec<Pod>> = None;
     cursor.object(|c, key| {
@@ -47,7 +53,9 @@ pub(crate) fn list_rows(text: &str, capacity: usize) -> Read<Vec<Pod>> {
         if !c.null()? {
             pods.reserve(capacity);
             c.array(|c| {
-                pods.push(row_pod(c)?.into_pod());
+                let start = c.value_start();
+                let rows = row_pod(c)?.into_pod();
+                pods.push(then(rows, &text[start..c.at()])?);
                 Ok(())
             })?;
         }
@@ -623,20 +631,37 @@ mod tests {
     fn a_list_reads_its_items_as_serde_reads_them() {
         let text = r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"9","continue":"t"},
             "items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"},"status":{"phase":"Running"}}]}"#;
-        let pods = list_rows(text, 2).unwrap();
+        let pods = list_rows(text, 2, |pod, _| Ok(pod)).unwrap();
         let names: Vec<_> = pods
             .iter()
             .map(|p| p.metadata.name.clone().unwrap())
             .collect();
         assert_eq!(names, ["a", "b"]);
-        assert_eq!(list_rows(r#"{"items":null}"#, 0).unwrap(), vec![]);
+        // Each item's own text, to read again.
+        let mut texts = Vec::new();
+        list_rows(text, 2, |pod, item| {
+            texts.push(item.to_string());
+            Ok(pod)
+        })
+        .unwrap();
+        assert_eq!(
+            texts,
+            [
+                r#"{"metadata":{"name":"a"}}"#,
+                r#"{"metadata":{"name":"b"},"status":{"phase":"Running"}}"#
+            ]
+        );
+        assert_eq!(
+            list_rows(r#"{"items":null}"#, 0, |p, _| Ok(p)).unwrap(),
+            vec![]
+        );
         for text in [
             r#"{"metadata":{}}"#,
             r#"{"items":[],"items":[]}"#,
             r#"{"items":[{"metadata":{"name":1}}]}"#,
             r#"{"items":{}}"#,
         ] {
-            assert_eq!(list_rows(text, 0), Err(Declined), "{text}");
+            assert_eq!(list_rows(text, 0, |p, _| Ok(p)), Err(Declined), "{text}");
         }
     }
 
