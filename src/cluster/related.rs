@@ -28,9 +28,10 @@ use crate::util::parallel;
 /// requests.
 const MAX_ROUNDS: usize = 6;
 
-/// Log requests in flight at once: a whole cluster's representatives are read in parallel, but
-/// never so many that an API server's priority-and-fairness throttles the tool.
-pub(crate) const MAX_LOGS_IN_FLIGHT: usize = 8;
+/// Requests in flight at once (logs, or related lists): a whole cluster's representatives and
+/// namespaces are read in parallel, but never so many that an API server's
+/// priority-and-fairness throttles the tool.
+pub(crate) const MAX_IN_FLIGHT: usize = 8;
 
 /// Whose logs are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,12 +98,20 @@ pub(crate) async fn explain_all(
         if asked.is_empty() && logs.is_empty() {
             break;
         }
-        for (kind, ns) in &asked.objects {
-            match source {
-                Source::Cluster(cluster) => {
-                    fetch_from_cluster(cluster, &mut objects, *kind, ns).await
+        match source {
+            Source::Cluster(cluster) => {
+                // Put in in the order asked, as one after another they were.
+                let found: Vec<Found> = stream::iter(&asked.objects)
+                    .map(|(kind, ns)| fetch_from_cluster(cluster, *kind, ns.clone()))
+                    .buffered(MAX_IN_FLIGHT)
+                    .collect()
+                    .await;
+                found.into_iter().for_each(|put| put(&mut objects));
+            }
+            Source::Offline(inv) => {
+                for (kind, ns) in &asked.objects {
+                    fetch_from_files(inv, &mut objects, *kind, ns);
                 }
-                Source::Offline(inv) => fetch_from_files(inv, &mut objects, *kind, ns),
             }
         }
         let got_logs: HashSet<(String, String)> = logs
@@ -175,7 +184,7 @@ fn note_passed_over(
     }
 }
 
-/// Reads `keys` (log tails of `tail` lines), at most [`MAX_LOGS_IN_FLIGHT`] at once.
+/// Reads `keys` (log tails of `tail` lines), at most [`MAX_IN_FLIGHT`] at once.
 async fn fetch_logs(
     source: &Source,
     keys: BTreeSet<LogKey>,
@@ -203,7 +212,7 @@ async fn fetch_logs(
                 });
             (key, into_fetched(log))
         })
-        .buffer_unordered(MAX_LOGS_IN_FLIGHT)
+        .buffer_unordered(MAX_IN_FLIGHT)
         .collect()
         .await
 }
@@ -229,70 +238,66 @@ fn unavailable(kind: RelatedKind, ns: &str, err: &Error) -> String {
     }
 }
 
-async fn fetch_from_cluster(
-    cluster: &Cluster,
-    objects: &mut RelatedObjects,
-    kind: RelatedKind,
-    ns: &str,
-) {
-    let why = |e: Error| unavailable(kind, ns, &e);
+/// What one related LIST found, to be put with the others (`objects`) once it is in.
+type Found = Box<dyn FnOnce(&mut RelatedObjects) + Send>;
+
+/// One related LIST from the cluster. Lists for different kinds and namespaces are read at once
+/// (`MAX_IN_FLIGHT` in flight): one after another, a hundred namespaces' events and
+/// services were most of `explain -A`'s time at 10k pods, the cores idle (docs/benchmarks.md).
+async fn fetch_from_cluster(cluster: &Cluster, kind: RelatedKind, ns: String) -> Found {
+    let why = |e: Error| unavailable(kind, &ns, &e);
     match kind {
         RelatedKind::Events => {
-            let r = cluster.list_namespaced::<Event>(ns).await.map_err(why);
-            objects.events.insert(ns.into(), into_fetched(r));
+            let r = into_fetched(cluster.list_namespaced::<Event>(&ns).await.map_err(why));
+            Box::new(move |o| _ = o.events.insert(ns, r))
         }
         RelatedKind::Services => {
-            let r = cluster.list_namespaced::<Service>(ns).await.map_err(why);
-            objects.services.insert(ns.into(), into_fetched(r));
+            let r = into_fetched(cluster.list_namespaced::<Service>(&ns).await.map_err(why));
+            Box::new(move |o| _ = o.services.insert(ns, r))
         }
         RelatedKind::EndpointSlices => {
-            let r = cluster
-                .list_namespaced::<EndpointSlice>(ns)
-                .await
-                .map_err(why);
-            objects.endpoint_slices.insert(ns.into(), into_fetched(r));
+            let r = cluster.list_namespaced::<EndpointSlice>(&ns).await;
+            let r = into_fetched(r.map_err(why));
+            Box::new(move |o| _ = o.endpoint_slices.insert(ns, r))
         }
         RelatedKind::PersistentVolumeClaims => {
-            let r = cluster
-                .list_namespaced::<PersistentVolumeClaim>(ns)
-                .await
-                .map_err(why);
-            objects.claims.insert(ns.into(), into_fetched(r));
+            let r = cluster.list_namespaced::<PersistentVolumeClaim>(&ns).await;
+            let r = into_fetched(r.map_err(why));
+            Box::new(move |o| _ = o.claims.insert(ns, r))
         }
         RelatedKind::ConfigMaps => {
-            let r = cluster.list_namespaced::<ConfigMap>(ns).await.map_err(why);
-            objects.config_maps.insert(ns.into(), into_fetched(r));
+            let r = into_fetched(cluster.list_namespaced::<ConfigMap>(&ns).await.map_err(why));
+            Box::new(move |o| _ = o.config_maps.insert(ns, r))
         }
         RelatedKind::Secrets => {
             let r = cluster
-                .secret_names(ns)
+                .secret_names(&ns)
                 .await
-                .map(|n| n.into_iter().collect::<BTreeSet<_>>())
-                .map_err(why);
-            objects.secrets.insert(ns.into(), into_fetched(r));
+                .map(|n| n.into_iter().collect::<BTreeSet<_>>());
+            let r = into_fetched(r.map_err(why));
+            Box::new(move |o| _ = o.secrets.insert(ns, r))
         }
         RelatedKind::Nodes => {
-            let r = cluster.list_cluster::<Node>().await.map_err(why);
-            objects.nodes = Some(into_fetched(r));
+            let r = into_fetched(cluster.list_cluster::<Node>().await.map_err(why));
+            Box::new(move |o| o.nodes = Some(r))
         }
         RelatedKind::PersistentVolumes => {
-            let r = cluster
-                .list_cluster::<PersistentVolume>()
-                .await
-                .map_err(why);
-            objects.persistent_volumes = Some(into_fetched(r));
+            let r = cluster.list_cluster::<PersistentVolume>().await;
+            let r = into_fetched(r.map_err(why));
+            Box::new(move |o| o.persistent_volumes = Some(r))
         }
         RelatedKind::StorageClasses => {
-            let r = cluster.list_cluster::<StorageClass>().await.map_err(why);
-            objects.storage_classes = Some(into_fetched(r));
+            let r = into_fetched(cluster.list_cluster::<StorageClass>().await.map_err(why));
+            Box::new(move |o| o.storage_classes = Some(r))
         }
         RelatedKind::ServicesNamed => {
             // `ns` holds the Service's name here.
             let r = cluster
-                .list_named_everywhere::<Service>(ns)
+                .list_named_everywhere::<Service>(&ns)
                 .await
                 .map_err(|e| unavailable(kind, "all namespaces", &e));
-            objects.services_named.insert(ns.into(), into_fetched(r));
+            let r = into_fetched(r);
+            Box::new(move |o| _ = o.services_named.insert(ns, r))
         }
     }
 }
