@@ -1,19 +1,24 @@
 //! CPU-bound work over a slice, split across the machine's cores (at most four) with scoped
 //! threads; in order, and on the calling thread alone when there is little of it. [`Relay`]
 //! shares a stream of jobs with one helper thread; [`drop_elsewhere`] hands a value to the
-//! runtime's worker to be freed.
+//! runtime's blocking pool to be freed.
 
 use std::collections::VecDeque;
 use std::num::NonZeroUsize;
 use std::sync::mpsc;
 use std::thread::Scope;
 
-/// Drops `value` on the async runtime's worker thread rather than here: for large trees of
-/// small allocations (a page of k8s-openapi Pods) that this thread has no need to wait for.
-/// Freeing a LIST's pods at the end of `explain -A` took a tenth of its wall time at 10k pods,
-/// with the worker idle (docs/benchmarks.md). Must be called within the runtime.
+/// Drops `value` on a thread of the async runtime's blocking pool rather than here: for large
+/// trees of small allocations (a page of k8s-openapi Pods) that this thread has no need to wait
+/// for. Freeing a LIST's pods at the end of `explain -A` took a tenth of its wall time at 10k
+/// pods, and freeing each page after its rows a tenth of `status -A`'s main thread, which sets
+/// the pace of the listing (docs/benchmarks.md). (Not the runtime's worker: it fetches the next
+/// pages.) Outside a runtime, dropped here.
 pub fn drop_elsewhere<T: Send + 'static>(value: T) {
-    tokio::spawn(async move { drop(value) });
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => drop(runtime.spawn_blocking(move || drop(value))),
+        Err(_) => drop(value),
+    }
 }
 
 /// Below this many items a thread costs more than it saves.
