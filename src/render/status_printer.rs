@@ -21,7 +21,6 @@ use crate::render::{Columns, write_json, write_yaml};
 use crate::session::Session;
 use crate::status::report::{self, Detail, InitStatus, InitStatusList};
 use crate::util::jsonpath::Template;
-use crate::util::parallel;
 use crate::util::sanitize::Untrusted;
 
 pub(crate) enum Format {
@@ -153,8 +152,6 @@ impl<'a> StatusPrinter<'a> {
                 report::report(p, ctx.now, detail)
             })
             .collect();
-        // The rows are made: the pods are freed elsewhere while they are printed.
-        parallel::drop_elsewhere(pods);
         if items.is_empty() {
             return Ok(());
         }

@@ -11,9 +11,8 @@ use std::thread::Scope;
 /// Drops `value` on a thread of the async runtime's blocking pool rather than here: for large
 /// trees of small allocations (a page of k8s-openapi Pods) that this thread has no need to wait
 /// for. Freeing a LIST's pods at the end of `explain -A` took a tenth of its wall time at 10k
-/// pods, and freeing each page after its rows a tenth of `status -A`'s main thread, which sets
-/// the pace of the listing (docs/benchmarks.md). (Not the runtime's worker: it fetches the next
-/// pages.) Outside a runtime, dropped here.
+/// pods (docs/benchmarks.md). (Not the runtime's worker: it fetches the next pages.) Outside a
+/// runtime, dropped here.
 pub fn drop_elsewhere<T: Send + 'static>(value: T) {
     match tokio::runtime::Handle::try_current() {
         Ok(runtime) => drop(runtime.spawn_blocking(move || drop(value))),
