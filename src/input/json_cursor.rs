@@ -288,7 +288,8 @@ impl<'a> Cursor<'a> {
         self.eat(b'"')?;
         let bytes = self.bytes();
         loop {
-            let next = memchr::memchr2(b'"', b'\\', &bytes[self.at..]).ok_or(Declined)?;
+            let rest = bytes.get(self.at..).ok_or(Declined)?;
+            let next = memchr::memchr2(b'"', b'\\', rest).ok_or(Declined)?;
             self.at += next + 1;
             if bytes[self.at - 1] == b'"' {
                 return Ok(());

@@ -787,6 +787,57 @@ mod tests {
         }
     }
 
+    proptest! {
+        /// Any text, however broken or cut short: never a panic, and where both read it, the
+        /// same Pod. (Broken text inside a value no row reads is read here and refused by
+        /// serde_json: docs/status.md. The mutation test above, over valid JSON, is exact.)
+        #[test]
+        fn any_text_is_declined_or_read_as_serde_reads_it(
+            cut in 0usize..2000,
+            noise in "[{}\\[\\]\",:a-z0-9\\\\ .eE+-]{0,40}",
+        ) {
+            let whole = sample().to_string();
+            let mut text = whole[..cut.min(whole.len())].to_string();
+            text.push_str(&noise);
+            if let (Ok(read), Ok(serde)) = (pod_rows(&text), by_serde(&text)) {
+                prop_assert_eq!(read, serde);
+            }
+            let list = format!(r#"{{"items":[{text}"#);
+            prop_assert!(list_rows(&list, 1, |p, _| Ok(p)).is_err());
+        }
+    }
+
+    proptest! {
+        /// Arbitrary text after each way into a field: no panic, and where both read it, the
+        /// same Pod.
+        #[test]
+        fn arbitrary_text_never_panics(
+            lead in prop_oneof![
+                Just(""), Just("{\"x\":"), Just("{\"metadata\":{\"name\":"),
+                Just("{\"status\":{\"containerStatuses\":[{\"restartCount\":"),
+                Just("{\"spec\":{\"containers\":[{\"name\":\""),
+            ],
+            rest in ".{0,48}",
+        ) {
+            let text = format!("{lead}{rest}");
+            if let (Ok(read), Ok(serde)) = (pod_rows(&text), by_serde(&text)) {
+                prop_assert_eq!(read, serde);
+            }
+        }
+    }
+
+    #[test]
+    fn strings_cut_short_are_declined() {
+        for text in [
+            r#"{"x":"abc\"#,
+            r#"{"x":"abc"#,
+            r#"{"metadata":{"name":"a\"#,
+            r#"{"x":"\u12"#,
+        ] {
+            assert_eq!(pod_rows(text), Err(Declined), "{text}");
+        }
+    }
+
     #[test]
     fn the_sample_pod_is_read_here() {
         let text = sample().to_string();
