@@ -127,41 +127,39 @@ impl<'a> Cursor<'a> {
         &mut self,
         mut field: impl FnMut(&mut Self, &str) -> Read<()>,
     ) -> Read<()> {
-        self.eat(b'{')?;
-        if self.peek() == Some(b'}') {
-            self.at += 1;
-            return Ok(());
-        }
-        loop {
-            if self.peek() != Some(b'"') {
+        self.members(b'{', b'}', |c| {
+            if c.peek() != Some(b'"') {
                 return Err(Declined);
             }
-            let key = self.str()?;
-            self.eat(b':')?;
-            field(self, &key)?;
-            match self.peek() {
-                Some(b',') => self.at += 1,
-                Some(b'}') => {
-                    self.at += 1;
-                    return Ok(());
-                }
-                _ => return Err(Declined),
-            }
-        }
+            let key = c.str()?;
+            c.eat(b':')?;
+            field(c, &key)
+        })
     }
 
     /// An array, `element` called at each element.
-    pub(crate) fn array(&mut self, mut element: impl FnMut(&mut Self) -> Read<()>) -> Read<()> {
-        self.eat(b'[')?;
-        if self.peek() == Some(b']') {
+    pub(crate) fn array(&mut self, element: impl FnMut(&mut Self) -> Read<()>) -> Read<()> {
+        self.members(b'[', b']', element)
+    }
+
+    /// A container from `open` to `close`, `member` called at each of its comma-separated
+    /// members (none if it closes at once).
+    fn members(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut member: impl FnMut(&mut Self) -> Read<()>,
+    ) -> Read<()> {
+        self.eat(open)?;
+        if self.peek() == Some(close) {
             self.at += 1;
             return Ok(());
         }
         loop {
-            element(self)?;
+            member(self)?;
             match self.peek() {
                 Some(b',') => self.at += 1,
-                Some(b']') => {
+                Some(b) if b == close => {
                     self.at += 1;
                     return Ok(());
                 }

@@ -87,6 +87,19 @@ impl Seen {
         self.0 |= bit;
         Ok(())
     }
+
+    /// An `Option` field, numbered `field` in its struct, read once into `slot` (null is None).
+    fn read<'a, T>(
+        &mut self,
+        field: u32,
+        c: &mut Cursor<'a>,
+        slot: &mut Option<T>,
+        read: impl FnOnce(&mut Cursor<'a>) -> Read<T>,
+    ) -> Read<()> {
+        self.first(field)?;
+        *slot = c.option(read)?;
+        Ok(())
+    }
 }
 
 fn row_pod(c: &mut Cursor) -> Read<RowPod> {
@@ -102,16 +115,8 @@ fn row_pod(c: &mut Cursor) -> Read<RowPod> {
             pod.metadata = meta(c)?;
             Ok(())
         }
-        "spec" => {
-            seen.first(1)?;
-            pod.spec = c.option(spec)?;
-            Ok(())
-        }
-        "status" => {
-            seen.first(2)?;
-            pod.status = c.option(status)?;
-            Ok(())
-        }
+        "spec" => seen.read(1, c, &mut pod.spec, spec),
+        "status" => seen.read(2, c, &mut pod.status, status),
         _ => c.skip(),
     })?;
     Ok(pod)
@@ -120,63 +125,25 @@ fn row_pod(c: &mut Cursor) -> Read<RowPod> {
 fn meta(c: &mut Cursor) -> Read<WireMeta> {
     let mut seen = Seen::default();
     let mut meta = WireMeta::default();
-    c.object(|c, key| {
-        match key {
-            "annotations" => {
-                seen.first(0)?;
-                meta.annotations = c.option(string_map)?;
-            }
-            "creationTimestamp" => {
-                seen.first(1)?;
-                meta.creation_timestamp = c.option(time)?;
-            }
-            "deletionGracePeriodSeconds" => {
-                seen.first(2)?;
-                meta.deletion_grace_period_seconds = c.option(Cursor::i64)?;
-            }
-            "deletionTimestamp" => {
-                seen.first(3)?;
-                meta.deletion_timestamp = c.option(time)?;
-            }
-            "finalizers" => {
-                seen.first(4)?;
-                meta.finalizers = c.option(|c| list(c, Cursor::string))?;
-            }
-            "generateName" => {
-                seen.first(5)?;
-                meta.generate_name = c.option(Cursor::string)?;
-            }
-            "generation" => {
-                seen.first(6)?;
-                meta.generation = c.option(Cursor::i64)?;
-            }
-            "labels" => {
-                seen.first(7)?;
-                meta.labels = c.option(string_map)?;
-            }
-            "name" => {
-                seen.first(8)?;
-                meta.name = c.option(Cursor::string)?;
-            }
-            "namespace" => {
-                seen.first(9)?;
-                meta.namespace = c.option(Cursor::string)?;
-            }
-            "ownerReferences" => {
-                seen.first(10)?;
-                meta.owner_references = c.option(|c| list(c, owner_reference))?;
-            }
-            "resourceVersion" => {
-                seen.first(11)?;
-                meta.resource_version = c.option(Cursor::string)?;
-            }
-            "uid" => {
-                seen.first(12)?;
-                meta.uid = c.option(Cursor::string)?;
-            }
-            _ => c.skip()?,
+    c.object(|c, key| match key {
+        "annotations" => seen.read(0, c, &mut meta.annotations, string_map),
+        "creationTimestamp" => seen.read(1, c, &mut meta.creation_timestamp, time),
+        "deletionGracePeriodSeconds" => {
+            seen.read(2, c, &mut meta.deletion_grace_period_seconds, Cursor::i64)
         }
-        Ok(())
+        "deletionTimestamp" => seen.read(3, c, &mut meta.deletion_timestamp, time),
+        "finalizers" => seen.read(4, c, &mut meta.finalizers, |c| list(c, Cursor::string)),
+        "generateName" => seen.read(5, c, &mut meta.generate_name, Cursor::string),
+        "generation" => seen.read(6, c, &mut meta.generation, Cursor::i64),
+        "labels" => seen.read(7, c, &mut meta.labels, string_map),
+        "name" => seen.read(8, c, &mut meta.name, Cursor::string),
+        "namespace" => seen.read(9, c, &mut meta.namespace, Cursor::string),
+        "ownerReferences" => seen.read(10, c, &mut meta.owner_references, |c| {
+            list(c, owner_reference)
+        }),
+        "resourceVersion" => seen.read(11, c, &mut meta.resource_version, Cursor::string),
+        "uid" => seen.read(12, c, &mut meta.uid, Cursor::string),
+        _ => c.skip(),
     })?;
     Ok(meta)
 }
@@ -192,39 +159,15 @@ fn spec(c: &mut Cursor) -> Read<RowSpec> {
         scheduler_name: None,
         service_account_name: None,
     };
-    c.object(|c, key| {
-        match key {
-            "containers" => {
-                seen.first(0)?;
-                spec.containers = c.option(|c| list(c, container))?;
-            }
-            "hostNetwork" => {
-                seen.first(1)?;
-                spec.host_network = c.option(Cursor::bool)?;
-            }
-            "initContainers" => {
-                seen.first(2)?;
-                spec.init_containers = c.option(|c| list(c, container))?;
-            }
-            "nodeName" => {
-                seen.first(3)?;
-                spec.node_name = c.option(Cursor::string)?;
-            }
-            "restartPolicy" => {
-                seen.first(4)?;
-                spec.restart_policy = c.option(Cursor::string)?;
-            }
-            "schedulerName" => {
-                seen.first(5)?;
-                spec.scheduler_name = c.option(Cursor::string)?;
-            }
-            "serviceAccountName" => {
-                seen.first(6)?;
-                spec.service_account_name = c.option(Cursor::string)?;
-            }
-            _ => c.skip()?,
-        }
-        Ok(())
+    c.object(|c, key| match key {
+        "containers" => seen.read(0, c, &mut spec.containers, |c| list(c, container)),
+        "hostNetwork" => seen.read(1, c, &mut spec.host_network, Cursor::bool),
+        "initContainers" => seen.read(2, c, &mut spec.init_containers, |c| list(c, container)),
+        "nodeName" => seen.read(3, c, &mut spec.node_name, Cursor::string),
+        "restartPolicy" => seen.read(4, c, &mut spec.restart_policy, Cursor::string),
+        "schedulerName" => seen.read(5, c, &mut spec.scheduler_name, Cursor::string),
+        "serviceAccountName" => seen.read(6, c, &mut spec.service_account_name, Cursor::string),
+        _ => c.skip(),
     })?;
     Ok(spec)
 }
@@ -236,23 +179,11 @@ fn container(c: &mut Cursor) -> Read<RowContainer> {
         image: None,
         restart_policy: None,
     };
-    c.object(|c, key| {
-        match key {
-            "name" => {
-                seen.first(0)?;
-                container.name = c.option(Cursor::string)?;
-            }
-            "image" => {
-                seen.first(1)?;
-                container.image = c.option(Cursor::string)?;
-            }
-            "restartPolicy" => {
-                seen.first(2)?;
-                container.restart_policy = c.option(Cursor::string)?;
-            }
-            _ => c.skip()?,
-        }
-        Ok(())
+    c.object(|c, key| match key {
+        "name" => seen.read(0, c, &mut container.name, Cursor::string),
+        "image" => seen.read(1, c, &mut container.image, Cursor::string),
+        "restartPolicy" => seen.read(2, c, &mut container.restart_policy, Cursor::string),
+        _ => c.skip(),
     })?;
     Ok(container)
 }
@@ -269,43 +200,20 @@ fn status(c: &mut Cursor) -> Read<RowStatus> {
         pod_ip: None,
         reason: None,
     };
-    c.object(|c, key| {
-        match key {
-            "conditions" => {
-                seen.first(0)?;
-                status.conditions = c.option(|c| list(c, condition))?;
-            }
-            "containerStatuses" => {
-                seen.first(1)?;
-                status.container_statuses = c.option(|c| list(c, container_status))?;
-            }
-            "initContainerStatuses" => {
-                seen.first(2)?;
-                status.init_container_statuses = c.option(|c| list(c, container_status))?;
-            }
-            "message" => {
-                seen.first(3)?;
-                status.message = c.option(Cursor::string)?;
-            }
-            "nominatedNodeName" => {
-                seen.first(4)?;
-                status.nominated_node_name = c.option(Cursor::string)?;
-            }
-            "phase" => {
-                seen.first(5)?;
-                status.phase = c.option(Cursor::string)?;
-            }
-            "podIP" => {
-                seen.first(6)?;
-                status.pod_ip = c.option(Cursor::string)?;
-            }
-            "reason" => {
-                seen.first(7)?;
-                status.reason = c.option(Cursor::string)?;
-            }
-            _ => c.skip()?,
-        }
-        Ok(())
+    c.object(|c, key| match key {
+        "conditions" => seen.read(0, c, &mut status.conditions, |c| list(c, condition)),
+        "containerStatuses" => seen.read(1, c, &mut status.container_statuses, |c| {
+            list(c, container_status)
+        }),
+        "initContainerStatuses" => seen.read(2, c, &mut status.init_container_statuses, |c| {
+            list(c, container_status)
+        }),
+        "message" => seen.read(3, c, &mut status.message, Cursor::string),
+        "nominatedNodeName" => seen.read(4, c, &mut status.nominated_node_name, Cursor::string),
+        "phase" => seen.read(5, c, &mut status.phase, Cursor::string),
+        "podIP" => seen.read(6, c, &mut status.pod_ip, Cursor::string),
+        "reason" => seen.read(7, c, &mut status.reason, Cursor::string),
+        _ => c.skip(),
     })?;
     Ok(status)
 }
@@ -318,27 +226,12 @@ fn condition(c: &mut Cursor) -> Read<RowCondition> {
         reason: None,
         message: None,
     };
-    c.object(|c, key| {
-        match key {
-            "type" => {
-                seen.first(0)?;
-                condition.type_ = c.option(Cursor::string)?;
-            }
-            "status" => {
-                seen.first(1)?;
-                condition.status = c.option(Cursor::string)?;
-            }
-            "reason" => {
-                seen.first(2)?;
-                condition.reason = c.option(Cursor::string)?;
-            }
-            "message" => {
-                seen.first(3)?;
-                condition.message = c.option(Cursor::string)?;
-            }
-            _ => c.skip()?,
-        }
-        Ok(())
+    c.object(|c, key| match key {
+        "type" => seen.read(0, c, &mut condition.type_, Cursor::string),
+        "status" => seen.read(1, c, &mut condition.status, Cursor::string),
+        "reason" => seen.read(2, c, &mut condition.reason, Cursor::string),
+        "message" => seen.read(3, c, &mut condition.message, Cursor::string),
+        _ => c.skip(),
     })?;
     Ok(condition)
 }
@@ -355,43 +248,16 @@ fn container_status(c: &mut Cursor) -> Read<RowContainerStatus> {
         started: None,
         state: None,
     };
-    c.object(|c, key| {
-        match key {
-            "image" => {
-                seen.first(0)?;
-                status.image = c.option(Cursor::string)?;
-            }
-            "imageID" => {
-                seen.first(1)?;
-                status.image_id = c.option(Cursor::string)?;
-            }
-            "lastState" => {
-                seen.first(2)?;
-                status.last_state = c.option(container_state)?;
-            }
-            "name" => {
-                seen.first(3)?;
-                status.name = c.option(Cursor::string)?;
-            }
-            "ready" => {
-                seen.first(4)?;
-                status.ready = c.option(Cursor::bool)?;
-            }
-            "restartCount" => {
-                seen.first(5)?;
-                status.restart_count = c.option(Cursor::i32)?;
-            }
-            "started" => {
-                seen.first(6)?;
-                status.started = c.option(Cursor::bool)?;
-            }
-            "state" => {
-                seen.first(7)?;
-                status.state = c.option(container_state)?;
-            }
-            _ => c.skip()?,
-        }
-        Ok(())
+    c.object(|c, key| match key {
+        "image" => seen.read(0, c, &mut status.image, Cursor::string),
+        "imageID" => seen.read(1, c, &mut status.image_id, Cursor::string),
+        "lastState" => seen.read(2, c, &mut status.last_state, container_state),
+        "name" => seen.read(3, c, &mut status.name, Cursor::string),
+        "ready" => seen.read(4, c, &mut status.ready, Cursor::bool),
+        "restartCount" => seen.read(5, c, &mut status.restart_count, Cursor::i32),
+        "started" => seen.read(6, c, &mut status.started, Cursor::bool),
+        "state" => seen.read(7, c, &mut status.state, container_state),
+        _ => c.skip(),
     })?;
     Ok(status)
 }
