@@ -120,20 +120,13 @@ pub(crate) async fn explain_all(
             .collect();
         objects.logs.extend(fetch_logs(source, logs, tail).await);
         if asked.objects.is_empty() && !explanations.is_empty() {
-            // Only logs came in: only the pods they belong to can have changed (across the
-            // cores: a representative per group is a thousand pods at 10k).
-            let changed: Vec<usize> = (0..explanations.len())
-                .filter(|&i| {
-                    let e = &explanations[i];
-                    got_logs.contains(&(e.namespace.raw().to_string(), e.name.raw().to_string()))
-                })
-                .collect();
-            let redone = parallel::map(&changed, |&i| {
-                diagnosis::explain(&pods[i], &objects, now, tail)
+            // Only logs came in: only the pods they belong to can have changed.
+            let read = |e: &Explanation| {
+                got_logs.contains(&(e.namespace.raw().to_string(), e.name.raw().to_string()))
+            };
+            explain_again(pods, &mut explanations, read, |p| {
+                diagnosis::explain(p, &objects, now, tail)
             });
-            for (i, e) in changed.into_iter().zip(redone) {
-                explanations[i] = e;
-            }
         } else {
             explanations = parallel::map(pods, |p| diagnosis::explain(p, &objects, now, tail));
         }
@@ -243,6 +236,23 @@ fn unavailable(kind: RelatedKind, ns: &str, err: &Error) -> String {
         format!("{}{place} are not readable: forbidden", kind.resource())
     } else {
         format!("could not read {}{place}: {err}", kind.resource())
+    }
+}
+
+/// The pods whose explanation `again` picks explained anew, across the cores (after a log
+/// round, a representative per group: a thousand pods at 10k).
+fn explain_again(
+    pods: &[Pod],
+    explanations: &mut [Explanation],
+    again: impl Fn(&Explanation) -> bool,
+    explain: impl Fn(&Pod) -> Explanation + Sync,
+) {
+    let changed: Vec<usize> = (0..explanations.len())
+        .filter(|&i| again(&explanations[i]))
+        .collect();
+    let redone = parallel::map(&changed, |&i| explain(&pods[i]));
+    for (i, e) in changed.into_iter().zip(redone) {
+        explanations[i] = e;
     }
 }
 
