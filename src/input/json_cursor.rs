@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use crate::input::json_split::container_end;
+use crate::input::json_split::{container_end, every, zero_bytes};
 
 /// The text is not taken here: read it with serde_json.
 #[derive(Debug, PartialEq, Eq)]
@@ -18,18 +18,13 @@ pub(crate) type Read<T> = Result<T, Declined>;
 /// character (all of them if none does): eight bytes at a time, as serde_json looks, since a
 /// byte at a time this was the reader's costliest loop.
 fn plain_run(bytes: &[u8]) -> usize {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGH: u64 = ONES << 7;
-    // The high bit of the first byte that is zero (of `v`) or below 0x20 (of `word`) is exact;
-    // a borrow can only set bits above it.
-    let zero = |v: u64| v.wrapping_sub(ONES) & !v;
     let mut at = 0;
     while let Some(chunk) = bytes.get(at..at + 8) {
         let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        let stops = zero(word ^ (ONES * u64::from(b'"')))
-            | zero(word ^ (ONES * u64::from(b'\\')))
-            | (word.wrapping_sub(ONES * 0x20) & !word);
-        let stops = stops & HIGH;
+        // A control character is a byte whose top three bits are clear.
+        let stops = zero_bytes(word ^ every(b'"'))
+            | zero_bytes(word ^ every(b'\\'))
+            | zero_bytes(word & every(0xe0));
         if stops != 0 {
             return at + stops.trailing_zeros() as usize / 8;
         }

@@ -398,12 +398,12 @@ const ONES: u64 = u64::from_le_bytes([1; 8]);
 const LOW7: u64 = ONES * 0x7f;
 
 /// A word with every byte `b`.
-const fn every(b: u8) -> u64 {
+pub(super) const fn every(b: u8) -> u64 {
     ONES * b as u64
 }
 
 /// The high bit of exactly the zero bytes of `v` (no borrow crosses bytes: 0x7f + 0x7f < 0x100).
-const fn zero_bytes(v: u64) -> u64 {
+pub(super) const fn zero_bytes(v: u64) -> u64 {
     !(((v & LOW7).wrapping_add(LOW7)) | v | LOW7)
 }
 
