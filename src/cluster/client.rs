@@ -232,8 +232,14 @@ impl Cluster {
         let path = <Pod as kube::Resource>::url_path(&(), selection.namespace.as_deref());
         let body = self
             .call("list pods", || {
-                let spare = (self.spare.take(), Some(&self.spare_gzipped));
-                read_body(&self.client, &path, Read::List(&lp), spare.0, spare.1)
+                let spare = self.spare.take();
+                read_body(
+                    &self.client,
+                    &path,
+                    Read::List(&lp),
+                    spare,
+                    Some(&self.spare_gzipped),
+                )
             })
             .await?;
         RawPodPage::new(body).map_err(self.unreadable("list pods"))
@@ -246,7 +252,7 @@ impl Cluster {
 
     /// The pods of a page, decoded from its body on this thread (an item that is not a pod is an
     /// error that says where it is).
-    pub(crate) fn decode_pods(&self, page: &mut RawPodPage, view: PodView) -> Result<Vec<Pod>> {
+    fn decode_pods(&self, page: &mut RawPodPage, view: PodView) -> Result<Vec<Pod>> {
         self.read_pods(page.pods(view))
     }
 

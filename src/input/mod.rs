@@ -3,7 +3,7 @@
 
 mod json_cursor;
 mod json_pieces;
-pub(crate) mod json_split;
+mod json_split;
 mod json_stream;
 mod json_walk;
 pub(crate) mod managed_fields;
