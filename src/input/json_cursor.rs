@@ -3,6 +3,9 @@
 //! reads them into an integer field, and any other value passed over by its quotes and brackets
 //! (`json_split::container_end`, 64 bytes at a time) without being checked. Anything it does not
 //! read as serde_json would is [`Declined`]: the caller reads the text with serde_json instead.
+//!
+//! The small steps every value takes are `#[inline(always)]`: the release build optimises for
+//! size and kept them as calls, a third of the reader's instructions (docs/benchmarks.md).
 
 use std::borrow::Cow;
 
@@ -17,6 +20,7 @@ pub(crate) type Read<T> = Result<T, Declined>;
 /// How many bytes of a string's text come before its first quote, backslash or control
 /// character (all of them if none does): eight bytes at a time, as serde_json looks, since a
 /// byte at a time this was the reader's costliest loop.
+#[inline(always)]
 fn plain_run(bytes: &[u8]) -> usize {
     let mut at = 0;
     while let Some(chunk) = bytes.get(at..at + 8) {
@@ -47,11 +51,13 @@ impl<'a> Cursor<'a> {
         Cursor { text, at: 0 }
     }
 
+    #[inline(always)]
     fn bytes(&self) -> &'a [u8] {
         self.text.as_bytes()
     }
 
     /// The next byte that is not JSON whitespace, not consumed.
+    #[inline(always)]
     fn peek(&mut self) -> Option<u8> {
         let bytes = self.bytes();
         while let Some(&b) = bytes.get(self.at) {
@@ -63,6 +69,7 @@ impl<'a> Cursor<'a> {
         None
     }
 
+    #[inline(always)]
     fn eat(&mut self, byte: u8) -> Read<()> {
         match self.peek() {
             Some(b) if b == byte => {
@@ -93,6 +100,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// True, and consumed, if the next value is `null`.
+    #[inline(always)]
     pub(crate) fn null(&mut self) -> Read<bool> {
         if self.peek() != Some(b'n') {
             return Ok(false);
@@ -101,6 +109,7 @@ impl<'a> Cursor<'a> {
         Ok(true)
     }
 
+    #[inline(always)]
     fn literal(&mut self, word: &[u8]) -> Read<()> {
         if !self.bytes()[self.at..].starts_with(word) {
             return Err(Declined);
@@ -110,6 +119,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// An `Option` field: null is None.
+    #[inline(always)]
     pub(crate) fn option<T>(&mut self, read: impl FnOnce(&mut Self) -> Read<T>) -> Read<Option<T>> {
         match self.null()? {
             true => Ok(None),
@@ -118,6 +128,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// An object, each key handed to `field`, which reads or skips its value.
+    #[inline(always)]
     pub(crate) fn object(
         &mut self,
         mut field: impl FnMut(&mut Self, &str) -> Read<()>,
@@ -139,6 +150,7 @@ impl<'a> Cursor<'a> {
 
     /// A container from `open` to `close`, `member` called at each of its comma-separated
     /// members (none if it closes at once).
+    #[inline(always)]
     fn members(
         &mut self,
         open: u8,
@@ -201,6 +213,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A string, borrowed from the text unless it has escapes.
+    #[inline(always)]
     pub(crate) fn str(&mut self) -> Read<Cow<'a, str>> {
         self.eat(b'"')?;
         let bytes = self.bytes();
@@ -277,6 +290,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Passes over a string to its closing quote, its escapes passed over unread.
+    #[inline(always)]
     fn skip_str(&mut self) -> Read<()> {
         self.eat(b'"')?;
         let bytes = self.bytes();
