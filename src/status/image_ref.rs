@@ -42,27 +42,70 @@ pub fn tag(image: &str) -> &str {
     }
 }
 
-/// A reference in its fully qualified form: registry, repository, and tag or digest.
-pub fn normalize(image: &str) -> String {
+/// A reference in its fully qualified form (registry, repository, and tag or digest), kept as
+/// the pieces of text it is made of and compared as the text they spell, never built: `explain`
+/// asks it of every container of thousands of pods, each diagnosis round, and building the two
+/// strings was most of the time drift detection took.
+pub struct Normalized<'a> {
+    /// Registry and path added in front, the repository, the tag and the digest, each with
+    /// what separates it (empty when absent).
+    pieces: [&'a str; 6],
+}
+
+impl Normalized<'_> {
+    fn bytes(&self) -> impl Iterator<Item = u8> + '_ {
+        self.pieces.iter().flat_map(|p| p.bytes())
+    }
+
+    fn has_digest(&self) -> bool {
+        !self.pieces[4].is_empty()
+    }
+
+    /// The same reference without its digest (with a digest only, the repository alone).
+    fn without_digest(&self) -> Self {
+        let [prefix, repo, colon, tag, ..] = self.pieces;
+        Normalized {
+            pieces: [prefix, repo, colon, tag, "", ""],
+        }
+    }
+}
+
+impl PartialEq for Normalized<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes().eq(other.bytes())
+    }
+}
+
+impl std::fmt::Display for Normalized<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.pieces.iter().try_for_each(|p| f.write_str(p))
+    }
+}
+
+/// A reference in its fully qualified form: `busybox:1.28` → `docker.io/library/busybox:1.28`.
+pub fn normalize(image: &str) -> Normalized<'_> {
     let Parts { repo, tag, digest } = split(image.trim());
     let first = repo.split('/').next().unwrap_or_default();
     let has_registry =
         repo.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
-    let mut full = if has_registry {
-        repo.to_string()
+    let (prefix, repo) = if has_registry {
+        match repo.strip_prefix("index.docker.io/") {
+            Some(rest) => ("docker.io/", rest),
+            None => ("", repo),
+        }
     } else if repo.contains('/') {
-        format!("docker.io/{repo}")
+        ("docker.io/", repo)
     } else {
-        format!("docker.io/library/{repo}")
+        ("docker.io/library/", repo)
     };
-    if let Some(full_repo) = full.strip_prefix("index.docker.io/") {
-        full = format!("docker.io/{full_repo}");
-    }
-    match (tag, digest) {
-        (Some(t), Some(d)) => format!("{full}:{t}@{d}"),
-        (Some(t), None) => format!("{full}:{t}"),
-        (None, Some(d)) => format!("{full}@{d}"),
-        (None, None) => format!("{full}:latest"),
+    let (colon, tag) = match (tag, digest) {
+        (Some(t), _) => (":", t),
+        (None, Some(_)) => ("", ""),
+        (None, None) => (":", "latest"),
+    };
+    let (at, digest) = digest.map_or(("", ""), |d| ("@", d));
+    Normalized {
+        pieces: [prefix, repo, colon, tag, at, digest],
     }
 }
 
@@ -82,12 +125,8 @@ pub fn drifted(spec_image: &str, ran_image: Option<&str>, image_id: Option<&str>
         return Some(false);
     }
     // The status may carry a tag where the spec pinned tag@digest (or the other way round).
-    let without_digest = |s: &str| {
-        s.split_once('@')
-            .map_or(s.to_string(), |(n, _)| n.to_string())
-    };
-    if spec.contains('@') != ran.contains('@') {
-        return Some(without_digest(&spec) != without_digest(&ran));
+    if spec.has_digest() != ran.has_digest() {
+        return Some(spec.without_digest() != ran.without_digest());
     }
     Some(true)
 }
@@ -108,16 +147,28 @@ mod tests {
 
     #[test]
     fn normalizes_docker_hub_shorthand() {
-        assert_eq!(normalize("busybox"), "docker.io/library/busybox:latest");
-        assert_eq!(normalize("busybox:1.28"), "docker.io/library/busybox:1.28");
-        assert_eq!(normalize("bitnami/redis:7"), "docker.io/bitnami/redis:7");
-        assert_eq!(normalize("localhost:5000/app"), "localhost:5000/app:latest");
         assert_eq!(
-            normalize("registry.k8s.io/pause:3.9"),
+            normalize("busybox").to_string(),
+            "docker.io/library/busybox:latest"
+        );
+        assert_eq!(
+            normalize("busybox:1.28").to_string(),
+            "docker.io/library/busybox:1.28"
+        );
+        assert_eq!(
+            normalize("bitnami/redis:7").to_string(),
+            "docker.io/bitnami/redis:7"
+        );
+        assert_eq!(
+            normalize("localhost:5000/app").to_string(),
+            "localhost:5000/app:latest"
+        );
+        assert_eq!(
+            normalize("registry.k8s.io/pause:3.9").to_string(),
             "registry.k8s.io/pause:3.9"
         );
         assert_eq!(
-            normalize("ghcr.io/acme/migrate@sha256:abc"),
+            normalize("ghcr.io/acme/migrate@sha256:abc").to_string(),
             "ghcr.io/acme/migrate@sha256:abc"
         );
     }
@@ -141,5 +192,42 @@ mod tests {
             ),
             Some(false)
         );
+    }
+
+    #[test]
+    fn references_compare_as_the_text_they_spell() {
+        let images = [
+            "busybox",
+            "busybox:latest",
+            "library/busybox",
+            "docker.io/library/busybox",
+            "index.docker.io/library/busybox:latest",
+            "docker.io/busybox",
+            "bitnami/redis:7",
+            "docker.io/bitnami/redis:7@sha256:aa",
+            "localhost:5000/app",
+            "localhost:5000/app:latest@sha256:aa",
+            "app@sha256:aa",
+            "app:@sha256:aa",
+            "docker.io/library/app@sha256:aa",
+            " busybox:1.28 ",
+            "ghcr.io/acme/migrate",
+            "ghcr.io/acme/migrate:",
+            "a/b/c:d@e@f",
+        ];
+        for a in images {
+            for b in images {
+                let (na, nb) = (normalize(a), normalize(b));
+                assert_eq!(na == nb, na.to_string() == nb.to_string(), "{a} / {b}");
+                let text = |n: &Normalized| n.to_string();
+                let cut = |s: String| s.split_once('@').map_or(s.clone(), |(n, _)| n.to_string());
+                assert_eq!(
+                    na.without_digest() == nb.without_digest(),
+                    cut(text(&na)) == cut(text(&nb)),
+                    "{a} / {b}"
+                );
+                assert_eq!(na.has_digest(), text(&na).contains('@'), "{a}");
+            }
+        }
     }
 }
