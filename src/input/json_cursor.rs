@@ -59,14 +59,31 @@ impl<'a> Cursor<'a> {
     /// The next byte that is not JSON whitespace, not consumed.
     #[inline(always)]
     fn peek(&mut self) -> Option<u8> {
-        let bytes = self.bytes();
-        while let Some(&b) = bytes.get(self.at) {
-            if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
-                return Some(b);
-            }
-            self.at += 1;
+        match *self.bytes().get(self.at)? {
+            b' ' | b'\n' | b'\r' | b'\t' => self.peek_past_blanks(),
+            b => Some(b),
         }
-        None
+    }
+
+    /// [`Cursor::peek`] where whitespace comes first: indented text's spaces eight at a time.
+    #[inline(never)]
+    fn peek_past_blanks(&mut self) -> Option<u8> {
+        let bytes = self.bytes();
+        loop {
+            while let Some(chunk) = bytes.get(self.at..self.at + 8) {
+                let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+                let others = word ^ every(b' ');
+                if others != 0 {
+                    self.at += others.trailing_zeros() as usize / 8;
+                    break;
+                }
+                self.at += 8;
+            }
+            match *bytes.get(self.at)? {
+                b' ' | b'\n' | b'\r' | b'\t' => self.at += 1,
+                b => return Some(b),
+            }
+        }
     }
 
     #[inline(always)]

@@ -710,4 +710,19 @@ mod tests {
         assert!(agrees(&text).is_some());
         assert!(agrees(&serde_json::to_string_pretty(&sample()).unwrap()).is_some());
     }
+
+    #[test]
+    fn indentation_of_any_width_and_kind_reads_alike() {
+        let compact = agrees(&sample().to_string()).unwrap();
+        let pretty = serde_json::to_string_pretty(&sample()).unwrap();
+        // Runs of blanks shorter and longer than the eight bytes looked at together, and every
+        // kind of JSON whitespace among them.
+        for width in [1, 7, 8, 9, 17] {
+            for blank in [" ", "\t", " \t", "\r\n "] {
+                let indent = blank.repeat(width);
+                let text = pretty.replace("\n", &format!("\n{indent}"));
+                assert_eq!(agrees(&text).as_ref(), Some(&compact), "{width} {blank:?}");
+            }
+        }
+    }
 }
