@@ -8,7 +8,7 @@
 //! slow path. Input outside this shape (a top-level array or scalar, a head or document that is
 //! not UTF-8, brackets that do not close) is [`Split::Unsupported`]: the caller reads it the slow
 //! way, which reports its errors exactly as before. Items are handed on unchecked: their reader
-//! compacts them (`compact_into`) and checks the UTF-8 of what is left.
+//! copies them (compacted by `compact_into` unless read by hand) and checks their UTF-8.
 
 use std::io::{self, Read};
 use std::ops::Range;
