@@ -147,30 +147,19 @@ mod tests {
 
     #[test]
     fn normalizes_docker_hub_shorthand() {
-        assert_eq!(
-            normalize("busybox").to_string(),
-            "docker.io/library/busybox:latest"
-        );
-        assert_eq!(
-            normalize("busybox:1.28").to_string(),
-            "docker.io/library/busybox:1.28"
-        );
-        assert_eq!(
-            normalize("bitnami/redis:7").to_string(),
-            "docker.io/bitnami/redis:7"
-        );
-        assert_eq!(
-            normalize("localhost:5000/app").to_string(),
-            "localhost:5000/app:latest"
-        );
-        assert_eq!(
-            normalize("registry.k8s.io/pause:3.9").to_string(),
-            "registry.k8s.io/pause:3.9"
-        );
-        assert_eq!(
-            normalize("ghcr.io/acme/migrate@sha256:abc").to_string(),
-            "ghcr.io/acme/migrate@sha256:abc"
-        );
+        for (image, full) in [
+            ("busybox", "docker.io/library/busybox:latest"),
+            ("busybox:1.28", "docker.io/library/busybox:1.28"),
+            ("bitnami/redis:7", "docker.io/bitnami/redis:7"),
+            ("localhost:5000/app", "localhost:5000/app:latest"),
+            ("registry.k8s.io/pause:3.9", "registry.k8s.io/pause:3.9"),
+            (
+                "ghcr.io/acme/migrate@sha256:abc",
+                "ghcr.io/acme/migrate@sha256:abc",
+            ),
+        ] {
+            assert_eq!(normalize(image).to_string(), full);
+        }
     }
 
     #[test]
