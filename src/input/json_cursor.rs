@@ -65,10 +65,18 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// [`Cursor::peek`] where whitespace comes first: indented text's spaces eight at a time.
+    /// [`Cursor::peek`] where whitespace comes first: a lone line break (compacted text) passed
+    /// at once, indented text's spaces eight at a time.
     #[inline(never)]
     fn peek_past_blanks(&mut self) -> Option<u8> {
         let bytes = self.bytes();
+        match *bytes.get(self.at + 1)? {
+            b' ' | b'\n' | b'\r' | b'\t' => {}
+            b => {
+                self.at += 1;
+                return Some(b);
+            }
+        }
         loop {
             while let Some(chunk) = bytes.get(self.at..self.at + 8) {
                 let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
@@ -95,6 +103,11 @@ impl<'a> Cursor<'a> {
             }
             _ => Err(Declined),
         }
+    }
+
+    /// The next byte that is not whitespace (what the next value is), not consumed.
+    pub(crate) fn next_byte(&mut self) -> Option<u8> {
+        self.peek()
     }
 
     /// Where the next value starts (the whitespace before it passed over).
@@ -242,16 +255,25 @@ impl<'a> Cursor<'a> {
         }
         let mut owned = self.text[start..end].to_owned();
         self.at = end;
-        self.unescape_into(&mut owned)?;
+        self.unescape_into(Some(&mut owned))?;
         Ok(Cow::Owned(owned))
     }
 
-    /// The rest of a string that has escapes, from the first one to the closing quote.
-    fn unescape_into(&mut self, out: &mut String) -> Read<()> {
+    /// A string checked as [`Cursor::str`] checks it, its text not kept.
+    pub(crate) fn check_str(&mut self) -> Read<()> {
+        self.eat(b'"')?;
+        self.unescape_into(None)
+    }
+
+    /// The rest of a string from its first escape (or anywhere before) to the closing quote,
+    /// unescaped into `out` if given.
+    fn unescape_into(&mut self, mut out: Option<&mut String>) -> Read<()> {
         let bytes = self.bytes();
         loop {
             let run = plain_run(&bytes[self.at..]);
-            out.push_str(&self.text[self.at..self.at + run]);
+            if let Some(out) = out.as_deref_mut() {
+                out.push_str(&self.text[self.at..self.at + run]);
+            }
             self.at += run;
             match *bytes.get(self.at).ok_or(Declined)? {
                 b'"' => {
@@ -261,17 +283,20 @@ impl<'a> Cursor<'a> {
                 b'\\' => {
                     let escaped = *bytes.get(self.at + 1).ok_or(Declined)?;
                     self.at += 2;
-                    match escaped {
-                        b'"' => out.push('"'),
-                        b'\\' => out.push('\\'),
-                        b'/' => out.push('/'),
-                        b'b' => out.push('\u{8}'),
-                        b'f' => out.push('\u{c}'),
-                        b'n' => out.push('\n'),
-                        b'r' => out.push('\r'),
-                        b't' => out.push('\t'),
-                        b'u' => out.push(self.unicode_escape()?),
+                    let char = match escaped {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => self.unicode_escape()?,
                         _ => return Err(Declined),
+                    };
+                    if let Some(out) = out.as_deref_mut() {
+                        out.push(char);
                     }
                 }
                 _ => return Err(Declined),

@@ -17,6 +17,7 @@ use crate::input::json_stream::{Facts, FirstPass, Item, ObjectSeed, PodsError, S
 use crate::input::managed_fields::blank_managed_fields;
 use crate::input::newest::Newest;
 use crate::input::pod_json::{PodView, pod_from_slice_as};
+use crate::input::pod_walk;
 use crate::input::yaml::{Located, json_located};
 use crate::util::parallel::Relay;
 
@@ -217,6 +218,13 @@ fn hand_on<R, E>(
 /// The first pass's reading of one item of a list whose items are of `kind`: its facts and its
 /// newest time.
 fn item_facts(bytes: &[u8], kind: Option<&str>) -> Result<(Item, Newest), ()> {
+    // A Pod as kubectl writes one, walked by hand; anything that walk declines, by the seeds.
+    if let Some(own) = std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|text| pod_walk::pod_item(text, kind).ok())
+    {
+        return Ok((Item::Pod, own));
+    }
     let mut own = Newest::default();
     read(bytes, &mut own, kind, false).map(|facts| (Item::of(facts), own))
 }
@@ -298,6 +306,172 @@ fn changed() -> PodsError {
 mod tests {
     use super::*;
     use crate::input::json_stream;
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    /// The first pass's reading of one list item by the seeds alone: whether it is a Pod, and
+    /// the newest time it records.
+    fn by_seeds(text: &str, kind: Option<&str>) -> Result<(bool, Option<String>), ()> {
+        let mut own = Newest::default();
+        read(text.as_bytes(), &mut own, kind, false)
+            .map(|facts| (matches!(Item::of(facts), Item::Pod), newest_text(own)))
+    }
+
+    fn newest_text(newest: Newest) -> Option<String> {
+        newest.get().map(|t| t.to_string())
+    }
+
+    /// The hand walk answers only as the seeds do (declining is always allowed).
+    fn agrees(text: &str, kind: Option<&str>) -> bool {
+        match pod_walk::pod_item(text, kind) {
+            Ok(newest) => {
+                assert_eq!(
+                    by_seeds(text, kind),
+                    Ok((true, newest_text(newest))),
+                    "{text}"
+                );
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    #[test]
+    fn every_fixture_pod_is_walked_by_hand_as_the_seeds_walk_it() {
+        let pods = crate::input::row_pod::tests::fixture_pods();
+        assert!(pods.len() > 30);
+        for (name, json) in pods {
+            let text = String::from_utf8(json).unwrap();
+            assert!(agrees(&text, None), "declined: {name}");
+            let pretty: Value = serde_json::from_str(&text).unwrap();
+            assert!(
+                agrees(&serde_json::to_string_pretty(&pretty).unwrap(), Some("Pod")),
+                "{name}"
+            );
+        }
+    }
+
+    fn sample() -> Value {
+        json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "web-0", "namespace": "shop", "generation": 2,
+                "creationTimestamp": "2026-11-01T10:00:00Z", "labels": {"app": "web"},
+                "managedFields": [{"manager": "kubelet", "time": "2026-11-09T10:00:00Z",
+                    "fieldsV1": {"f:status": {"k:{\"type\":\"Ready\"}": {}}}}]},
+            "spec": {"containers": [{"name": "app", "ports": [{"containerPort": 80}],
+                "command": ["sh", "-c", "until nslookup db; do sleep 2; done"]}],
+                "hostNetwork": false, "priority": null},
+            "status": {"startTime": "2026-11-01T10:00:01Z", "conditions": [{"type": "Ready",
+                "lastProbeTime": null, "lastTransitionTime": "2026-11-01T10:00:05Z"}],
+                "containerStatuses": [{"name": "app", "restartCount": 3, "state": {"terminated":
+                    {"exitCode": -1, "startedAt": "2026-11-02T10:00:01Z",
+                     "finishedAt": "2026-11-02T10:00:02Z"}}}]}})
+    }
+
+    /// Values of every JSON kind, at the edges serde_json reads differently.
+    fn any_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            Just(Value::from(u64::MAX)),
+            (-1e3f64..1e3).prop_map(Value::from),
+            "[a-z\"\\\u{0}-\u{1f}\u{e9}\u{1F600}]{0,6}".prop_map(Value::String),
+            Just(Value::String("2026-12-01T10:00:00Z".into())),
+            Just(Value::String(String::new())),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            let key = prop_oneof![
+                Just("name".to_string()),
+                Just("kind".to_string()),
+                Just("metadata".to_string()),
+                Just("startedAt".to_string()),
+                "[a-z]{1,3}",
+            ];
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(key, inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// `node` with the value at `path` (indices modulo each level's length) replaced, or a key
+    /// `add` added to it if it is an object.
+    fn mutate(node: &mut Value, path: &[usize], with: Value, add: Option<&str>) {
+        if let Some((&step, rest)) = path.split_first() {
+            match node {
+                Value::Object(map) if !map.is_empty() => {
+                    let key = map.keys().nth(step % map.len()).unwrap().clone();
+                    return mutate(map.get_mut(&key).unwrap(), rest, with, add);
+                }
+                Value::Array(list) if !list.is_empty() => {
+                    let at = step % list.len();
+                    return mutate(&mut list[at], rest, with, add);
+                }
+                _ => {}
+            }
+        }
+        match (node.as_object_mut(), add) {
+            (Some(map), Some(key)) => {
+                map.insert(key.to_string(), with);
+            }
+            _ => *node = with,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_mutated_pod_is_walked_by_hand_as_the_seeds_walk_it_or_declined(
+            path in prop::collection::vec(any::<usize>(), 0..6),
+            with in any_value(),
+            add in prop::option::of(prop_oneof![
+                Just("name"), Just("kind"), Just("apiVersion"), Just("startTime"), Just("zz"),
+            ]),
+            pretty in any::<bool>(),
+            kind in prop::option::of(prop_oneof![Just("Pod"), Just("Service")]),
+        ) {
+            let mut pod = sample();
+            mutate(&mut pod, &path, with, add);
+            let text = match pretty {
+                true => serde_json::to_string_pretty(&pod).unwrap(),
+                false => pod.to_string(),
+            };
+            agrees(&text, kind);
+        }
+
+        /// Text no Value can hold (a key given twice), and text cut short or with noise.
+        #[test]
+        fn broken_or_duplicated_text_is_declined_or_walked_as_the_seeds_walk_it(
+            cut in 0usize..1200,
+            noise in "[{}\\[\\]\",:a-z0-9\\\\ .eE+-]{0,24}",
+            twice in 0usize..40,
+        ) {
+            let whole = sample().to_string();
+            let at = cut.min(whole.len());
+            agrees(&format!("{}{noise}", &whole[..at]), None);
+            // A key repeated: the `twice`-th `"key":` given again just before itself.
+            // (Not an escaped quote inside a string.)
+            let keys: Vec<usize> = whole
+                .match_indices("\":")
+                .map(|(i, _)| i)
+                .filter(|&i| whole.as_bytes()[i - 1] != b'\\')
+                .collect();
+            if let Some(&end) = keys.get(twice % keys.len()) {
+                let start = whole[..end].rfind(['{', ',']).unwrap() + 1;
+                let pair_end = whole[end..].find([',', '}']).map_or(whole.len(), |i| end + i);
+                let pair = &whole[start..pair_end];
+                let doubled = format!("{}{pair},{}", &whole[..start], &whole[start..]);
+                let walked = agrees(&doubled, None);
+                let scalar = !pair.contains(['{', '[']);
+                prop_assert!(!(walked && scalar), "a repeated key was walked: {}", doubled);
+            }
+        }
+    }
+
+    #[test]
+    fn the_sample_is_walked_by_hand() {
+        assert!(agrees(&sample().to_string(), None));
+    }
 
     const INPUTS: &[&str] = &[
         // kubectl get pods,events -A -o json: keys sorted, kind after items.

@@ -305,7 +305,7 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
         f.write_str("a key")
     }
     fn visit_str<E>(self, v: &str) -> Result<Key, E> {
-        let hash = hash(v);
+        let hash = key_hash(v);
         let role = match v {
             "kind" => Role::Kind,
             "items" => Role::Items,
@@ -325,7 +325,8 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
     }
 }
 
-fn hash(text: &str) -> u64 {
+/// A key's hash, by which the walks refuse duplicates.
+pub(crate) fn key_hash(text: &str) -> u64 {
     use std::hash::BuildHasher;
     // foldhash rather than std's SipHash: every key of an offline input is hashed, and SipHash
     // was 4% of reading one. A fixed seed, like the SipHash keys before it.

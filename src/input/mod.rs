@@ -10,6 +10,7 @@ pub(crate) mod managed_fields;
 pub mod manifest;
 pub(crate) mod newest;
 pub(crate) mod pod_json;
+mod pod_walk;
 mod row_pod;
 pub(crate) mod row_read;
 pub mod selector;

@@ -178,7 +178,7 @@ impl RowContainerStatus {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::path::Path;
 
     use serde_json::Value;
@@ -188,7 +188,8 @@ mod tests {
     use crate::status::report;
 
     /// Every Pod in the project's fixtures, as JSON bytes.
-    fn fixture_pods() -> Vec<(String, Vec<u8>)> {
+    /// Every Pod of the fixtures, as compact JSON (keys in the order the files give them).
+    pub(crate) fn fixture_pods() -> Vec<(String, Vec<u8>)> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
         let mut pods = Vec::new();
         for dir in ["pods", "explain", "explain-rows", "startup"] {
