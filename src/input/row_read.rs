@@ -398,7 +398,7 @@ fn time(c: &mut Cursor) -> Read<Time> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::input::pod_json::PodView;
     use serde::de::DeserializeSeed;
@@ -566,8 +566,9 @@ mod tests {
     use serde_json::Value;
 
     /// JSON values of the kinds a mutation puts anywhere in a pod: each type a field could
-    /// wrongly have, numbers at the edges of the integer types, strings with escapes.
-    fn value() -> impl Strategy<Value = Value> {
+    /// wrongly have, numbers at the edges of the integer types, strings with escapes, empty and
+    /// time strings; objects with `keys` and short made-up ones.
+    pub(crate) fn json_value(keys: &'static [&'static str]) -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
@@ -576,19 +577,19 @@ mod tests {
                 Just(i64::from(i32::MAX) + 1),
                 Just(i64::MIN),
                 any::<i32>().prop_map(i64::from),
+                any::<i64>(),
             ]
             .prop_map(Value::from),
             Just(Value::from(u64::MAX)),
             (-1e3f64..1e3).prop_map(Value::from),
             "[a-z\"\\\\/\u{0}-\u{1f}\u{e9}\u{1F600}]{0,6}".prop_map(Value::String),
-            Just(Value::String("2026-11-01T10:00:00Z".into())),
+            // (Newer than every time in the samples: it becomes their newest.)
+            Just(Value::String("2026-12-01T10:00:00Z".into())),
+            Just(Value::String(String::new())),
         ];
-        leaf.prop_recursive(3, 16, 4, |inner| {
+        leaf.prop_recursive(3, 16, 4, move |inner| {
             let key = prop_oneof![
-                Just("name".to_string()),
-                Just("running".to_string()),
-                Just("startedAt".to_string()),
-                Just("exitCode".to_string()),
+                prop::sample::select(keys).prop_map(str::to_string),
                 "[a-z]{1,3}",
             ];
             prop_oneof![
@@ -601,7 +602,7 @@ mod tests {
 
     /// `pod` with the node at `path` (indices taken modulo each level's length) replaced by
     /// `with`, or given a new key `added` if it is an object and `add` holds.
-    fn mutate(node: &mut Value, path: &[usize], with: Value, add: Option<&str>) {
+    pub(crate) fn mutate(node: &mut Value, path: &[usize], with: Value, add: Option<&str>) {
         if let Some((&step, rest)) = path.split_first() {
             match node {
                 Value::Object(map) if !map.is_empty() => {
@@ -627,7 +628,7 @@ mod tests {
         #[test]
         fn a_mutated_pod_reads_as_serde_reads_it_or_is_declined(
             path in prop::collection::vec(any::<usize>(), 1..7),
-            with in value(),
+            with in json_value(&["name", "running", "startedAt", "exitCode"]),
             add in prop::option::of(prop_oneof![
                 Just("name"), Just("state"), Just("restartCount"), Just("labels"), Just("zz"),
             ]),
