@@ -218,15 +218,13 @@ fn hand_on<R, E>(
 /// The first pass's reading of one item of a list whose items are of `kind`: its facts and its
 /// newest time.
 fn item_facts(bytes: &[u8], kind: Option<&str>) -> Result<(Item, Newest), ()> {
+    let text = std::str::from_utf8(bytes).map_err(drop)?;
     // A Pod as kubectl writes one, walked by hand; anything that walk declines, by the seeds.
-    if let Some(own) = std::str::from_utf8(bytes)
-        .ok()
-        .and_then(|text| pod_walk::pod_item(text, kind).ok())
-    {
+    if let Ok(own) = pod_walk::pod_item(text, kind) {
         return Ok((Item::Pod, own));
     }
     let mut own = Newest::default();
-    read(bytes, &mut own, kind, false).map(|facts| (Item::of(facts), own))
+    read_text(text, &mut own, kind, false).map(|facts| (Item::of(facts), own))
 }
 
 /// One piece through the first pass's seed; any error is left to the slow way.
@@ -239,6 +237,16 @@ fn read(
     // Checked whole (the cutter leaves items to this; what serde_json passes over unread it
     // does not check), and then read as a str, whose strings serde_json checks no more.
     let text = std::str::from_utf8(bytes).map_err(|_| ())?;
+    read_text(text, newest, inherited, top)
+}
+
+/// [`read`] of a piece already checked as UTF-8.
+fn read_text(
+    text: &str,
+    newest: &mut Newest,
+    inherited: Option<&str>,
+    top: bool,
+) -> Result<Facts, ()> {
     let mut started = false;
     let mut de = serde_json::Deserializer::from_str(text);
     let seed = ObjectSeed {
