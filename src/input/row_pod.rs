@@ -187,8 +187,8 @@ pub(crate) mod tests {
     use crate::input::yaml;
     use crate::status::report;
 
-    /// Every Pod in the project's fixtures, as JSON bytes.
-    /// Every Pod of the fixtures, as compact JSON (keys in the order the files give them).
+    /// Every Pod in the project's fixtures, as compact JSON (keys in the order the files give
+    /// them).
     pub(crate) fn fixture_pods() -> Vec<(String, Vec<u8>)> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
         let mut pods = Vec::new();
