@@ -24,6 +24,7 @@ pub use error::{Error, Result};
 pub use session::Environment;
 
 use cli::{Cli, Command};
+use input::pod_json::PodView;
 
 /// Runs one command to completion. Output goes to `out`, diagnostics to `err`.
 pub async fn run(
@@ -46,16 +47,16 @@ pub async fn run(
         Command::Complete(args) => cli::completion::complete(&args.words, out).await,
         Command::Man(args) => cli::man::write(args.dir.as_deref(), out),
         Command::Status(args) => {
-            let ctx = session::Session::new(&global, env, stdin).await?;
+            let ctx = session::Session::new(&global, env, stdin, PodView::Rows).await?;
             ctx.write_clock_note(err)?;
             cmd::status::run(&ctx, env, &args, out, err).await
         }
         Command::Edit(args) => {
-            let ctx = session::Session::new(&global, env, stdin).await?;
+            let ctx = session::Session::new(&global, env, stdin, PodView::Whole).await?;
             cmd::edit::run(&ctx, env, &args, out, err).await
         }
         Command::Restart(args) => {
-            let ctx = session::Session::new(&global, env, stdin).await?;
+            let ctx = session::Session::new(&global, env, stdin, PodView::Whole).await?;
             cmd::restart::run(&ctx, env, &args, stdin, out, err).await
         }
         Command::Check(args) => {
@@ -63,16 +64,16 @@ pub async fn run(
             cmd::check::run(&args, stdin, out, palette)
         }
         Command::Explain(args) => {
-            let ctx = session::Session::new(&global, env, stdin).await?;
+            let ctx = session::Session::new(&global, env, stdin, PodView::Whole).await?;
             ctx.write_clock_note(err)?;
             cmd::explain::run(&ctx, &args, out).await
         }
         Command::Logs(args) => {
-            let ctx = session::Session::new(&global, env, stdin).await?;
+            let ctx = session::Session::new(&global, env, stdin, PodView::Whole).await?;
             cmd::logs::run(&ctx, &args, out, err).await
         }
         Command::Timeline(args) => {
-            let ctx = session::Session::new(&global, env, stdin).await?;
+            let ctx = session::Session::new(&global, env, stdin, PodView::Whole).await?;
             ctx.write_clock_note(err)?;
             cmd::timeline::run(&ctx, env, &args, out).await
         }

@@ -10,6 +10,7 @@ use crate::cli::{AsOf, ColorChoice, ConnectionFlags, GlobalOpts};
 use crate::cluster::{Cluster, ConnectOptions, Overrides};
 use crate::error::{Error, Result};
 use crate::input::manifest::Inventory;
+use crate::input::pod_json::PodView;
 use crate::input::selector::{FieldSelector, Selector};
 use crate::render::Palette;
 
@@ -86,10 +87,13 @@ pub struct Session {
 pub const PINNED_CLOCK_ENV: &str = "KUBECTL_INITCTL_NOW";
 
 impl Session {
+    /// `listing`: the view the command first lists its pods in (offline, `Rows` lets a JSON
+    /// file be read once: `Inventory::load`).
     pub async fn new(
         global: &GlobalOpts,
         env: &Environment,
         stdin: &mut dyn Read,
+        listing: PodView,
     ) -> Result<Session> {
         let explicit = if global.selection.all_namespaces {
             Some(Namespaces::All)
@@ -104,7 +108,7 @@ impl Session {
                 .unwrap_or_else(|| Namespaces::One(cluster.default_namespace().to_string()));
             (Source::Cluster(cluster), namespaces)
         } else {
-            let inventory = Inventory::load(&global.offline.filenames, stdin)?;
+            let inventory = Inventory::load(&global.offline.filenames, stdin, listing)?;
             (now, clock_note) = offline_clock(global.offline.as_of, env.now, inventory.newest());
             (
                 Source::Offline(inventory),

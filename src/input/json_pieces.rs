@@ -7,6 +7,7 @@
 
 use std::io::Read;
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::Scope;
 
 use k8s_openapi::api::core::v1::Pod;
@@ -18,28 +19,111 @@ use crate::input::managed_fields::blank_managed_fields;
 use crate::input::newest::Newest;
 use crate::input::pod_json::{PodView, pod_from_slice_as};
 use crate::input::pod_walk;
+use crate::input::row_pod::RowPod;
+use crate::input::row_read;
 use crate::input::yaml::{Located, json_located};
 use crate::util::parallel::Relay;
 
 /// Where each Pod's text is in a file, in input order: what the second pass reads.
 pub(crate) type Places = Vec<Range<usize>>;
 
-/// The first pass, and where it found the Pods; `Split::Unsupported` for anything the slow way
-/// must read (or reject).
-pub(crate) fn first_pass(reader: impl Read) -> Result<(FirstPass, Places), Split<()>> {
+/// The first Pods of a file in the Rows view, in input order, read by the first pass so that
+/// the second reads only the Pods after them (`status`, which lists rows and nothing else).
+pub(crate) type Rows = Vec<RowPod>;
+
+/// The most memory kept rows may take (by `RowPod::footprint`, about three quarters of what
+/// they take from the allocator): a realistic pod's row is about 6 KB by it, so some sixteen
+/// thousand pods. A bigger file's later Pods are read by the second pass, so memory stays
+/// bounded whatever the file's size. (The caller also keeps it under the file's size: a small
+/// pod's row can take more than its text.)
+pub(crate) const KEPT_ROWS_BYTES: usize = 96 << 20;
+
+/// The rows kept so far (every Pod's before the next, in order), what they take, what they
+/// may take, and whether the next Pod's may be kept.
+struct Kept {
+    rows: Rows,
+    bytes: usize,
+    budget: usize,
+    open: bool,
+}
+
+impl Kept {
+    /// The row of the next item read, if it has one and the budget allows; a Pod without one
+    /// closes the rows (an item that is not a Pod leaves them open). Whether it was kept.
+    fn keep(&mut self, item: &Item, row: Option<RowPod>) -> bool {
+        match row {
+            Some(row) if self.open && self.bytes + row.footprint() <= self.budget => {
+                self.bytes += row.footprint();
+                self.rows.push(row);
+                true
+            }
+            Some(_) => {
+                self.open = false;
+                false
+            }
+            None => {
+                self.open &= !matches!(item, Item::Pod);
+                false
+            }
+        }
+    }
+
+    /// A cut list settled (`is_pod` per item, `kept` per item: whether its row was kept):
+    /// only the rows of its first Pods, up to one without a row, stay kept, as what the
+    /// second pass reads depends on the list's kind, known only now.
+    fn settle(&mut self, is_pod: &[bool], kept: &[bool]) {
+        let in_list = kept.iter().filter(|&&k| k).count();
+        let mut valid = 0;
+        for (&pod, &kept) in is_pod.iter().zip(kept) {
+            match (pod, kept) {
+                (true, true) => valid += 1,
+                (false, false) => {}
+                _ => break,
+            }
+        }
+        if valid < in_list {
+            self.rows.truncate(self.rows.len() - (in_list - valid));
+            self.open = false;
+        }
+    }
+}
+
+/// The first pass, where it found the Pods, and the rows of its first Pods that fit in
+/// `rows_budget` bytes (up to the first the hand readers do not take; 0 keeps none);
+/// `Split::Unsupported` for anything the slow way must read (or reject).
+pub(crate) fn first_pass(
+    reader: impl Read,
+    rows_budget: usize,
+) -> Result<(FirstPass, Places, Rows), Split<()>> {
     let mut pass = FirstPass::default();
     let mut items: Vec<Item> = Vec::new();
     let mut places = Places::new();
-    // Where the items of the document being read are.
+    // Where the items of the document being read are, and whether their rows were kept.
     let mut item_places = Vec::new();
+    let mut item_kept: Vec<bool> = Vec::new();
+    let mut kept = Kept {
+        rows: Rows::new(),
+        bytes: 0,
+        budget: rows_budget,
+        open: rows_budget > 0,
+    };
+    // Whether rows are still read, for the threads reading batches.
+    let keeping = AtomicBool::new(kept.open);
     let mut cut = false;
-    let work = |batch: &mut Batch| batch.read(item_facts);
+    let work = |batch: &mut Batch| {
+        let keep_rows = keeping.load(Ordering::Relaxed);
+        batch.read(|text, kind| item_facts(text, kind, keep_rows))
+    };
     std::thread::scope(|scope| {
         let mut reading = Batched::start(scope, &work);
         split(reader, &mut |piece| {
             let newest = &mut pass.newest;
-            let mut on_read = |read: Result<(Item, Newest), ()>| {
-                let (item, own) = read?;
+            let mut on_read = |read: Result<(Item, Newest, Option<RowPod>), ()>| {
+                let (item, own, row) = read?;
+                item_kept.push(kept.keep(&item, row));
+                if !kept.open {
+                    keeping.store(false, Ordering::Relaxed);
+                }
                 items.push(item);
                 newest.merge_all(own);
                 Ok(())
@@ -60,6 +144,7 @@ pub(crate) fn first_pass(reader: impl Read) -> Result<(FirstPass, Places), Split
                     };
                     items.clear();
                     item_places.clear();
+                    item_kept.clear();
                     cut = true;
                 }
                 Piece::Item(item, place) => {
@@ -79,12 +164,16 @@ pub(crate) fn first_pass(reader: impl Read) -> Result<(FirstPass, Places), Split
                     settle(facts, &mut pass).map_err(|_| ())?;
                     match (pass.shapes.last(), place) {
                         (Some(Shape::List(is_pod)), _) if was_cut => {
+                            kept.settle(is_pod, &item_kept);
                             let at = item_places.drain(..).zip(is_pod);
                             places.extend(at.filter_map(|(place, &pod)| pod.then_some(place)));
                         }
                         // The second pass takes a cut document's Pods from its items only.
                         _ if was_cut => return Err(()),
-                        (Some(Shape::Pod), Some(place)) => places.push(place),
+                        (Some(Shape::Pod), Some(place)) => {
+                            places.push(place);
+                            kept.open = false;
+                        }
                         (Some(Shape::List(is_pod)), _) if !is_pod.contains(&true) => {}
                         (Some(Shape::Other), _) => {}
                         // Pods the places would miss: left to the slow way.
@@ -95,7 +184,7 @@ pub(crate) fn first_pass(reader: impl Read) -> Result<(FirstPass, Places), Split
             Ok(())
         })
     })?;
-    Ok((pass, places))
+    Ok((pass, places, kept.rows))
 }
 
 /// Items cut but not yet read, copied out of the cutter's buffer without their blanks
@@ -215,16 +304,21 @@ fn hand_on<R, E>(
     read.into_iter().try_for_each(on_read)
 }
 
-/// The first pass's reading of one item of a list whose items are of `kind`: its facts and its
-/// newest time.
-fn item_facts(bytes: &[u8], kind: Option<&str>) -> Result<(Item, Newest), ()> {
+/// The first pass's reading of one item of a list whose items are of `kind`: its facts, its
+/// newest time, and (`keep_rows`) its row if it is a Pod the hand readers take.
+fn item_facts(
+    bytes: &[u8],
+    kind: Option<&str>,
+    keep_rows: bool,
+) -> Result<(Item, Newest, Option<RowPod>), ()> {
     let text = std::str::from_utf8(bytes).map_err(drop)?;
     // A Pod as kubectl writes one, walked by hand; anything that walk declines, by the seeds.
     if let Ok(own) = pod_walk::pod_item(text, kind) {
-        return Ok((Item::Pod, own));
+        let row = keep_rows.then(|| row_read::pod_row(text).ok()).flatten();
+        return Ok((Item::Pod, own, row));
     }
     let mut own = Newest::default();
-    read_text(text, &mut own, kind, false).map(|facts| (Item::of(facts), own))
+    read_text(text, &mut own, kind, false).map(|facts| (Item::of(facts), own, None))
 }
 
 /// One piece through the first pass's seed; any error is left to the slow way.
@@ -459,8 +553,8 @@ mod tests {
 
     /// The fast first pass, as the slow one's result prints, and the places of the Pods.
     fn fast(text: &str) -> (String, Option<(Vec<Shape>, Places)>) {
-        match first_pass(text.as_bytes()) {
-            Ok((pass, places)) => {
+        match first_pass(text.as_bytes(), 0) {
+            Ok((pass, places, _)) => {
                 let printed = format!("{:?}", Ok::<_, ()>(&pass));
                 (printed, Some((pass.shapes, places)))
             }
@@ -544,6 +638,59 @@ mod tests {
         assert_eq!(got[..2], ["p0", "p1"]);
     }
 
+    /// The rows a first pass keeps are the first Pods the second pass reads, in order, up to
+    /// the first Pod the hand readers do not take (metadata before kind, a Pod as a whole
+    /// document, a PodList's items whose kind is known only after them).
+    #[test]
+    fn kept_rows_are_what_the_second_pass_reads() {
+        let late_kind = r#"{"items": [{"metadata": {"name": "a"}}], "kind": "PodList"}"#;
+        let texts = INPUTS.iter().chain([&late_kind]).map(|t| t.to_string());
+        let kept: Vec<(usize, usize)> = texts
+            .chain([long_lists()])
+            .map(|text| {
+                let Ok((_, places, rows)) = first_pass(text.as_bytes(), KEPT_ROWS_BYTES) else {
+                    panic!("{text}")
+                };
+                let mut read = Vec::new();
+                let done = pods(text.as_bytes(), &places, PodView::Rows, &mut |pod| {
+                    read.push(pod);
+                    Ok(())
+                });
+                assert!(done.is_ok(), "{text}");
+                let rows: Vec<Pod> = rows.into_iter().map(RowPod::into_pod).collect();
+                assert_eq!(rows, read[..rows.len()], "{text}");
+                (rows.len(), read.len())
+            })
+            .collect();
+        let all = 3 * BATCH_ITEMS + 5 + (2 * BATCH_ITEMS + 9) * 2 / 3;
+        assert_eq!(kept, [(1, 2), (2, 2), (0, 1), (0, 0), (0, 1), (all, all)]);
+        // Asked not to, it keeps none.
+        let text = long_lists();
+        let none = first_pass(text.as_bytes(), 0);
+        assert!(matches!(none, Ok((_, _, rows)) if rows.is_empty()));
+    }
+
+    #[test]
+    fn rows_are_kept_within_their_budget() {
+        let row = || row_read::pod_row(&sample().to_string()).ok();
+        let each = row().unwrap().footprint();
+        let mut kept = Kept {
+            rows: Rows::new(),
+            bytes: 0,
+            budget: 1000 * each + each / 2,
+            open: true,
+        };
+        while kept.open {
+            kept.keep(&Item::Pod, row());
+        }
+        assert_eq!(kept.rows.len(), 1000);
+        // Closed, it keeps no more, even a row that would fit.
+        kept.rows.clear();
+        kept.bytes = 0;
+        assert!(!kept.keep(&Item::Pod, row()));
+        assert!(kept.rows.is_empty());
+    }
+
     #[test]
     fn a_pod_that_does_not_read_stops_the_pass_after_the_pods_before_it() {
         let text = long_lists();
@@ -579,15 +726,15 @@ mod tests {
             r#"{"kind": "ConfigMap", "items": [1]}"#,
             r#"{"kind": "Pod", "metadata": {"name": "a"}, "items": [1]}"#,
         ] {
-            assert!(first_pass(text.as_bytes()).is_err(), "{text}");
+            assert!(first_pass(text.as_bytes(), 0).is_err(), "{text}");
         }
         // An item that is not UTF-8 where nothing reads it.
         let text = b"{\"kind\": \"List\", \"items\": [{\"kind\": \"Pod\", \"metadata\": {\"name\": \"a\"}, \"x\": \"\xff\"}]}";
-        assert!(first_pass(&text[..]).is_err());
+        assert!(first_pass(&text[..], 0).is_err());
         let fixed: Vec<u8> = text
             .iter()
             .map(|&b| if b == 0xff { b'y' } else { b })
             .collect();
-        assert!(first_pass(&fixed[..]).is_ok());
+        assert!(first_pass(&fixed[..], 0).is_ok());
     }
 }

@@ -8,6 +8,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::Timestamp;
@@ -20,6 +21,7 @@ use crate::input::json_split::Split;
 use crate::input::json_stream::{self, PodsError, Shape};
 use crate::input::newest::Newest;
 use crate::input::pod_json::{self, PodView};
+use crate::input::row_pod::RowPod;
 use crate::input::yaml::{self, Document, Located, Object};
 
 /// The most bytes one input (one `-f` file, or stdin) may hold: reading stops there, so even
@@ -49,6 +51,8 @@ struct SourceFile {
 /// a YAML input. Only `check` keeps the raw Pods too ([`Inventory::load_raw`]).
 pub struct Inventory {
     inputs: Vec<PodInput>,
+    /// Whether a JSON file's first pass keeps its Pods' rows (the command lists rows first).
+    keep_rows: bool,
     /// The Pods of the YAML input being read, until it is done.
     pods: Vec<Box<str>>,
     raw_pods: Vec<Value>,
@@ -70,8 +74,14 @@ enum PodInput {
 
 enum JsonText {
     /// A regular file, read twice and never held, the second time at the places of its Pods
-    /// (the first pass went the fast way, `json_pieces`).
-    Cut(PathBuf, json_pieces::Places),
+    /// (the first pass went the fast way, `json_pieces`). Where rows are asked for first, that
+    /// pass kept the first Pods' rows: the first asking takes them and reads only the Pods
+    /// after them; any later one reads every Pod.
+    Cut(
+        PathBuf,
+        json_pieces::Places,
+        Mutex<Option<json_pieces::Rows>>,
+    ),
     /// A regular file the first pass read the slow way, read again that way.
     File(PathBuf),
     /// What could be read only once (stdin, a pipe), held.
@@ -82,21 +92,28 @@ enum JsonText {
 const READ_BUFFER: usize = 256 * 1024;
 
 impl Inventory {
-    pub fn load(paths: &[impl AsRef<Path>], stdin: &mut dyn Read) -> Result<Inventory> {
-        Self::load_as::<true>(paths, stdin)
+    /// The inputs, for a command that lists its pods in the `listing` view first.
+    pub fn load(
+        paths: &[impl AsRef<Path>],
+        stdin: &mut dyn Read,
+        listing: PodView,
+    ) -> Result<Inventory> {
+        Self::load_as::<true>(paths, stdin, matches!(listing, PodView::Rows))
     }
 
     /// As `load`, keeping every Pod as raw JSON as well (unknown fields included).
     pub fn load_raw(paths: &[impl AsRef<Path>], stdin: &mut dyn Read) -> Result<Inventory> {
-        Self::load_as::<false>(paths, stdin)
+        Self::load_as::<false>(paths, stdin, false)
     }
 
     fn load_as<const TYPED: bool>(
         paths: &[impl AsRef<Path>],
         stdin: &mut dyn Read,
+        keep_rows: bool,
     ) -> Result<Inventory> {
         let limit = max_input_bytes()?;
         let mut inventory = Inventory::empty();
+        inventory.keep_rows = keep_rows;
         for path in paths {
             let path = path.as_ref();
             let (name, bytes) = if path == Path::new("-") {
@@ -133,6 +150,7 @@ impl Inventory {
     pub(crate) fn empty() -> Inventory {
         Inventory {
             inputs: Vec::new(),
+            keep_rows: false,
             pods: Vec::new(),
             raw_pods: Vec::new(),
             objects: Vec::new(),
@@ -142,9 +160,18 @@ impl Inventory {
 
     /// A JSON file, streamed: its first pass now, its Pods when they are used.
     fn add_json_file(&mut self, name: String, path: &Path, reader: impl Read) -> Result<()> {
-        match json_pieces::first_pass(reader) {
-            Ok((pass, places)) => {
-                self.add_first_pass(name, JsonText::Cut(path.to_path_buf(), places), pass);
+        // Rows kept take memory the file's text did not: at most a third of its size (a
+        // realistic pod's row takes about a fifth of its indented text, a bare pod's more
+        // than all of it).
+        let size = std::fs::metadata(path).map_or(0, |m| m.len() / 3);
+        let budget = match self.keep_rows {
+            true => json_pieces::KEPT_ROWS_BYTES.min(usize::try_from(size).unwrap_or(usize::MAX)),
+            false => 0,
+        };
+        match json_pieces::first_pass(reader, budget) {
+            Ok((pass, places, rows)) => {
+                let text = JsonText::Cut(path.to_path_buf(), places, Mutex::new(Some(rows)));
+                self.add_first_pass(name, text, pass);
                 return Ok(());
             }
             Err(Split::Io(source)) => return Err(Error::ReadFile { path: name, source }),
@@ -347,8 +374,8 @@ impl Inventory {
                         JsonText::File(path) => {
                             json_stream::pods(&mut read_slowly(path, name)?, shapes, view, on_pod)
                         }
-                        JsonText::Cut(path, places) => {
-                            json_pieces::pods(open(path, name)?, places, view, on_pod)
+                        JsonText::Cut(path, places, kept) => {
+                            cut_pods(name, path, places, kept, view, on_pod)
                         }
                     };
                     match read {
@@ -356,7 +383,7 @@ impl Inventory {
                         Err(PodsError::Stopped(e)) => return Err(e),
                         Err(PodsError::Input(located)) => {
                             let located = match text {
-                                JsonText::File(path) | JsonText::Cut(path, _) => {
+                                JsonText::File(path) | JsonText::Cut(path, _, _) => {
                                     located_again(name, path, shapes, view)?.unwrap_or(located)
                                 }
                                 JsonText::Bytes(_) => located,
@@ -368,6 +395,37 @@ impl Inventory {
             }
         }
         Ok(())
+    }
+}
+
+/// The Pods of a file the first pass read the fast way: the rows it kept, if `view` is theirs
+/// and they were not taken before, then the second pass at the places after them.
+fn cut_pods(
+    name: &str,
+    path: &Path,
+    places: &[std::ops::Range<usize>],
+    kept: &Mutex<Option<json_pieces::Rows>>,
+    view: PodView,
+    on_pod: &mut dyn FnMut(Pod) -> Result<()>,
+) -> std::result::Result<(), PodsError> {
+    let rows = take_rows(kept, view);
+    let after = &places[rows.len()..];
+    let mut kept = rows.into_iter().map(RowPod::into_pod);
+    kept.try_for_each(&mut *on_pod)
+        .map_err(PodsError::Stopped)?;
+    if after.is_empty() {
+        return Ok(());
+    }
+    let file = open(path, name).map_err(PodsError::Stopped)?;
+    json_pieces::pods(file, after, view, on_pod)
+}
+
+/// The rows a first pass kept, if `view` is theirs and they were not taken before.
+fn take_rows(kept: &Mutex<Option<json_pieces::Rows>>, view: PodView) -> json_pieces::Rows {
+    let take = || kept.lock().ok()?.take();
+    match view {
+        PodView::Rows => take().unwrap_or_default(),
+        PodView::Whole | PodView::WholeIf(_) => Vec::new(),
     }
 }
 
@@ -653,6 +711,59 @@ mod tests {
         })
         .unwrap();
         pods
+    }
+
+    fn names(inv: &Inventory, view: PodView) -> Vec<String> {
+        let mut names = Vec::new();
+        inv.for_each_pod(view, &mut |pod| {
+            names.push(pod.metadata.name.unwrap_or_default());
+            Ok(())
+        })
+        .unwrap();
+        names
+    }
+
+    /// Loaded for a rows listing, a JSON file's first Pods come from the rows its first pass
+    /// kept (up to pod 350, which the hand readers decline: metadata before kind), the rest
+    /// from its second; anything asked after reads it again: the same Pods each time.
+    #[test]
+    fn a_json_file_read_for_rows_gives_the_same_pods_every_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pods.json");
+        let items: Vec<String> = (0..700)
+            .map(|i| match i {
+                350 => format!(r#"{{"metadata": {{"name": "p{i}"}}, "kind": "Pod"}}"#),
+                // Text enough for the rows to fit the budget (a third of the file).
+                _ => format!(
+                    r#"{{"apiVersion": "v1", "kind": "Pod", "metadata": {{"name": "p{i}"}}, "data": "{}"}}"#,
+                    "x".repeat(4000)
+                ),
+            })
+            .collect();
+        let list = format!(r#"{{"kind": "List", "items": [{}]}}"#, items.join(",\n"));
+        std::fs::write(&path, list).unwrap();
+        let load = |view| Inventory::load(&[&path], &mut std::io::empty(), view).unwrap();
+        let kept_rows = |inv: &Inventory| match &inv.inputs[..] {
+            [
+                PodInput::Json {
+                    text: JsonText::Cut(_, _, kept),
+                    ..
+                },
+            ] => kept.lock().unwrap().as_ref().map(Vec::len),
+            _ => panic!("not read the fast way"),
+        };
+        let kept = load(PodView::Rows);
+        assert_eq!(kept_rows(&kept), Some(350));
+        let first = names(&kept, PodView::Rows);
+        assert_eq!(kept_rows(&kept), None);
+        assert_eq!(first.len(), 700);
+        let some = (&*first[349], &*first[350], &*first[699]);
+        assert_eq!(some, ("p349", "p350", "p699"));
+        assert_eq!(names(&kept, PodView::Rows), first);
+        assert_eq!(names(&kept, PodView::Whole), first);
+        let whole = load(PodView::Whole);
+        assert_eq!(kept_rows(&whole), Some(0));
+        assert_eq!(names(&whole, PodView::Rows), first);
     }
 
     const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\nspec:\n  containers:\n  - name: c\n    image: busybox\n";

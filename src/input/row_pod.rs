@@ -11,6 +11,7 @@
 use k8s_openapi::api::core::v1::{
     Container, ContainerState, ContainerStatus, Pod, PodCondition, PodSpec, PodStatus,
 };
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use serde::Deserialize;
 
 use crate::input::pod_json::WireMeta;
@@ -88,6 +89,37 @@ pub(super) struct RowContainerStatus {
 }
 
 impl RowPod {
+    /// About how much memory this row holds: its structs, and a share for each string's text
+    /// and allocation. For a budget on how many rows are kept (`json_pieces`), not exact.
+    pub(crate) fn footprint(&self) -> usize {
+        use std::mem::size_of;
+        // A string's text with its allocation's rounding and bookkeeping.
+        const TEXT: usize = 48;
+        let len = |list: Option<usize>| list.unwrap_or(0);
+        let meta = &self.metadata;
+        let entries = [&meta.labels, &meta.annotations]
+            .into_iter()
+            .flatten()
+            .flat_map(|map| map.iter())
+            .map(|(key, value)| key.len() + value.len() + 2 * TEXT + 48)
+            .sum::<usize>();
+        let owners = len(meta.owner_references.as_ref().map(Vec::len));
+        let spec = self.spec.as_ref();
+        let containers = len(spec.and_then(|s| s.containers.as_ref().map(Vec::len)))
+            + len(spec.and_then(|s| s.init_containers.as_ref().map(Vec::len)));
+        let status = self.status.as_ref();
+        let statuses = len(status.and_then(|s| s.container_statuses.as_ref().map(Vec::len)))
+            + len(status.and_then(|s| s.init_container_statuses.as_ref().map(Vec::len)));
+        let conditions = len(status.and_then(|s| s.conditions.as_ref().map(Vec::len)));
+        size_of::<RowPod>()
+            + 12 * TEXT
+            + entries
+            + owners * (size_of::<OwnerReference>() + 4 * TEXT)
+            + containers * (size_of::<RowContainer>() + 3 * TEXT)
+            + statuses * (size_of::<RowContainerStatus>() + 6 * TEXT)
+            + conditions * (size_of::<RowCondition>() + 3 * TEXT)
+    }
+
     pub(crate) fn into_pod(self) -> Pod {
         Pod {
             metadata: self.metadata.into_meta(),

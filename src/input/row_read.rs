@@ -68,10 +68,16 @@ pub(crate) fn list_rows(
 
 /// One Pod's text in the Rows view.
 pub(crate) fn pod_rows(text: &str) -> Read<Pod> {
+    pod_row(text).map(RowPod::into_pod)
+}
+
+/// One Pod's text in the Rows view, as read (small to keep: a `Pod` made of it is several
+/// times its size).
+pub(crate) fn pod_row(text: &str) -> Read<RowPod> {
     let mut cursor = Cursor::new(text);
     let pod = row_pod(&mut cursor)?;
     cursor.end()?;
-    Ok(pod.into_pod())
+    Ok(pod)
 }
 
 /// Which fields of a struct were read: serde's derive refuses one given twice.
