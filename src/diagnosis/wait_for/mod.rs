@@ -22,6 +22,7 @@
 //! or arithmetic.
 
 mod analyzer;
+mod cache;
 mod getopt;
 mod kubelet;
 mod lexer;
@@ -70,6 +71,11 @@ pub struct ServiceRef {
 
 /// Everything `container` waits for, each distinct target once, in the order it appears.
 pub fn wait_targets(container: &Container, pod_namespace: &str) -> Vec<WaitTarget> {
+    cache::remembered(container, pod_namespace, || read(container, pod_namespace))
+}
+
+/// [`wait_targets`], read from the command line.
+fn read(container: &Container, pod_namespace: &str) -> Vec<WaitTarget> {
     let env = container_env(container, pod_namespace);
     // The kubelet appends `args` to `command` and expands `$(VAR)` in both. With no `command` the
     // image's entrypoint runs `args`; the common case (busybox-like images, no entrypoint) runs them
