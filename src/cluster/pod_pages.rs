@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::input::managed_fields::blank_managed_fields;
 use crate::input::pod_json::{PodView, pod_from_str_as};
 use crate::input::row_read::{self, Declined};
+use crate::util::utf8;
 
 /// What a pod LIST selects: the query's scope and selectors in their wire form.
 #[derive(Debug, Clone, Default)]
@@ -57,7 +58,7 @@ impl RawPodPage {
     /// by serde_json once the managedFields nothing reads are blanked.
     pub(crate) fn pods(&mut self, view: PodView) -> serde_json::Result<Vec<Pod>> {
         if let PodView::Rows = view
-            && let Ok(text) = std::str::from_utf8(&self.body)
+            && let Some(text) = utf8(&self.body)
             && let Ok(pods) = row_read::list_rows(text, PAGE_SIZE as usize, |pod, _| Ok(pod))
         {
             return Ok(pods);
@@ -236,9 +237,9 @@ pub(crate) fn list_items(body: &[u8], view: PodView) -> serde_json::Result<Vec<P
 fn in_one_pass(body: &[u8], view: PodView) -> serde_json::Result<Vec<Pod>> {
     // Checked as UTF-8 at once, the body's strings are not checked again one by one (a tenth
     // of the decoding); one that is not UTF-8 is read as bytes, failing where it did before.
-    match std::str::from_utf8(body) {
-        Ok(text) => items_of(serde_json::Deserializer::from_str(text), view),
-        Err(_) => items_of(serde_json::Deserializer::from_slice(body), view),
+    match utf8(body) {
+        Some(text) => items_of(serde_json::Deserializer::from_str(text), view),
+        None => items_of(serde_json::Deserializer::from_slice(body), view),
     }
 }
 
@@ -258,7 +259,7 @@ fn items_of<'de, R: serde_json::de::Read<'de>>(
 /// does or places the error. (Locating the items with serde_json, as borrowed `RawValue`s, was
 /// a sixth of `explain -A`; cutting them out with `input::json_split` first, a tenth.)
 fn picked_items(body: &[u8], picks: fn(&Pod) -> bool) -> Result<Vec<Pod>, ()> {
-    let text = std::str::from_utf8(body).map_err(drop)?;
+    let text = utf8(body).ok_or(())?;
     let then = |rows: Pod, item: &str| match picks(&rows) {
         true => pod_from_str_as(PodView::Whole, item).map_err(|_| Declined),
         false => Ok(rows),

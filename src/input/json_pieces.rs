@@ -23,6 +23,7 @@ use crate::input::row_pod::RowPod;
 use crate::input::row_read;
 use crate::input::yaml::{Located, json_located};
 use crate::util::parallel::Relay;
+use crate::util::utf8;
 
 /// Where each Pod's text is in a file, in input order: what the second pass reads.
 pub(crate) type Places = Vec<Range<usize>>;
@@ -311,7 +312,7 @@ fn item_facts(
     kind: Option<&str>,
     keep_rows: bool,
 ) -> Result<(Item, Newest, Option<RowPod>), ()> {
-    let text = std::str::from_utf8(bytes).map_err(drop)?;
+    let text = utf8(bytes).ok_or(())?;
     // A Pod as kubectl writes one, walked by hand; anything that walk declines, by the seeds.
     if let Ok(own) = pod_walk::pod_item(text, kind) {
         let row = keep_rows.then(|| row_read::pod_row(text).ok()).flatten();
@@ -330,7 +331,7 @@ fn read(
 ) -> Result<Facts, ()> {
     // Checked whole (the cutter leaves items to this; what serde_json passes over unread it
     // does not check), and then read as a str, whose strings serde_json checks no more.
-    let text = std::str::from_utf8(bytes).map_err(|_| ())?;
+    let text = utf8(bytes).ok_or(())?;
     read_text(text, newest, inherited, top)
 }
 

@@ -148,7 +148,7 @@ fn piece<E>(
     // An item is checked by its reader, after `compact_into` (a third of the bytes), on
     // whichever thread reads it.
     if let Piece::Head(bytes) | Piece::Document(bytes, _) = &piece
-        && std::str::from_utf8(bytes).is_err()
+        && crate::util::utf8(bytes).is_none()
     {
         return Err(Split::Unsupported);
     }

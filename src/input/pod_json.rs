@@ -16,6 +16,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::input::row_pod::RowPod;
 use crate::input::row_read;
+use crate::util::utf8;
 
 /// How much of each Pod a reading command needs decoded.
 #[derive(Debug, Clone, Copy)]
@@ -66,10 +67,10 @@ pub(crate) fn pod_from_slice(bytes: &[u8]) -> serde_json::Result<Pod> {
 /// Decodes one Pod from JSON bytes in `view`. From bytes, [`PodView::WholeIf`] reads the Pod
 /// in the Rows view first, and again whole only if it is picked.
 pub(crate) fn pod_from_slice_as(view: PodView, bytes: &[u8]) -> serde_json::Result<Pod> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => pod_from_str_as(view, text),
+    match utf8(bytes) {
+        Some(text) => pod_from_str_as(view, text),
         // As bytes, only the strings read are checked: the error, if any, is the same.
-        Err(_) => pod_read_as(
+        None => pod_read_as(
             view,
             || serde_json::Deserializer::from_slice(bytes),
             || None,
