@@ -35,9 +35,18 @@ pub(crate) type Rows = Vec<RowPod>;
 /// The most memory kept rows may take (by `RowPod::footprint`, about three quarters of what
 /// they take from the allocator): a realistic pod's row is about 6 KB by it, so some sixteen
 /// thousand pods. A bigger file's later Pods are read by the second pass, so memory stays
-/// bounded whatever the file's size. (The caller also keeps it under the file's size: a small
-/// pod's row can take more than its text.)
-pub(crate) const KEPT_ROWS_BYTES: usize = 96 << 20;
+/// bounded whatever the file's size (and [`rows_budget`] keeps it under a third of that).
+const KEPT_ROWS_BYTES: usize = 96 << 20;
+
+/// What the rows of a `size`-byte file may take, if `keep_rows`: rows take memory the file's
+/// text did not, so at most a third of its size (a realistic pod's row takes about a fifth of
+/// its indented text, a bare pod's more than all of it), and at most [`KEPT_ROWS_BYTES`].
+pub(crate) fn rows_budget(size: u64, keep_rows: bool) -> usize {
+    match keep_rows {
+        true => KEPT_ROWS_BYTES.min(usize::try_from(size / 3).unwrap_or(usize::MAX)),
+        false => 0,
+    }
+}
 
 /// The rows kept so far (every Pod's before the next, in order), what they take, what they
 /// may take, and whether the next Pod's may be kept.
@@ -673,6 +682,10 @@ mod tests {
 
     #[test]
     fn rows_are_kept_within_their_budget() {
+        // A third of the file, at most KEPT_ROWS_BYTES, none unless asked.
+        assert_eq!(rows_budget(3000, true), 1000);
+        assert_eq!(rows_budget(u64::MAX, true), KEPT_ROWS_BYTES);
+        assert_eq!(rows_budget(3000, false), 0);
         let row = || row_read::pod_row(&sample().to_string()).ok();
         let each = row().unwrap().footprint();
         let mut kept = Kept {

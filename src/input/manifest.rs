@@ -51,8 +51,6 @@ struct SourceFile {
 /// a YAML input. Only `check` keeps the raw Pods too ([`Inventory::load_raw`]).
 pub struct Inventory {
     inputs: Vec<PodInput>,
-    /// Whether a JSON file's first pass keeps its Pods' rows (the command lists rows first).
-    keep_rows: bool,
     /// The Pods of the YAML input being read, until it is done.
     pods: Vec<Box<str>>,
     raw_pods: Vec<Value>,
@@ -113,7 +111,6 @@ impl Inventory {
     ) -> Result<Inventory> {
         let limit = max_input_bytes()?;
         let mut inventory = Inventory::empty();
-        inventory.keep_rows = keep_rows;
         for path in paths {
             let path = path.as_ref();
             let (name, bytes) = if path == Path::new("-") {
@@ -124,14 +121,22 @@ impl Inventory {
             } else {
                 let name = path.display().to_string();
                 let file = open(path, &name)?;
-                let regular = file.metadata().is_ok_and(|m| m.is_file());
+                let size = file
+                    .metadata()
+                    .ok()
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len());
                 let mut reader = BufReader::with_capacity(READ_BUFFER, file);
-                if regular && TYPED && starts_as_json(&mut reader, &name)? {
+                if let Some(size) = size
+                    && TYPED
+                    && starts_as_json(&mut reader, &name)?
+                {
                     // The size is known: over the limit is refused before anything is read.
-                    if reader.get_ref().metadata().is_ok_and(|m| m.len() > limit) {
+                    if size > limit {
                         return Err(too_large(&name, limit));
                     }
-                    inventory.add_json_file(name, path, reader)?;
+                    let rows_budget = json_pieces::rows_budget(size, keep_rows);
+                    inventory.add_json_file(name, path, reader, rows_budget)?;
                     continue;
                 }
                 let bytes = read_bounded(&mut reader, &name, limit)?;
@@ -150,7 +155,6 @@ impl Inventory {
     pub(crate) fn empty() -> Inventory {
         Inventory {
             inputs: Vec::new(),
-            keep_rows: false,
             pods: Vec::new(),
             raw_pods: Vec::new(),
             objects: Vec::new(),
@@ -158,17 +162,16 @@ impl Inventory {
         }
     }
 
-    /// A JSON file, streamed: its first pass now, its Pods when they are used.
-    fn add_json_file(&mut self, name: String, path: &Path, reader: impl Read) -> Result<()> {
-        // Rows kept take memory the file's text did not: at most a third of its size (a
-        // realistic pod's row takes about a fifth of its indented text, a bare pod's more
-        // than all of it).
-        let size = std::fs::metadata(path).map_or(0, |m| m.len() / 3);
-        let budget = match self.keep_rows {
-            true => json_pieces::KEPT_ROWS_BYTES.min(usize::try_from(size).unwrap_or(usize::MAX)),
-            false => 0,
-        };
-        match json_pieces::first_pass(reader, budget) {
+    /// A JSON file, streamed: its first pass now (keeping rows within `rows_budget` bytes),
+    /// its Pods when they are used.
+    fn add_json_file(
+        &mut self,
+        name: String,
+        path: &Path,
+        reader: impl Read,
+        rows_budget: usize,
+    ) -> Result<()> {
+        match json_pieces::first_pass(reader, rows_budget) {
             Ok((pass, places, rows)) => {
                 let text = JsonText::Cut(path.to_path_buf(), places, Mutex::new(Some(rows)));
                 self.add_first_pass(name, text, pass);
