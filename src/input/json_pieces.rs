@@ -62,15 +62,16 @@ impl Kept {
     /// closes the rows (an item that is not a Pod leaves them open). Whether it was kept.
     fn keep(&mut self, item: &Item, row: Option<RowPod>) -> bool {
         match row {
-            Some(row) if self.open && self.bytes + row.footprint() <= self.budget => {
-                self.bytes += row.footprint();
-                self.rows.push(row);
-                true
+            Some(row) if self.open => {
+                let bytes = self.bytes + row.footprint();
+                self.open = bytes <= self.budget;
+                if self.open {
+                    self.bytes = bytes;
+                    self.rows.push(row);
+                }
+                self.open
             }
-            Some(_) => {
-                self.open = false;
-                false
-            }
+            Some(_) => false,
             None => {
                 self.open &= !matches!(item, Item::Pod);
                 false
