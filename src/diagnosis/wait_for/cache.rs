@@ -9,16 +9,15 @@ use std::hash::{BuildHasher, Hash, Hasher};
 use k8s_openapi::api::core::v1::Container;
 
 use super::WaitTarget;
+use super::kubelet::{EnvEntry, env_entries};
 
 /// What the reading of a container's command line depends on, and nothing else: the words the
-/// kubelet runs (`command` then `args`), the `env` it expands them with (each variable's name,
-/// literal value and downward-API field), and the pod's namespace.
+/// kubelet runs (`command` then `args`), the `env` it expands them with (as much of each entry
+/// as `kubelet::container_env` reads: `env_entries`), and the pod's namespace.
 struct Inputs<'a> {
     namespace: &'a str,
     container: &'a Container,
 }
-
-type Var<'a> = (&'a str, Option<&'a str>, Option<&'a str>);
 
 impl<'a> Inputs<'a> {
     fn words(&self) -> impl Iterator<Item = &'a str> + 'a {
@@ -27,15 +26,8 @@ impl<'a> Inputs<'a> {
         command.chain(c.args.iter().flatten()).map(String::as_str)
     }
 
-    fn env(&self) -> impl Iterator<Item = Var<'a>> + 'a {
-        self.container.env.iter().flatten().map(|var| {
-            let field = var.value_from.as_ref().and_then(|v| v.field_ref.as_ref());
-            (
-                var.name.as_str(),
-                var.value.as_deref(),
-                field.map(|f| f.field_path.as_str()),
-            )
-        })
+    fn env(&self) -> impl Iterator<Item = EnvEntry<'a>> + 'a {
+        env_entries(self.container)
     }
 
     fn hash(&self) -> u64 {
@@ -79,7 +71,7 @@ impl Entry {
     }
 }
 
-fn borrowed((name, value, field): &(String, Option<String>, Option<String>)) -> Var<'_> {
+fn borrowed((name, value, field): &(String, Option<String>, Option<String>)) -> EnvEntry<'_> {
     (name, value.as_deref(), field.as_deref())
 }
 

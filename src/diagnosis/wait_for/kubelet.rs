@@ -4,25 +4,36 @@ use k8s_openapi::api::core::v1::Container;
 
 use super::Vars;
 
+/// What [`container_env`] reads of each `env` entry, in order, and nothing else: its name, its
+/// literal value, and the field a downward-API value comes from.
+pub(super) fn env_entries(container: &Container) -> impl Iterator<Item = EnvEntry<'_>> {
+    container.env.iter().flatten().map(|var| {
+        let field = var.value_from.as_ref().and_then(|v| v.field_ref.as_ref());
+        (
+            var.name.as_str(),
+            var.value.as_deref(),
+            field.map(|f| f.field_path.as_str()),
+        )
+    })
+}
+
+/// An `env` entry's name, literal value and downward-API field.
+pub(super) type EnvEntry<'a> = (&'a str, Option<&'a str>, Option<&'a str>);
+
 /// The container's environment as far as it is knowable offline: literal values (themselves
 /// `$(VAR)`-expanded against earlier entries, as the kubelet does) and the downward-API namespace.
 pub(super) fn container_env(container: &Container, pod_namespace: &str) -> Vars {
     let mut env = Vars::new();
-    for var in container.env.iter().flatten() {
-        let field = var
-            .value_from
-            .as_ref()
-            .and_then(|from| from.field_ref.as_ref())
-            .map(|field| field.field_path.as_str());
-        if let Some(value) = &var.value {
+    for (name, value, field) in env_entries(container) {
+        if let Some(value) = value {
             let value = kubelet_expand(value, &env);
-            env.insert(var.name.clone(), value);
+            env.insert(name.to_string(), value);
         } else if field == Some("metadata.namespace") {
-            env.insert(var.name.clone(), pod_namespace.to_string());
+            env.insert(name.to_string(), pod_namespace.to_string());
         } else {
             // Set from a Secret, ConfigMap or another field: unknown here, and it must hide an
             // earlier literal of the same name.
-            env.remove(&var.name);
+            env.remove(name);
         }
     }
     env
