@@ -17,7 +17,7 @@ use crate::cluster::client::Pages;
 use crate::error::{Error, Result};
 use crate::input::managed_fields::blank_managed_fields;
 use crate::input::pod_json::{PodView, pod_from_str_as};
-use crate::input::row_read::{self, Declined};
+use crate::input::row_read::{self, Declined, ItemText};
 use crate::util::utf8;
 
 /// What a pod LIST selects: the query's scope and selectors in their wire form.
@@ -53,18 +53,9 @@ impl RawPodPage {
         self.body
     }
 
-    /// The page's pods in `view`: the Rows view read by hand where it reads there
-    /// (`input::row_read`, which passes over managedFields by their brackets), anything else
-    /// by serde_json once the managedFields nothing reads are blanked.
+    /// The page's pods in `view` ([`list_items`]).
     pub(crate) fn pods(&mut self, view: PodView) -> serde_json::Result<Vec<Pod>> {
-        if let PodView::Rows = view
-            && let Some(text) = utf8(&self.body)
-            && let Ok(pods) = row_read::list_rows(text, PAGE_SIZE as usize, |pod, _| Ok(pod))
-        {
-            return Ok(pods);
-        }
-        blank_managed_fields(&mut self.body);
-        list_items(&self.body, view)
+        list_items(&mut self.body, view)
     }
 }
 
@@ -224,13 +215,23 @@ impl<'de> Visitor<'de> for PodSeq {
     }
 }
 
-/// The pods of a pod list body, decoded straight from its bytes in `view`.
-pub(crate) fn list_items(body: &[u8], view: PodView) -> serde_json::Result<Vec<Pod>> {
-    if let PodView::WholeIf(picks) = view {
-        // A page that does not read this way is read again as one, so the error keeps its
-        // place in the body.
-        return picked_items(body, picks).or_else(|()| in_one_pass(body, view));
+/// The pods of a pod list body in `view`, decoded straight from its bytes: the Rows view read
+/// by hand where it reads there (`input::row_read`, which passes over managedFields by their
+/// brackets), and for [`PodView::WholeIf`] the picked pods' texts then read by serde_json
+/// without their managedFields; anything else by serde_json once the managedFields nothing
+/// reads are blanked in `body`. A page that does not read by hand is read again in one pass,
+/// so an error keeps its place in the body.
+pub(crate) fn list_items(body: &mut [u8], view: PodView) -> serde_json::Result<Vec<Pod>> {
+    let by_hand = match view {
+        PodView::Rows => utf8(body)
+            .and_then(|text| row_read::list_rows(text, PAGE_SIZE as usize, |pod, _| Ok(pod)).ok()),
+        PodView::WholeIf(picks) => picked_items(body, picks).ok(),
+        PodView::Whole => None,
+    };
+    if let Some(pods) = by_hand {
+        return Ok(pods);
     }
+    blank_managed_fields(body);
     in_one_pass(body, view)
 }
 
@@ -260,8 +261,12 @@ fn items_of<'de, R: serde_json::de::Read<'de>>(
 /// a sixth of `explain -A`; cutting them out with `input::json_split` first, a tenth.)
 fn picked_items(body: &[u8], picks: fn(&Pod) -> bool) -> Result<Vec<Pod>, ()> {
     let text = utf8(body).ok_or(())?;
-    let then = |rows: Pod, item: &str| match picks(&rows) {
-        true => pod_from_str_as(PodView::Whole, item).map_err(|_| Declined),
+    let mut scratch = String::new();
+    let then = |rows: Pod, item: ItemText| match picks(&rows) {
+        true => {
+            let text = item.without_managed_fields(&mut scratch);
+            pod_from_str_as(PodView::Whole, text).map_err(|_| Declined)
+        }
         false => Ok(rows),
     };
     row_read::list_rows(text, PAGE_SIZE as usize, then).map_err(drop)
@@ -384,7 +389,10 @@ mod tests {
     /// What a page reads as in explain's view.
     fn picked(text: &str) -> Result<Vec<String>, String> {
         let picks: fn(&Pod) -> bool = |pod| pod.metadata.name.as_deref() == Some("b");
-        names(list_items(text.as_bytes(), PodView::WholeIf(picks)))
+        names(list_items(
+            &mut text.as_bytes().to_vec(),
+            PodView::WholeIf(picks),
+        ))
     }
 
     /// The same page read in one pass, whole: what the cutter's reading must agree with.
@@ -421,7 +429,8 @@ mod tests {
         let mut bad = format!(r#"{{"items":[{}]}}"#, pod("a")).into_bytes();
         let at = bad.iter().position(|&b| b == b'a').unwrap();
         bad[at] = 0xff;
-        let read = list_items(&bad, PodView::WholeIf(|_| true)).map_err(|e| e.to_string());
+        let read =
+            list_items(&mut bad.clone(), PodView::WholeIf(|_| true)).map_err(|e| e.to_string());
         let once = in_one_pass(&bad, PodView::Whole).map_err(|e| e.to_string());
         assert_eq!(read.map(|p| p.len()), once.map(|p| p.len()));
     }
@@ -460,7 +469,11 @@ mod tests {
             assert!(list_head(text.as_bytes()).is_err(), "{text:?}");
         }
         assert!(list_head(br#"{"metadata":{}} trailing"#).is_err());
-        let err = list_items(br#"{"kind":"Status","metadata":{}}"#, PodView::Rows).unwrap_err();
+        let err = list_items(
+            &mut br#"{"kind":"Status","metadata":{}}"#.to_vec(),
+            PodView::Rows,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("missing field `items`"), "{err}");
     }
 
@@ -497,7 +510,7 @@ mod tests {
         };
         let body = json!({"metadata": {}, "items": [pod("a"), pod("b"), pod("c")]});
         let view = PodView::WholeIf(named_b);
-        let pods = list_items(&serde_json::to_vec(&body).unwrap(), view).unwrap();
+        let pods = list_items(&mut serde_json::to_vec(&body).unwrap(), view).unwrap();
         let whole: Vec<_> = pods
             .iter()
             .map(|p| p.spec.as_ref().unwrap().volumes.is_some())
@@ -514,9 +527,38 @@ mod tests {
     }
 
     #[test]
+    fn a_picked_pod_reads_whole_as_its_text_does_whatever_its_managed_fields() {
+        let managed = json!([{"manager": "kubelet", "operation": "Update", "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:status": {"k:{\"type\":\"Ready\"}": {".": {}}}}}]);
+        let pod = |name: &str, managed: &str| {
+            format!(
+                r#"{{"metadata":{{"name":"{name}","managedFields":{managed},"labels":{{"app":"x"}}}},
+                "spec":{{"containers":[{{"name":"c","image":"i","env":[{{"name":"A","value":"1"}}]}}]}},
+                "status":{{"phase":"Pending"}}}}"#
+            )
+        };
+        let managed = managed.to_string();
+        let items = [
+            pod("a", &managed),
+            pod("b", "null"),
+            pod("c", r#""""#),
+            // Given twice (serde passes over both), and a managedFields key elsewhere.
+            pod("d", &format!(r#"{managed},"managedFields":{managed}"#)),
+            pod("e", &managed).replace(r#""env""#, r#""managedFields":[1],"env""#),
+        ];
+        let text = format!(r#"{{"items":[{}]}}"#, items.join(","));
+        let read = list_items(&mut text.clone().into_bytes(), PodView::WholeIf(|_| true)).unwrap();
+        let whole = in_one_pass(text.as_bytes(), PodView::Whole).unwrap();
+        assert_eq!(read, whole);
+        // Read by hand, not left to the one pass.
+        assert_eq!(picked_items(text.as_bytes(), |_| true), Ok(whole));
+        assert!(read[0].spec.as_ref().unwrap().containers[0].env.is_some());
+    }
+
+    #[test]
     fn whole_if_reports_a_picked_pod_that_does_not_read_with_its_place() {
         let body = br#"{"metadata":{},"items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"},"spec":{"volumes":7}}]}"#;
-        let err = list_items(body, PodView::WholeIf(named_b)).unwrap_err();
+        let err = list_items(&mut body.to_vec(), PodView::WholeIf(named_b)).unwrap_err();
         assert!(err.to_string().contains("invalid type"), "{err}");
         assert!(err.to_string().contains("column 94"), "{err}");
     }
@@ -525,7 +567,7 @@ mod tests {
     fn a_bad_item_is_an_error_with_its_place() {
         let body =
             br#"{"metadata":{},"items":[{"metadata":{"name":"a"}},{"metadata":{"name":7}}]}"#;
-        let err = list_items(body, PodView::Whole).unwrap_err();
+        let err = list_items(&mut body.to_vec(), PodView::Whole).unwrap_err();
         assert!(err.to_string().contains("invalid type"), "{err}");
         assert!(err.to_string().contains("column"), "{err}");
     }

@@ -16,6 +16,7 @@
 //! reads here, where serde_json would have refused the page.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use k8s_openapi::api::core::v1::{
     ContainerState, ContainerStateRunning, ContainerStateTerminated, ContainerStateWaiting, Pod,
@@ -32,13 +33,39 @@ use crate::input::row_pod::{
     RowCondition, RowContainer, RowContainerStatus, RowPod, RowSpec, RowStatus,
 };
 
+/// A list item's own text, as the Rows view read it.
+pub(crate) struct ItemText<'a> {
+    pub(crate) text: &'a str,
+    /// Where its `metadata.managedFields` value is in `text` (the last, if given twice).
+    managed_fields: Option<Range<usize>>,
+}
+
+impl<'a> ItemText<'a> {
+    /// The text with its managedFields value (passed over already, by the Rows view) given as
+    /// `[]`, for a reader that does not read them: serde_json would otherwise step through all
+    /// of them, or they would be found again and blanked (a twentieth of `explain -A`).
+    pub(crate) fn without_managed_fields<'b>(&self, scratch: &'b mut String) -> &'b str
+    where
+        'a: 'b,
+    {
+        let Some(span) = &self.managed_fields else {
+            return self.text;
+        };
+        scratch.clear();
+        scratch.push_str(&self.text[..span.start]);
+        scratch.push_str("[]");
+        scratch.push_str(&self.text[span.end..]);
+        scratch
+    }
+}
+
 /// The items of a pod LIST body in the Rows view, as `cluster::pod_pages` reads them with serde
 /// (`items` required, `null` no items, every other key passed over), each handed to `then` with
 /// its own text (which keeps it or reads that text again, declining if that does not read).
 pub(crate) fn list_rows(
     text: &str,
     capacity: usize,
-    mut then: impl FnMut(Pod, &str) -> Read<Pod>,
+    mut then: impl FnMut(Pod, ItemText) -> Read<Pod>,
 ) -> Read<Vec<Pod>> {
     let mut cursor = Cursor::new(text);
     let mut items: Option<Vec<Pod>> = None;
@@ -54,8 +81,13 @@ pub(crate) fn list_rows(
             pods.reserve(capacity);
             c.array(|c| {
                 let start = c.value_start();
-                let rows = row_pod(c)?.into_pod();
-                pods.push(then(rows, &text[start..c.at()])?);
+                let mut managed_fields = None;
+                let rows = row_pod(c, &mut managed_fields)?.into_pod();
+                let item = ItemText {
+                    text: &text[start..c.at()],
+                    managed_fields: managed_fields.map(|span| span.start - start..span.end - start),
+                };
+                pods.push(then(rows, item)?);
                 Ok(())
             })?;
         }
@@ -75,7 +107,7 @@ pub(crate) fn pod_rows(text: &str) -> Read<Pod> {
 /// times its size).
 pub(crate) fn pod_row(text: &str) -> Read<RowPod> {
     let mut cursor = Cursor::new(text);
-    let pod = row_pod(&mut cursor)?;
+    let pod = row_pod(&mut cursor, &mut None)?;
     cursor.end()?;
     Ok(pod)
 }
@@ -108,7 +140,9 @@ impl Seen {
     }
 }
 
-fn row_pod(c: &mut Cursor) -> Read<RowPod> {
+/// A Pod's Rows view; where its metadata's managedFields value is in the text, in
+/// `managed_fields`.
+fn row_pod(c: &mut Cursor, managed_fields: &mut Option<Range<usize>>) -> Read<RowPod> {
     let mut seen = Seen::default();
     let mut pod = RowPod {
         metadata: WireMeta::default(),
@@ -118,7 +152,7 @@ fn row_pod(c: &mut Cursor) -> Read<RowPod> {
     c.object(|c, key| match key {
         "metadata" => {
             seen.first(0)?;
-            pod.metadata = meta(c)?;
+            pod.metadata = meta(c, managed_fields)?;
             Ok(())
         }
         "spec" => seen.read(1, c, &mut pod.spec, spec),
@@ -128,7 +162,7 @@ fn row_pod(c: &mut Cursor) -> Read<RowPod> {
     Ok(pod)
 }
 
-fn meta(c: &mut Cursor) -> Read<WireMeta> {
+fn meta(c: &mut Cursor, managed_fields: &mut Option<Range<usize>>) -> Read<WireMeta> {
     let mut seen = Seen::default();
     let mut meta = WireMeta::default();
     c.object(|c, key| match key {
@@ -149,6 +183,12 @@ fn meta(c: &mut Cursor) -> Read<WireMeta> {
         }),
         "resourceVersion" => seen.read(11, c, &mut meta.resource_version, Cursor::string),
         "uid" => seen.read(12, c, &mut meta.uid, Cursor::string),
+        "managedFields" => {
+            let start = c.value_start();
+            c.skip()?;
+            *managed_fields = Some(start..c.at());
+            Ok(())
+        }
         _ => c.skip(),
     })?;
     Ok(meta)
@@ -512,7 +552,7 @@ pub(crate) mod tests {
         // Each item's own text, to read again.
         let mut texts = Vec::new();
         list_rows(text, 2, |pod, item| {
-            texts.push(item.to_string());
+            texts.push(item.text.to_string());
             Ok(pod)
         })
         .unwrap();
