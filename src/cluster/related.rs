@@ -80,10 +80,13 @@ pub(crate) async fn explain_all(
     let mut explanations: Vec<Explanation> = Vec::new();
     // Logs asked for by pods that another pod stands for: read if that changes.
     let mut passed_over: BTreeSet<LogKey> = BTreeSet::new();
+    // The groups of the explanations as they stand, once found (grouping is a pass over
+    // every pod; the last round's are the final ones when no log changed them).
+    let mut groups: Option<Vec<Group>> = None;
     for _ in 0..MAX_ROUNDS {
         let logs = if asked.objects.is_empty() && tail > 0 {
             passed_over.append(&mut asked.logs);
-            let readers = log_readers(pods, &explanations, now, scope);
+            let readers = log_readers(pods, &explanations, now, scope, &mut groups);
             let (read, rest): (BTreeSet<LogKey>, BTreeSet<LogKey>) =
                 std::mem::take(&mut passed_over)
                     .into_iter()
@@ -119,6 +122,7 @@ pub(crate) async fn explain_all(
             .map(|k| (k.namespace.clone(), k.pod.clone()))
             .collect();
         objects.logs.extend(fetch_logs(source, logs, tail).await);
+        groups = None;
         if asked.objects.is_empty() && !explanations.is_empty() {
             // Only logs came in: only the pods they belong to can have changed.
             let read = |e: &Explanation| {
@@ -137,22 +141,25 @@ pub(crate) async fn explain_all(
         .map(|k| (k.namespace, k.pod))
         .collect();
     // Notes do not move a pod to another group: the groups are final here.
-    let groups = grouping::group(pods, &explanations, now);
+    let groups = groups.unwrap_or_else(|| grouping::group(pods, &explanations, now));
     note_passed_over(&mut explanations, &groups, &passed_over);
     (explanations, groups)
 }
 
-/// The pods whose logs are read: every one, or each group's representative.
+/// The pods whose logs are read: every one, or each group's representative (the groups
+/// found kept in `groups`).
 fn log_readers<'a>(
     pods: &[Pod],
     explanations: &'a [Explanation],
     now: Timestamp,
     scope: LogScope,
+    groups: &mut Option<Vec<Group>>,
 ) -> HashSet<(&'a str, &'a str)> {
     let key = |e: &'a Explanation| (e.namespace.raw(), e.name.raw());
     match scope {
         LogScope::EveryPod => explanations.iter().map(key).collect(),
-        LogScope::OnePerGroup => grouping::group(pods, explanations, now)
+        LogScope::OnePerGroup => groups
+            .get_or_insert_with(|| grouping::group(pods, explanations, now))
             .iter()
             .map(|g| key(&explanations[g.representative()]))
             .collect(),
