@@ -434,13 +434,44 @@ fn string_map(c: &mut Cursor) -> Read<BTreeMap<String, String>> {
     Ok(map)
 }
 
-/// A `Time` as k8s-openapi reads it: the string through jiff's own deserializer.
+/// A `Time` as k8s-openapi reads it: the string through jiff's own deserializer, or, written
+/// as the API server writes every time, taken apart here ([`api_time`]).
 fn time(c: &mut Cursor) -> Read<Time> {
     let text = c.str()?;
+    if let Some(time) = api_time(&text) {
+        return Ok(Time(time));
+    }
     let deserializer = StrDeserializer::<ValueError>::new(&text);
     Timestamp::deserialize(deserializer)
         .map(Time)
         .map_err(|_| Declined)
+}
+
+/// A time in the one form the API server writes (`YYYY-MM-DDTHH:MM:SSZ`), its fields checked
+/// and made a moment by jiff's civil types; None for any other form or a moment that does not
+/// exist (left to jiff's parser, which reads or refuses it). The parser took ~850 instructions
+/// a time, 3% of `status -A` at 10k pods.
+fn api_time(text: &str) -> Option<Timestamp> {
+    let b = text.as_bytes();
+    let form = b.len() == 20
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && b[19] == b'Z';
+    if !form {
+        return None;
+    }
+    let digit = |at: usize| b[at].is_ascii_digit().then(|| b[at] - b'0');
+    // Two digits: at most 99, an i8.
+    let small = |at: usize| Some((digit(at)? * 10 + digit(at + 1)?) as i8);
+    let year = i16::from(small(0)?) * 100 + i16::from(small(2)?);
+    let (month, day) = (small(5)?, small(8)?);
+    let (hour, minute, second) = (small(11)?, small(14)?, small(17)?);
+    let civil =
+        k8s_openapi::jiff::civil::DateTime::new(year, month, day, hour, minute, second, 0).ok()?;
+    k8s_openapi::jiff::tz::Offset::UTC.to_timestamp(civil).ok()
 }
 
 #[cfg(test)]
@@ -697,6 +728,34 @@ pub(crate) mod tests {
                 used.as_ref().map_err(ToString::to_string),
                 serde.as_ref().map_err(ToString::to_string)
             );
+        }
+    }
+
+    proptest! {
+        /// A time in the API's form reads as jiff's parser reads it, and is refused where that
+        /// refuses it (dates that do not exist, fields out of range, digits where none go).
+        #[test]
+        fn an_api_time_reads_as_jiff_reads_it(
+            year in prop_oneof![0u32..10000, Just(1970), Just(2000), Just(2024), Just(2100)],
+            month in 0u32..14,
+            day in 0u32..33,
+            hour in 0u32..25,
+            minute in 0u32..61,
+            second in 0u32..62,
+            garbled in prop::option::of((0usize..20, any::<u8>())),
+        ) {
+            let text = format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z");
+            let mut bytes = text.into_bytes();
+            if let Some((at, byte)) = garbled {
+                bytes[at] = byte;
+            }
+            let Ok(text) = String::from_utf8(bytes) else { return Ok(()) };
+            let parsed = text.parse::<Timestamp>().ok();
+            match api_time(&text) {
+                Some(time) => prop_assert_eq!(Some(time), parsed),
+                // Left to the parser: only a form it may read differently (a leap second).
+                None => prop_assert!(parsed.is_none() || second == 60 || garbled.is_some()),
+            }
         }
     }
 
