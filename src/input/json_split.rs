@@ -720,6 +720,14 @@ mod tests {
         None
     }
 
+    /// Where [`Scan`] ends the container, given `text` in two reads cut at `cut` (or its end).
+    fn end_in_two_reads(text: &[u8], cut: usize) -> Option<usize> {
+        let cut = cut.min(text.len());
+        let mut scan = Scan::default();
+        scan.end_in(&text[..cut])
+            .or_else(|| scan.end_in(&text[cut..]).map(|end| cut + end))
+    }
+
     #[test]
     fn the_scan_ends_containers_where_a_byte_scan_does_at_every_cut() {
         let cases: &[&[u8]] = &[
@@ -734,12 +742,8 @@ mod tests {
             // Every cut into two reads, so escapes and brackets fall on both sides of a word
             // and of a chunk.
             for cut in 0..=text.len() {
-                let mut scan = Scan::default();
-                let got = scan
-                    .end_in(&text[..cut])
-                    .or_else(|| scan.end_in(&text[cut..]).map(|end| cut + end));
                 assert_eq!(
-                    got,
+                    end_in_two_reads(text, cut),
                     end_byte_by_byte(text),
                     "{} cut at {cut}",
                     String::from_utf8_lossy(text)
@@ -762,12 +766,7 @@ mod tests {
         ) {
             // Without backslashes most blocks go the vectorised way.
             let text: Vec<u8> = text.into_iter().filter(|&b| escapes || b != b'\\').collect();
-            let cut = cut.min(text.len());
-            let mut scan = Scan::default();
-            let got = scan
-                .end_in(&text[..cut])
-                .or_else(|| scan.end_in(&text[cut..]).map(|end| cut + end));
-            proptest::prop_assert_eq!(got, end_byte_by_byte(&text));
+            proptest::prop_assert_eq!(end_in_two_reads(&text, cut), end_byte_by_byte(&text));
         }
 
         /// JSON-like texts whose strings hold runs of backslashes of every length (escaping a
@@ -786,12 +785,7 @@ mod tests {
             cut in 0usize..700,
         ) {
             let text = parts.concat().into_bytes();
-            let cut = cut.min(text.len());
-            let mut scan = Scan::default();
-            let got = scan
-                .end_in(&text[..cut])
-                .or_else(|| scan.end_in(&text[cut..]).map(|end| cut + end));
-            proptest::prop_assert_eq!(got, end_byte_by_byte(&text));
+            proptest::prop_assert_eq!(end_in_two_reads(&text, cut), end_byte_by_byte(&text));
         }
     }
 
