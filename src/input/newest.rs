@@ -103,9 +103,10 @@ fn second_of(time: Timestamp) -> [u8; 19] {
 }
 
 /// The "YYYY-MM-DDTHH:MM:SS" of a time the API wrote in UTC ("…Z" or "….ffffffZ"), which
-/// [`second_of`] would give for it; None for any other form. (Formatting each newer time
-/// was 3% of an offline run; nearly every time in a dump has this form.)
-fn utc_second(text: &[u8]) -> Option<&[u8]> {
+/// [`second_of`] would give for it; None for any other form. Its digits are checked (the
+/// Rows reading takes them apart: `row_read::api_time`). (Formatting each newer time was 3%
+/// of an offline run; nearly every time in a dump has this form.)
+pub(crate) fn utc_second(text: &[u8]) -> Option<&[u8]> {
     let (second, rest) = text.split_at_checked(19)?;
     let digits_at = |at: &[usize]| at.iter().all(|&i| second[i].is_ascii_digit());
     let form = digits_at(&[0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 18])
