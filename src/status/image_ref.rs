@@ -110,9 +110,10 @@ impl std::fmt::Display for Normalized<'_> {
 /// A reference in its fully qualified form: `busybox:1.28` → `docker.io/library/busybox:1.28`.
 pub fn normalize(image: &str) -> Normalized<'_> {
     let Parts { repo, tag, digest } = split(image.trim());
-    let first = memchr::memchr(b'/', repo.as_bytes()).map_or(repo, |at| &repo[..at]);
-    let has_registry =
-        repo.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
+    // The first path component, if there is more than one: a registry when it looks like a host.
+    let first = memchr::memchr(b'/', repo.as_bytes()).map(|at| &repo[..at]);
+    let has_registry = first
+        .is_some_and(|first| first.contains('.') || first.contains(':') || first == "localhost");
     let (prefix, repo) = if has_registry {
         match repo.strip_prefix("index.docker.io/") {
             Some(rest) => ("docker.io/", rest),
