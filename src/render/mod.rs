@@ -12,7 +12,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::util::sanitize::is_unsafe;
+use crate::util::sanitize::{is_printable_ascii, is_unsafe};
 
 /// Colours, decided once from `--color`, the terminal and NO_COLOR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,7 +112,7 @@ fn pad(text: &mut String, mut n: usize) {
 /// every cell is, else as `console` measures it (escape sequences none, wide characters two).
 /// (`console` for every cell, twice, was 3% of `status -A` at 10k pods.)
 fn display_width(cell: &str) -> usize {
-    match cell.bytes().all(|b| matches!(b, b' '..=b'~')) {
+    match is_printable_ascii(cell) {
         true => cell.len(),
         false => console::measure_text_width(cell),
     }

@@ -46,11 +46,17 @@ fn push_escaped(out: &mut String, c: char) {
     }
 }
 
+/// Whether `text` is printable ASCII only (space to `~`): most of what a cluster sends, which
+/// needs no escaping and is as wide on a terminal as it is long.
+pub(crate) fn is_printable_ascii(text: &str) -> bool {
+    text.bytes().all(|b| matches!(b, b' '..=b'~'))
+}
+
 /// Control and invisible format characters (including ESC, CR, TAB and newlines) become visible
 /// escapes (`\u{1b}`, `\r`, `\u{202e}`). A backslash is left alone, so escaping is idempotent.
 pub fn for_terminal(text: &str) -> Cow<'_, str> {
     // Printable ASCII, most of what a cluster sends, needs no look at each character.
-    if text.bytes().all(|b| matches!(b, b' '..=b'~')) || !text.chars().any(is_unsafe) {
+    if is_printable_ascii(text) || !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
