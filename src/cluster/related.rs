@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 
 use crate::cluster::Cluster;
 use crate::diagnosis::grouping::{self, Group};
-use crate::diagnosis::related::{Fetched, LogKey, RelatedKind, RelatedObjects, Unfetched};
+use crate::diagnosis::related::{Fetched, LogKey, Misses, RelatedKind, RelatedObjects, Unfetched};
 use crate::diagnosis::{self, Explanation};
 use crate::error::Error;
 use crate::input::manifest::Inventory;
@@ -78,12 +78,15 @@ pub(crate) async fn explain_all(
         objects.nodes = Some(list_from_files(inv, "Node", ""));
     }
     let mut explanations: Vec<Explanation> = Vec::new();
+    // What each pod's diagnosis looked up and did not find, beside its explanation: a round
+    // diagnoses again only the pods that missed something it brought.
+    let mut misses: Vec<Misses> = Vec::new();
     // Logs asked for by pods that another pod stands for: read if that changes.
     let mut passed_over: BTreeSet<LogKey> = BTreeSet::new();
     // The groups of the explanations as they stand, once found (grouping is a pass over
     // every pod; the last round's are the final ones when no log changed them).
     let mut groups: Option<Vec<Group>> = None;
-    for _ in 0..MAX_ROUNDS {
+    for round in 0..MAX_ROUNDS {
         let logs = if asked.objects.is_empty() && tail > 0 {
             passed_over.append(&mut asked.logs);
             let readers = log_readers(pods, &explanations, now, scope, &mut groups);
@@ -117,24 +120,18 @@ pub(crate) async fn explain_all(
                 }
             }
         }
-        let got_logs: HashSet<(String, String)> = logs
-            .iter()
-            .map(|k| (k.namespace.clone(), k.pod.clone()))
-            .collect();
-        objects.logs.extend(fetch_logs(source, logs, tail).await);
+        objects
+            .logs
+            .extend(fetch_logs(source, logs.clone(), tail).await);
+        let explain = |p: &Pod| diagnosis::explain(p, &objects, now, tail);
         groups = None;
-        if asked.objects.is_empty() && !explanations.is_empty() {
-            // Only logs came in: only the pods they belong to can have changed.
-            let read = |e: &Explanation| {
-                got_logs.contains(&(e.namespace.raw().to_string(), e.name.raw().to_string()))
-            };
-            explain_again(pods, &mut explanations, read, |p| {
-                diagnosis::explain(p, &objects, now, tail)
-            });
+        if round == 0 {
+            (explanations, misses) = parallel::map(pods, explain).into_iter().unzip();
         } else {
-            explanations = parallel::map(pods, |p| diagnosis::explain(p, &objects, now, tail));
+            let came = |m: &Misses| m.any_came(&asked.objects, &logs);
+            explain_again(pods, &mut explanations, &mut misses, came, explain);
         }
-        asked = objects.take_unfetched();
+        asked = all_missed(&misses);
     }
     let passed_over: HashSet<(String, String)> = passed_over
         .into_iter()
@@ -246,20 +243,32 @@ fn unavailable(kind: RelatedKind, ns: &str, err: &Error) -> String {
     }
 }
 
-/// The pods whose explanation `again` picks explained anew, across the cores (after a log
-/// round, a representative per group: a thousand pods at 10k).
+/// The pods whose diagnosis `again` picks by what it missed explained anew, across the cores
+/// (after a log round, a representative per group: a thousand pods at 10k).
 fn explain_again(
     pods: &[Pod],
     explanations: &mut [Explanation],
-    again: impl Fn(&Explanation) -> bool,
-    explain: impl Fn(&Pod) -> Explanation + Sync,
+    misses: &mut [Misses],
+    again: impl Fn(&Misses) -> bool,
+    explain: impl Fn(&Pod) -> (Explanation, Misses) + Sync,
 ) {
-    let changed: Vec<usize> = (0..explanations.len())
-        .filter(|&i| again(&explanations[i]))
-        .collect();
+    let changed: Vec<usize> = (0..misses.len()).filter(|&i| again(&misses[i])).collect();
     let redone = parallel::map(&changed, |&i| explain(&pods[i]));
-    for (i, e) in changed.into_iter().zip(redone) {
+    for (i, (e, m)) in changed.into_iter().zip(redone) {
         explanations[i] = e;
+        misses[i] = m;
+    }
+}
+
+/// Everything the pods' diagnoses missed: what the next round fetches. Gathered by reference
+/// and copied once: many pods miss the same things (their namespace's kinds).
+fn all_missed(misses: &[Misses]) -> Unfetched {
+    let objects: BTreeSet<&(RelatedKind, String)> =
+        misses.iter().flat_map(|m| &m.asked.objects).collect();
+    let logs: BTreeSet<&LogKey> = misses.iter().flat_map(|m| &m.asked.logs).collect();
+    Unfetched {
+        objects: objects.into_iter().cloned().collect(),
+        logs: logs.into_iter().cloned().collect(),
     }
 }
 
@@ -406,6 +415,114 @@ fn fetch_from_files(inv: &Inventory, objects: &mut RelatedObjects, kind: Related
                 unavailable => unavailable,
             };
             objects.services_named.insert(ns.into(), named);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::pod_json::PodView;
+
+    /// The rounds as they were before each pod kept its misses: events first, then every pod
+    /// diagnosed again each round, logs once nothing else is asked, until nothing more is.
+    async fn every_pod_every_round(
+        source: &Source,
+        pods: &[Pod],
+        now: Timestamp,
+    ) -> Vec<Explanation> {
+        let Source::Offline(inv) = source else {
+            panic!("the files stand in for the cluster here")
+        };
+        let mut objects = RelatedObjects {
+            nodes: Some(list_from_files(inv, "Node", "")),
+            ..RelatedObjects::default()
+        };
+        for p in pods {
+            let ns = p.metadata.namespace.as_deref().unwrap_or("default");
+            fetch_from_files(inv, &mut objects, RelatedKind::Events, ns);
+        }
+        loop {
+            let (explanations, misses): (Vec<_>, Vec<_>) = pods
+                .iter()
+                .map(|p| diagnosis::explain(p, &objects, now, 10))
+                .unzip();
+            let asked = all_missed(&misses);
+            if !asked.objects.is_empty() {
+                for (kind, ns) in &asked.objects {
+                    fetch_from_files(inv, &mut objects, *kind, ns);
+                }
+            } else if !asked.logs.is_empty() {
+                objects
+                    .logs
+                    .extend(fetch_logs(source, asked.logs, 10).await);
+            } else {
+                return explanations;
+            }
+        }
+    }
+
+    /// The objects of every explain fixture as one input, and its Pods.
+    fn every_explain_fixture() -> (Inventory, Vec<Pod>) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/explain");
+        let mut paths: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml") && !p.ends_with("expected.yaml"))
+            .collect();
+        paths.sort();
+        let inv = Inventory::load(&paths, &mut std::io::empty(), PodView::Whole).unwrap();
+        let mut pods = Vec::new();
+        inv.for_each_pod(PodView::Whole, &mut |p| {
+            pods.push(p);
+            Ok(())
+        })
+        .unwrap();
+        assert!(pods.len() > 20, "{paths:?}");
+        (inv, pods)
+    }
+
+    /// Online nothing is fetched before the first round: a pod that looked at the nodes
+    /// without asking for them is diagnosed again when another pod's finding brings them.
+    #[test]
+    fn a_look_at_nodes_not_yet_fetched_is_diagnosed_again_when_they_come() {
+        let (inv, pods) = every_explain_fixture();
+        let now = inv.newest().unwrap();
+        let nothing = RelatedObjects::default();
+        let misses: Vec<Misses> = pods
+            .iter()
+            .map(|p| diagnosis::explain(p, &nothing, now, 10).1)
+            .collect();
+        let nodes = BTreeSet::from([(RelatedKind::Nodes, String::new())]);
+        let peeked: Vec<&Misses> = misses
+            .iter()
+            .filter(|m| m.peeked_at_nodes && m.asked.objects.is_disjoint(&nodes))
+            .collect();
+        assert!(!peeked.is_empty());
+        let services = BTreeSet::from([(RelatedKind::Services, "nowhere".to_string())]);
+        for m in peeked {
+            assert!(m.any_came(&nodes, &BTreeSet::new()), "{m:?}");
+            assert!(!m.any_came(&services, &BTreeSet::new()), "{m:?}");
+        }
+    }
+
+    /// Every explain fixture read as one input, so one pod's lookups fetch what another's
+    /// findings then see (nodes, services named elsewhere): diagnosing again only the pods that
+    /// missed what a round brought gives what diagnosing every pod every round gives.
+    #[test]
+    fn rounds_diagnose_again_only_what_can_change() {
+        let (inv, pods) = every_explain_fixture();
+        let now = inv.newest().unwrap();
+        let source = Source::Offline(inv);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let expected = runtime.block_on(every_pod_every_round(&source, &pods, now));
+        let (explanations, _) =
+            runtime.block_on(explain_all(&source, &pods, now, 10, LogScope::OnePerGroup));
+        assert_eq!(explanations.len(), expected.len());
+        for (got, want) in explanations.iter().zip(&expected) {
+            assert_eq!(got, want, "{}", want.name.raw());
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Pod + events + related objects → why the pod is not running, most blocking first, each
 //! finding with the evidence it rests on and a next step. Pure: a finding looks related objects
-//! up in [`related::RelatedObjects`], which records what was not fetched yet for the I/O layer
-//! to fetch.
+//! up through [`related::Lookups`], which records what was not fetched yet ([`Misses`]) for the
+//! I/O layer to fetch.
 
 mod containers;
 pub mod grouping;
@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::status::print_pod::{self, PodStatusSummary};
 use crate::util::duration;
 use crate::util::sanitize::Untrusted;
-use related::RelatedObjects;
+use related::{Lookups, Misses, RelatedObjects};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -217,7 +217,7 @@ fn untrusted_all<T: Into<Untrusted>>(lines: impl IntoIterator<Item = T>) -> Vec<
 /// Working state while one pod is diagnosed.
 struct Diagnosis<'a> {
     pod: &'a Pod,
-    related: &'a RelatedObjects,
+    related: Lookups<'a>,
     now: Timestamp,
     tail: u32,
     summary: PodStatusSummary,
@@ -280,8 +280,16 @@ pub(crate) fn needs_explaining(pod: &Pod) -> bool {
     !healthy || crate::status::init_timeline::any_image_drift(pod)
 }
 
-pub fn explain(pod: &Pod, related: &RelatedObjects, now: Timestamp, tail: u32) -> Explanation {
+/// The pod explained with what `related` holds, and what it looked up there and did not find:
+/// only one of those coming in can change its explanation.
+pub fn explain(
+    pod: &Pod,
+    related: &RelatedObjects,
+    now: Timestamp,
+    tail: u32,
+) -> (Explanation, Misses) {
     let summary = print_pod::summarize(pod);
+    let related = Lookups::new(related);
     let (events, unreadable) = match related.pod_events(pod) {
         Ok(events) => (events, None),
         Err(why) => (Vec::new(), Some(why)),
@@ -347,8 +355,26 @@ pub fn explain(pod: &Pod, related: &RelatedObjects, now: Timestamp, tail: u32) -
     let stage = stage_of(&d, phase);
     let since = stuck_since(&d, stage);
     let stuck_for_seconds = since.map(|t| now.duration_since(t).as_secs().max(0));
-    let lead = d.findings.first().map(|f| f.message.raw().to_string());
-    let summary = match (stage, lead, stuck_for_seconds) {
+    let lead = d.findings.first().map(|f| f.message.raw());
+    let summary = summary_line(stage, lead, stuck_for_seconds);
+    (
+        Explanation {
+            namespace: d.namespace().into(),
+            name: d.name().into(),
+            status: d.summary.status.as_str().into(),
+            stage,
+            stuck_for_seconds,
+            summary: summary.into(),
+            findings: d.findings,
+            notes: d.notes.into_iter().map(Untrusted::from).collect(),
+        },
+        d.related.into_misses(),
+    )
+}
+
+/// The one sentence that sums a pod up: its stage, how long it has been stuck, the lead finding.
+fn summary_line(stage: Stage, lead: Option<&str>, stuck_for_seconds: Option<i64>) -> String {
+    match (stage, lead, stuck_for_seconds) {
         (Stage::Running | Stage::Completed, None, _) => {
             format!("{}: nothing to explain.", stage.phrase())
         }
@@ -362,16 +388,6 @@ pub fn explain(pod: &Pod, related: &RelatedObjects, now: Timestamp, tail: u32) -
         }
         (_, Some(msg), None) => format!("{}: {}", stage.phrase(), msg),
         (_, None, _) => format!("{}.", stage.phrase()),
-    };
-    Explanation {
-        namespace: d.namespace().into(),
-        name: d.name().into(),
-        status: d.summary.status.as_str().into(),
-        stage,
-        stuck_for_seconds,
-        summary: summary.into(),
-        findings: d.findings,
-        notes: d.notes.into_iter().map(Untrusted::from).collect(),
     }
 }
 

@@ -1,11 +1,12 @@
 //! What the diagnosis knows besides the pod: events, the related objects a finding may need, and
-//! log tails. A finding looks them up in [`RelatedObjects`]; a lookup of something not fetched
-//! yet answers `Lookup::Unfetched` and records it in [`Unfetched`], so the I/O layer
-//! (`cluster::related::fetch`) fetches exactly what the findings asked for (and nothing when they
-//! asked for nothing), then the diagnosis runs again. Offline, they are whatever the files held.
+//! log tails. A finding looks them up through [`Lookups`], one pod's view of the
+//! [`RelatedObjects`]; a lookup of something not fetched yet answers `Lookup::Unfetched` and is
+//! recorded in that pod's [`Misses`], so the I/O layer (`cluster::related`) fetches exactly what
+//! the findings asked for (and nothing when they asked for nothing), then diagnoses again only
+//! the pods that missed something that came in. Offline, they are whatever the files held.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use k8s_openapi::api::core::v1::{
     ConfigMap, Event, Node, PersistentVolume, PersistentVolumeClaim, Pod, Service,
@@ -90,8 +91,6 @@ pub struct RelatedObjects {
     pub storage_classes: Option<Fetched<Vec<StorageClass>>>,
     /// Services by name, from every namespace.
     pub services_named: BTreeMap<String, Fetched<Vec<Service>>>,
-    // A Mutex, not a RefCell: pods are diagnosed on every core (util::parallel).
-    unfetched: Mutex<Unfetched>,
 }
 
 /// What the diagnosis looked up and was not fetched yet: kinds by namespace, and logs.
@@ -107,14 +106,40 @@ impl Unfetched {
     }
 }
 
-/// A panic aborts the process (panic = "abort"), so a poisoned lock still holds a good value.
-fn locked(unfetched: &Mutex<Unfetched>) -> MutexGuard<'_, Unfetched> {
-    unfetched.lock().unwrap_or_else(PoisonError::into_inner)
+/// What one pod's diagnosis looked up and had not been fetched: what it asks for, and whether it
+/// looked at the nodes without asking for them. Nothing fetched is ever replaced (each kind is
+/// fetched once per namespace), so the pod's explanation can change only when one of these
+/// comes in.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Misses {
+    pub asked: Unfetched,
+    pub peeked_at_nodes: bool,
+}
+
+impl Misses {
+    /// Whether something this pod missed is among what just came in.
+    pub fn any_came(
+        &self,
+        objects: &BTreeSet<(RelatedKind, String)>,
+        logs: &BTreeSet<LogKey>,
+    ) -> bool {
+        let nodes = (RelatedKind::Nodes, String::new());
+        self.asked.objects.iter().any(|o| objects.contains(o))
+            || self.asked.logs.iter().any(|l| logs.contains(l))
+            || (self.peeked_at_nodes && objects.contains(&nodes))
+    }
+}
+
+/// One pod's view of the [`RelatedObjects`] while it is diagnosed: every lookup of something not
+/// fetched yet is recorded in its [`Misses`].
+pub(super) struct Lookups<'a> {
+    objects: &'a RelatedObjects,
+    misses: RefCell<Misses>,
 }
 
 fn lookup<'a, T>(
     map: &'a BTreeMap<String, Fetched<T>>,
-    unfetched: &Mutex<Unfetched>,
+    misses: &RefCell<Misses>,
     kind: RelatedKind,
     namespace: &str,
 ) -> Lookup<'a, T> {
@@ -122,7 +147,9 @@ fn lookup<'a, T>(
         Some(Fetched::Got(v)) => Lookup::Got(v),
         Some(Fetched::Unavailable(why)) => Lookup::Unavailable(why),
         None => {
-            locked(unfetched)
+            misses
+                .borrow_mut()
+                .asked
                 .objects
                 .insert((kind, namespace.to_string()));
             Lookup::Unfetched
@@ -130,129 +157,150 @@ fn lookup<'a, T>(
     }
 }
 
-impl RelatedObjects {
-    pub(super) fn events(&self, namespace: &str) -> Lookup<'_, Vec<Event>> {
+/// A kind fetched once for the whole cluster (recorded with an empty namespace).
+fn cluster_wide<'a, T>(
+    slot: &'a Option<Fetched<Vec<T>>>,
+    misses: &RefCell<Misses>,
+    kind: RelatedKind,
+) -> Lookup<'a, Vec<T>> {
+    match slot {
+        Some(Fetched::Got(v)) => Lookup::Got(v),
+        Some(Fetched::Unavailable(why)) => Lookup::Unavailable(why),
+        None => {
+            misses
+                .borrow_mut()
+                .asked
+                .objects
+                .insert((kind, String::new()));
+            Lookup::Unfetched
+        }
+    }
+}
+
+impl<'a> Lookups<'a> {
+    pub(super) fn new(objects: &'a RelatedObjects) -> Self {
+        Lookups {
+            objects,
+            misses: RefCell::default(),
+        }
+    }
+
+    /// What the lookups so far missed.
+    pub(super) fn into_misses(self) -> Misses {
+        self.misses.into_inner()
+    }
+
+    pub(super) fn events(&self, namespace: &str) -> Lookup<'a, Vec<Event>> {
         lookup(
-            &self.events,
-            &self.unfetched,
+            &self.objects.events,
+            &self.misses,
             RelatedKind::Events,
             namespace,
         )
     }
 
-    pub(super) fn services(&self, namespace: &str) -> Lookup<'_, Vec<Service>> {
+    pub(super) fn services(&self, namespace: &str) -> Lookup<'a, Vec<Service>> {
         lookup(
-            &self.services,
-            &self.unfetched,
+            &self.objects.services,
+            &self.misses,
             RelatedKind::Services,
             namespace,
         )
     }
 
-    pub(super) fn endpoint_slices(&self, namespace: &str) -> Lookup<'_, Vec<EndpointSlice>> {
+    pub(super) fn endpoint_slices(&self, namespace: &str) -> Lookup<'a, Vec<EndpointSlice>> {
         lookup(
-            &self.endpoint_slices,
-            &self.unfetched,
+            &self.objects.endpoint_slices,
+            &self.misses,
             RelatedKind::EndpointSlices,
             namespace,
         )
     }
 
-    pub(super) fn claims(&self, namespace: &str) -> Lookup<'_, Vec<PersistentVolumeClaim>> {
+    pub(super) fn claims(&self, namespace: &str) -> Lookup<'a, Vec<PersistentVolumeClaim>> {
         lookup(
-            &self.claims,
-            &self.unfetched,
+            &self.objects.claims,
+            &self.misses,
             RelatedKind::PersistentVolumeClaims,
             namespace,
         )
     }
 
-    pub(super) fn secrets(&self, namespace: &str) -> Lookup<'_, BTreeSet<String>> {
+    pub(super) fn secrets(&self, namespace: &str) -> Lookup<'a, BTreeSet<String>> {
         lookup(
-            &self.secrets,
-            &self.unfetched,
+            &self.objects.secrets,
+            &self.misses,
             RelatedKind::Secrets,
             namespace,
         )
     }
 
-    pub(super) fn config_maps(&self, namespace: &str) -> Lookup<'_, Vec<ConfigMap>> {
+    pub(super) fn config_maps(&self, namespace: &str) -> Lookup<'a, Vec<ConfigMap>> {
         lookup(
-            &self.config_maps,
-            &self.unfetched,
+            &self.objects.config_maps,
+            &self.misses,
             RelatedKind::ConfigMaps,
             namespace,
         )
     }
 
-    pub(super) fn nodes(&self) -> Lookup<'_, Vec<Node>> {
-        self.cluster_wide(&self.nodes, RelatedKind::Nodes)
+    pub(super) fn nodes(&self) -> Lookup<'a, Vec<Node>> {
+        cluster_wide(&self.objects.nodes, &self.misses, RelatedKind::Nodes)
     }
 
-    pub(super) fn persistent_volumes(&self) -> Lookup<'_, Vec<PersistentVolume>> {
-        self.cluster_wide(&self.persistent_volumes, RelatedKind::PersistentVolumes)
+    pub(super) fn persistent_volumes(&self) -> Lookup<'a, Vec<PersistentVolume>> {
+        cluster_wide(
+            &self.objects.persistent_volumes,
+            &self.misses,
+            RelatedKind::PersistentVolumes,
+        )
     }
 
-    pub(super) fn storage_classes(&self) -> Lookup<'_, Vec<StorageClass>> {
-        self.cluster_wide(&self.storage_classes, RelatedKind::StorageClasses)
+    pub(super) fn storage_classes(&self) -> Lookup<'a, Vec<StorageClass>> {
+        cluster_wide(
+            &self.objects.storage_classes,
+            &self.misses,
+            RelatedKind::StorageClasses,
+        )
     }
 
     /// The Services named `name` in every namespace.
-    pub(super) fn services_named(&self, name: &str) -> Lookup<'_, Vec<Service>> {
+    pub(super) fn services_named(&self, name: &str) -> Lookup<'a, Vec<Service>> {
         lookup(
-            &self.services_named,
-            &self.unfetched,
+            &self.objects.services_named,
+            &self.misses,
             RelatedKind::ServicesNamed,
             name,
         )
     }
 
-    /// A kind fetched once for the whole cluster (recorded with an empty namespace).
-    fn cluster_wide<'a, T>(
-        &self,
-        slot: &'a Option<Fetched<Vec<T>>>,
-        kind: RelatedKind,
-    ) -> Lookup<'a, Vec<T>> {
-        match slot {
-            Some(Fetched::Got(v)) => Lookup::Got(v),
-            Some(Fetched::Unavailable(why)) => Lookup::Unavailable(why),
-            None => {
-                locked(&self.unfetched)
-                    .objects
-                    .insert((kind, String::new()));
-                Lookup::Unfetched
-            }
-        }
-    }
-
     /// The nodes if something fetched them already (or the offline input holds them), without
-    /// asking for them: for checks worth making only when the list costs nothing more.
-    pub(super) fn nodes_if_fetched(&self) -> Lookup<'_, Vec<Node>> {
-        match &self.nodes {
-            Some(Fetched::Got(v)) => Lookup::Got(v),
-            Some(Fetched::Unavailable(why)) => Lookup::Unavailable(why),
-            None => Lookup::Unfetched,
-        }
-    }
-
-    pub(super) fn log(&self, key: &LogKey) -> Lookup<'_, String> {
-        match self.logs.get(key) {
+    /// asking for them: for checks worth making only when the list costs nothing more. Noted
+    /// all the same, since the answer changes when another pod's finding fetches them.
+    pub(super) fn nodes_if_fetched(&self) -> Lookup<'a, Vec<Node>> {
+        match &self.objects.nodes {
             Some(Fetched::Got(v)) => Lookup::Got(v),
             Some(Fetched::Unavailable(why)) => Lookup::Unavailable(why),
             None => {
-                locked(&self.unfetched).logs.insert(key.clone());
+                self.misses.borrow_mut().peeked_at_nodes = true;
                 Lookup::Unfetched
             }
         }
     }
 
-    /// Everything looked up since the last call that was not fetched yet.
-    pub fn take_unfetched(&self) -> Unfetched {
-        std::mem::take(&mut locked(&self.unfetched))
+    pub(super) fn log(&self, key: &LogKey) -> Lookup<'a, String> {
+        match self.objects.logs.get(key) {
+            Some(Fetched::Got(v)) => Lookup::Got(v),
+            Some(Fetched::Unavailable(why)) => Lookup::Unavailable(why),
+            None => {
+                self.misses.borrow_mut().asked.logs.insert(key.clone());
+                Lookup::Unfetched
+            }
+        }
     }
 
     /// The events about one pod (and its containers), oldest first.
-    pub(super) fn pod_events(&self, pod: &Pod) -> Result<Vec<&Event>, String> {
+    pub(super) fn pod_events(&self, pod: &Pod) -> Result<Vec<&'a Event>, String> {
         let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
         let events = match self.events(ns) {
             Lookup::Got(events) => events,
@@ -277,7 +325,7 @@ impl RelatedObjects {
     }
 
     /// Events about another object (a PVC, say), oldest first.
-    pub(super) fn object_events(&self, namespace: &str, kind: &str, name: &str) -> Vec<&Event> {
+    pub(super) fn object_events(&self, namespace: &str, kind: &str, name: &str) -> Vec<&'a Event> {
         let Lookup::Got(events) = self.events(namespace) else {
             return Vec::new();
         };
