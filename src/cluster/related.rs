@@ -124,12 +124,15 @@ pub(crate) async fn explain_all(
             .logs
             .extend(fetch_logs(source, logs.clone(), tail).await);
         let explain = |p: &Pod| diagnosis::explain(p, &objects, now, tail);
-        groups = None;
-        if round == 0 {
+        let regroup = if round == 0 {
             (explanations, misses) = parallel::map(pods, explain).into_iter().unzip();
+            true
         } else {
             let came = |m: &Misses| m.any_came(&asked.objects, &logs);
-            explain_again(pods, &mut explanations, &mut misses, came, explain);
+            explain_again(pods, &mut explanations, &mut misses, came, explain)
+        };
+        if regroup {
+            groups = None;
         }
         asked = all_missed(&misses);
     }
@@ -244,20 +247,24 @@ fn unavailable(kind: RelatedKind, ns: &str, err: &Error) -> String {
 }
 
 /// The pods whose diagnosis `again` picks by what it missed explained anew, across the cores
-/// (after a log round, a representative per group: a thousand pods at 10k).
+/// (after a log round, a representative per group: a thousand pods at 10k). Whether one of
+/// them would be grouped differently now (a log that names the cause, say).
 fn explain_again(
     pods: &[Pod],
     explanations: &mut [Explanation],
     misses: &mut [Misses],
     again: impl Fn(&Misses) -> bool,
     explain: impl Fn(&Pod) -> (Explanation, Misses) + Sync,
-) {
+) -> bool {
     let changed: Vec<usize> = (0..misses.len()).filter(|&i| again(&misses[i])).collect();
     let redone = parallel::map(&changed, |&i| explain(&pods[i]));
+    let mut regroup = false;
     for (i, (e, m)) in changed.into_iter().zip(redone) {
+        regroup |= !grouping::placed_alike(&explanations[i], &e);
         explanations[i] = e;
         misses[i] = m;
     }
+    regroup
 }
 
 /// Everything the pods' diagnoses missed: what the next round fetches. Gathered by reference

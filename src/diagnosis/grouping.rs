@@ -108,6 +108,16 @@ pub fn group(pods: &[Pod], explanations: &[Explanation], now: Timestamp) -> Vec<
     groups
 }
 
+/// Whether [`group`] places a pod explained as `before` and as `after` alike: the same lead
+/// finding (code and message) and stage. The rest of its key is the pod's own (namespace,
+/// owner), so when this holds for every pod explained again, the groups found before stand.
+pub fn placed_alike(before: &Explanation, after: &Explanation) -> bool {
+    fn lead(e: &Explanation) -> Option<(FindingCode, &str)> {
+        e.findings.first().map(|f| (f.code, f.message.raw()))
+    }
+    before.stage == after.stage && lead(before) == lead(after)
+}
+
 /// The pods' stages and lead causes, counted.
 pub fn tally(explanations: &[Explanation]) -> Tally {
     let mut by_stage: Vec<(&'static str, usize)> = Vec::new();
@@ -498,6 +508,37 @@ mod tests {
         assert_eq!((owner.kind.raw(), owner.name.raw()), ("CronJob", "backup"));
         let plain = pod("migrate-x7k2p", Some(("Job", "migrate")), None);
         assert_eq!(top_level_owner(&plain, now()).unwrap().kind, "Job");
+    }
+
+    #[test]
+    fn a_pod_explained_again_is_placed_alike_only_with_the_same_lead_and_stage() {
+        let crash = Some((
+            FindingCode::CrashLoopBackOff,
+            "init container migrate exits 1",
+        ));
+        let before = explained("web-1", crash);
+        // A log tail quoted as evidence, a note: the group stands.
+        let mut quoted = before.clone();
+        quoted.findings[0]
+            .evidence
+            .push("log: connection refused".into());
+        quoted.notes.push("a note".into());
+        assert!(placed_alike(&before, &quoted));
+        // Another lead message, code or stage, or a lead found at all: grouped anew.
+        let other_message = explained("web-1", Some((FindingCode::CrashLoopBackOff, "exits 2")));
+        assert!(!placed_alike(&before, &other_message));
+        let other_code = explained(
+            "web-1",
+            Some((
+                FindingCode::ContainerFailed,
+                "init container migrate exits 1",
+            )),
+        );
+        assert!(!placed_alike(&before, &other_code));
+        let mut other_stage = before.clone();
+        other_stage.stage = Stage::Sidecar;
+        assert!(!placed_alike(&before, &other_stage));
+        assert!(!placed_alike(&explained("web-1", None), &before));
     }
 
     #[test]
