@@ -137,41 +137,14 @@ pub(super) struct Lookups<'a> {
     misses: RefCell<Misses>,
 }
 
-fn lookup<'a, T>(
-    map: &'a BTreeMap<String, Fetched<T>>,
-    misses: &RefCell<Misses>,
-    kind: RelatedKind,
-    namespace: &str,
-) -> Lookup<'a, T> {
-    match map.get(namespace) {
+/// The answer to a lookup that found `fetched`; `missed` records a miss where the pod's
+/// lookups keep them.
+fn answer<'a, T>(fetched: Option<&'a Fetched<T>>, missed: impl FnOnce()) -> Lookup<'a, T> {
+    match fetched {
         Some(Fetched::Got(v)) => Lookup::Got(v),
         Some(Fetched::Unavailable(why)) => Lookup::Unavailable(why),
         None => {
-            misses
-                .borrow_mut()
-                .asked
-                .objects
-                .insert((kind, namespace.to_string()));
-            Lookup::Unfetched
-        }
-    }
-}
-
-/// A kind fetched once for the whole cluster (recorded with an empty namespace).
-fn cluster_wide<'a, T>(
-    slot: &'a Option<Fetched<Vec<T>>>,
-    misses: &RefCell<Misses>,
-    kind: RelatedKind,
-) -> Lookup<'a, Vec<T>> {
-    match slot {
-        Some(Fetched::Got(v)) => Lookup::Got(v),
-        Some(Fetched::Unavailable(why)) => Lookup::Unavailable(why),
-        None => {
-            misses
-                .borrow_mut()
-                .asked
-                .objects
-                .insert((kind, String::new()));
+            missed();
             Lookup::Unfetched
         }
     }
@@ -190,85 +163,94 @@ impl<'a> Lookups<'a> {
         self.misses.into_inner()
     }
 
+    /// A kind listed per namespace (or, with an empty namespace, once for the whole cluster).
+    fn lookup<T>(
+        &self,
+        fetched: Option<&'a Fetched<T>>,
+        kind: RelatedKind,
+        namespace: &str,
+    ) -> Lookup<'a, T> {
+        answer(fetched, || {
+            self.misses
+                .borrow_mut()
+                .asked
+                .objects
+                .insert((kind, namespace.to_string()));
+        })
+    }
+
     pub(super) fn events(&self, namespace: &str) -> Lookup<'a, Vec<Event>> {
-        lookup(
-            &self.objects.events,
-            &self.misses,
+        self.lookup(
+            self.objects.events.get(namespace),
             RelatedKind::Events,
             namespace,
         )
     }
 
     pub(super) fn services(&self, namespace: &str) -> Lookup<'a, Vec<Service>> {
-        lookup(
-            &self.objects.services,
-            &self.misses,
+        self.lookup(
+            self.objects.services.get(namespace),
             RelatedKind::Services,
             namespace,
         )
     }
 
     pub(super) fn endpoint_slices(&self, namespace: &str) -> Lookup<'a, Vec<EndpointSlice>> {
-        lookup(
-            &self.objects.endpoint_slices,
-            &self.misses,
+        self.lookup(
+            self.objects.endpoint_slices.get(namespace),
             RelatedKind::EndpointSlices,
             namespace,
         )
     }
 
     pub(super) fn claims(&self, namespace: &str) -> Lookup<'a, Vec<PersistentVolumeClaim>> {
-        lookup(
-            &self.objects.claims,
-            &self.misses,
+        self.lookup(
+            self.objects.claims.get(namespace),
             RelatedKind::PersistentVolumeClaims,
             namespace,
         )
     }
 
     pub(super) fn secrets(&self, namespace: &str) -> Lookup<'a, BTreeSet<String>> {
-        lookup(
-            &self.objects.secrets,
-            &self.misses,
+        self.lookup(
+            self.objects.secrets.get(namespace),
             RelatedKind::Secrets,
             namespace,
         )
     }
 
     pub(super) fn config_maps(&self, namespace: &str) -> Lookup<'a, Vec<ConfigMap>> {
-        lookup(
-            &self.objects.config_maps,
-            &self.misses,
+        self.lookup(
+            self.objects.config_maps.get(namespace),
             RelatedKind::ConfigMaps,
             namespace,
         )
     }
 
     pub(super) fn nodes(&self) -> Lookup<'a, Vec<Node>> {
-        cluster_wide(&self.objects.nodes, &self.misses, RelatedKind::Nodes)
+        self.lookup(self.objects.nodes.as_ref(), RelatedKind::Nodes, "")
     }
 
     pub(super) fn persistent_volumes(&self) -> Lookup<'a, Vec<PersistentVolume>> {
-        cluster_wide(
-            &self.objects.persistent_volumes,
-            &self.misses,
+        self.lookup(
+            self.objects.persistent_volumes.as_ref(),
             RelatedKind::PersistentVolumes,
+            "",
         )
     }
 
     pub(super) fn storage_classes(&self) -> Lookup<'a, Vec<StorageClass>> {
-        cluster_wide(
-            &self.objects.storage_classes,
-            &self.misses,
+        self.lookup(
+            self.objects.storage_classes.as_ref(),
             RelatedKind::StorageClasses,
+            "",
         )
     }
 
     /// The Services named `name` in every namespace.
     pub(super) fn services_named(&self, name: &str) -> Lookup<'a, Vec<Service>> {
-        lookup(
-            &self.objects.services_named,
-            &self.misses,
+        self.lookup(
+            self.objects.services_named.get(name),
             RelatedKind::ServicesNamed,
             name,
         )
@@ -278,25 +260,15 @@ impl<'a> Lookups<'a> {
     /// asking for them: for checks worth making only when the list costs nothing more. Noted
     /// all the same, since the answer changes when another pod's finding fetches them.
     pub(super) fn nodes_if_fetched(&self) -> Lookup<'a, Vec<Node>> {
-        match &self.objects.nodes {
-            Some(Fetched::Got(v)) => Lookup::Got(v),
-            Some(Fetched::Unavailable(why)) => Lookup::Unavailable(why),
-            None => {
-                self.misses.borrow_mut().peeked_at_nodes = true;
-                Lookup::Unfetched
-            }
-        }
+        answer(self.objects.nodes.as_ref(), || {
+            self.misses.borrow_mut().peeked_at_nodes = true;
+        })
     }
 
     pub(super) fn log(&self, key: &LogKey) -> Lookup<'a, String> {
-        match self.objects.logs.get(key) {
-            Some(Fetched::Got(v)) => Lookup::Got(v),
-            Some(Fetched::Unavailable(why)) => Lookup::Unavailable(why),
-            None => {
-                self.misses.borrow_mut().asked.logs.insert(key.clone());
-                Lookup::Unfetched
-            }
-        }
+        answer(self.objects.logs.get(key), || {
+            self.misses.borrow_mut().asked.logs.insert(key.clone());
+        })
     }
 
     /// The events about one pod (and its containers), oldest first.
