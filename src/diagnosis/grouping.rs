@@ -61,22 +61,22 @@ pub fn group(pods: &[Pod], explanations: &[Explanation], now: Timestamp) -> Vec<
             kind: "Pod".into(),
             name: e.name.clone(),
         });
-        let lead = e.findings.first();
+        let Placement { stage, lead } = placement(e);
         let key = GroupKey {
             namespace: e.namespace.raw().to_string(),
             owner_kind: owner.kind.raw().to_string(),
             owner_name: owner.name.raw().to_string(),
-            code: lead.map(|f| f.code.as_str()),
-            stage: e.stage.phrase(),
-            cause: lead.map_or_else(String::new, |f| cause(f.message.raw(), e.name.raw())),
+            code: lead.map(|(code, _)| code.as_str()),
+            stage: stage.phrase(),
+            cause: lead.map_or_else(String::new, |(_, message)| cause(message, e.name.raw())),
         };
         let slot = *index.entry(key).or_insert_with(|| {
             groups.push(Group {
                 owner,
                 namespace: e.namespace.clone(),
-                code: lead.map(|f| f.code),
-                stage: e.stage,
-                stage_phrase: e.stage.phrase(),
+                code: lead.map(|(code, _)| code),
+                stage,
+                stage_phrase: stage.phrase(),
                 pods: Vec::new(),
                 members: Vec::new(),
             });
@@ -108,14 +108,25 @@ pub fn group(pods: &[Pod], explanations: &[Explanation], now: Timestamp) -> Vec<
     groups
 }
 
-/// Whether [`group`] places a pod explained as `before` and as `after` alike: the same lead
-/// finding (code and message) and stage. The rest of its key is the pod's own (namespace,
-/// owner), so when this holds for every pod explained again, the groups found before stand.
-pub fn placed_alike(before: &Explanation, after: &Explanation) -> bool {
-    fn lead(e: &Explanation) -> Option<(FindingCode, &str)> {
-        e.findings.first().map(|f| (f.code, f.message.raw()))
+/// What of a pod's explanation [`group`] keys it by: its stage and its lead finding's code and
+/// message. The rest of the key is the pod's own (namespace, owner, name).
+#[derive(Clone, Copy, PartialEq)]
+struct Placement<'e> {
+    stage: Stage,
+    lead: Option<(FindingCode, &'e str)>,
+}
+
+fn placement(e: &Explanation) -> Placement<'_> {
+    Placement {
+        stage: e.stage,
+        lead: e.findings.first().map(|f| (f.code, f.message.raw())),
     }
-    before.stage == after.stage && lead(before) == lead(after)
+}
+
+/// Whether [`group`] places a pod explained as `before` and as `after` alike, so that when
+/// this holds for every pod explained again, the groups found before stand.
+pub fn placed_alike(before: &Explanation, after: &Explanation) -> bool {
+    placement(before) == placement(after)
 }
 
 /// The pods' stages and lead causes, counted.
